@@ -1,0 +1,92 @@
+# OpenBook - build, run, test.
+#
+#   make            build build/openbook (release, -O2)
+#   make run        the whole system on loopback, data under var/  (Ctrl-C stops it)
+#   make test       unit tests, fuzz smoke, integration tests (ASan+UBSan build)
+#   make bench      throughput/latency next to a same-run ceiling
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make deps       install missing Debian packages (apt-get, as root)
+#   make CC=clang   any C17 compiler; gcc and clang are both checked by `make test`
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+DESTDIR ?=
+VERSION := 0.1.0
+
+PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wpointer-arith -Wundef -Wcast-align -Wwrite-strings \
+        -Wno-format-nonliteral
+CSTD := -std=c17 -D_GNU_SOURCE
+CPPFLAGS += -Iinclude -Ibuild/gen -DOB_VERSION='"$(VERSION)"' \
+            -DOB_SYSCONFDIR='"$(SYSCONFDIR)/openbook"'
+OPT ?= -O2 -g
+CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS)
+LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS)
+
+# Sources by layer.  CORE has no dependency on libfcgi/libpq, so the fuzz
+# targets and most unit tests link against it alone.
+CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/http/*.c)
+APP_SRC  := $(wildcard src/db/*.c) $(wildcard src/api/*.c) $(wildcard src/pool/*.c) \
+            $(wildcard src/cli/*.c) $(wildcard src/redis/*.c)
+MAIN_SRC := src/main.c
+MIGRATIONS := $(sort $(wildcard src/db/migrations/*.sql))
+GEN_SRC := build/gen/migrations_data.c
+
+BUILD ?= build
+OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(APP_SRC) $(MAIN_SRC)) $(BUILD)/obj/gen/migrations_data.o
+
+.PHONY: all deps run test unit integration fuzz fuzz-smoke bench install clean asan clang-check
+
+all: $(BUILD)/openbook
+
+$(BUILD)/openbook: $(OBJ)
+	$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/openbook/*.h) | build/gen/migrations_data.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $<"
+	@$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/obj/gen/migrations_data.o: build/gen/migrations_data.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+# Migrations are compiled into the binary (one file per version) so a
+# deployed binary always carries the schema it expects.
+build/gen/migrations_data.c: $(MIGRATIONS) src/db/embed-migrations.sh
+	@mkdir -p build/gen
+	sh src/db/embed-migrations.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+# Sanitizer build used by the tests.
+asan:
+	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
+	        LDFLAGS='-fsanitize=address,undefined' build/asan/openbook
+
+deps:
+	@sh deploy/local/deps.sh
+
+run: deps all
+	python3 deploy/local/stack.py run --dir var --port $${PORT:-8080}
+
+include test/test.mk
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/openbook \
+	           $(DESTDIR)$(PREFIX)/share/openbook $(DESTDIR)/var/lib/openbook/media
+	install -m 0755 $(BUILD)/openbook $(DESTDIR)$(PREFIX)/bin/openbook
+	install -m 0644 conf/openbook.yaml $(DESTDIR)$(SYSCONFDIR)/openbook/openbook.yaml
+	install -m 0644 conf/local.yaml.example $(DESTDIR)$(SYSCONFDIR)/openbook/local.yaml.example
+	install -d $(DESTDIR)$(PREFIX)/share/openbook/migrations
+	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/openbook/migrations/
+	cp -R static $(DESTDIR)$(PREFIX)/share/openbook/static
+	cp -R deploy $(DESTDIR)$(PREFIX)/share/openbook/deploy
+
+clean:
+	rm -rf build

@@ -1,0 +1,833 @@
+#!/usr/bin/env python3
+"""OpenBook on loopback: private PostgreSQL, Redis, the FastCGI pool and nginx.
+
+Used by `make run` and by the integration tests (test/integration/).  Python
+3 standard library only.
+
+    python3 deploy/local/stack.py run --dir var --port 8080 [--binary build/openbook] [--workers N]
+
+starts everything with its data under var/ (kept between runs), prints the
+URL and blocks until Ctrl-C or SIGTERM, then stops everything it started.
+
+As a module:
+
+    from stack import Stack
+    s = Stack("/tmp/x", 8080, "build/asan/openbook", repo)
+    s.start()
+    ...  s.url("/api/"), s.master_pid, s.worker_pids(), s.reload(),
+    ...  s.stop_postgres(), s.start_postgres(), s.log_text("openbook")
+    s.stop()
+
+Layout under root_dir:
+
+    pg/              PostgreSQL cluster (reused when present)
+    run/             sockets: PostgreSQL, openbook.sock, relay.sock; nginx.pid
+    log/             postgres.log redis.log migrate.log openbook.log
+                     nginx-error.log nginx-access.log
+    media/           media.media_root
+    nginx/           nginx.conf (written), openbook.conf (the shipped server
+                     block with local paths), fastcgi_params, mime.types, temp/
+    openbook.yaml    the configuration the binary gets with -c
+    secret_key       kept so that signed tickets survive a restart
+
+Every child runs in its own session (Ctrl-C reaches only this script, which
+then stops them in order) and gets a parent-death signal, so nothing is left
+behind when this script is killed.
+
+PostgreSQL refuses to run as root.  When run as root, the cluster runs as
+user "postgres" if that user can reach root_dir (every ancestor directory
+searchable by others), else inside `unshare --user --map-user=1000
+--map-group=1000`, where it sees a non-root uid but keeps root's access to
+root-owned files.
+"""
+
+import argparse
+import ctypes
+import glob
+import http.client
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import stat
+import string
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+NGINX_CONF = os.path.join("deploy", "nginx", "openbook.conf")
+
+
+class StackError(RuntimeError):
+    pass
+
+
+# --------------------------------------------------------------------------
+# small helpers
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _which(name, extra_dirs=()):
+    for d in extra_dirs:
+        p = os.path.join(d, name)
+        if os.access(p, os.X_OK):
+            return p
+    p = shutil.which(name) or shutil.which(name, path="/usr/sbin:/sbin:/usr/local/sbin")
+    if not p:
+        raise StackError("%s not found (run `make deps`)" % name)
+    return p
+
+
+def pg_bindir():
+    """Directory of initdb/postgres: newest /usr/lib/postgresql/*/bin."""
+    cands = glob.glob("/usr/lib/postgresql/*/bin")
+
+    def ver(p):
+        try:
+            return int(p.split("/")[-2])
+        except ValueError:
+            return 0
+
+    for d in sorted(cands, key=ver, reverse=True):
+        if os.access(os.path.join(d, "postgres"), os.X_OK):
+            return d
+    p = shutil.which("postgres")
+    if p:
+        return os.path.dirname(p)
+    raise StackError("PostgreSQL server binaries not found (run `make deps`)")
+
+
+_libc = None
+
+
+def _set_pdeathsig(sig):
+    """preexec_fn: the child gets `sig` when this process dies."""
+    global _libc
+    if _libc is None:
+        try:
+            _libc = ctypes.CDLL(None, use_errno=True)
+        except OSError:
+            _libc = False
+    sig = int(sig)
+
+    def fn():
+        if _libc:
+            _libc.prctl(1, sig, 0, 0, 0)  # PR_SET_PDEATHSIG
+    return fn
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _proc_children(ppid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[1]) == ppid:
+            out.append(int(d))
+    return sorted(out)
+
+
+def tail(path, lines=40):
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return "(no %s)" % path
+    text = data.decode("utf-8", "replace").splitlines()
+    return "\n".join(text[-lines:])
+
+
+def _yaml_scalar(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_yaml_scalar(x) for x in v) + "]"
+    # A JSON string is a valid YAML double-quoted scalar.
+    return json.dumps(str(v))
+
+
+def _ancestors_searchable(path):
+    """True when every directory from / down to path is o+x."""
+    p = os.path.realpath(path)
+    while True:
+        try:
+            if not os.stat(p).st_mode & stat.S_IXOTH:
+                return False
+        except OSError:
+            return False
+        parent = os.path.dirname(p)
+        if parent == p:
+            return True
+        p = parent
+
+
+def _chown_tree(path, uid, gid):
+    os.chown(path, uid, gid)
+    for dirpath, dirnames, filenames in os.walk(path):
+        for n in dirnames + filenames:
+            try:
+                os.lchown(os.path.join(dirpath, n), uid, gid)
+            except FileNotFoundError:
+                pass
+
+
+# --------------------------------------------------------------------------
+
+
+class Stack:
+    """The whole system on loopback, under root_dir."""
+
+    # name -> (stop signal, seconds to wait before SIGKILL)
+    _STOP = {
+        "nginx": (signal.SIGQUIT, 10),       # graceful: finish requests
+        "openbook": (signal.SIGTERM, None),  # graceful_timeout + margin
+        "redis": (signal.SIGTERM, 10),
+        "postgres": (signal.SIGINT, 20),     # fast shutdown: drops clients
+    }
+
+    def __init__(self, root_dir, port=None, binary=None, repo=None, workers=2,
+                 config=None, with_server=True, with_nginx=True,
+                 health_timeout=30.0, env=None):
+        """root_dir: data directory (created).  port: nginx port on
+        127.0.0.1 (None: a free one).  binary: the openbook binary
+        (default <repo>/build/openbook).  workers: server.workers.
+        config: {section: {key: value}} merged over the generated config.
+        with_server/with_nginx: False starts only PostgreSQL and Redis (plus
+        migrations when the binary exists), for tests that run the binary
+        themselves.  env: extra environment for the openbook processes."""
+        self.repo = os.path.abspath(repo or REPO)
+        self.root = os.path.abspath(root_dir)
+        self.port = int(port) if port else free_port()
+        self.binary = os.path.abspath(binary or os.path.join(self.repo, "build", "openbook"))
+        self.workers = int(workers)
+        self.overrides = config or {}
+        self.with_server = with_server
+        self.with_nginx = with_nginx
+        self.health_timeout = health_timeout
+        self.extra_env = dict(env or {})
+
+        self.pg_dir = os.path.join(self.root, "pg")
+        self.run_dir = os.path.join(self.root, "run")
+        self.log_dir = os.path.join(self.root, "log")
+        self.media_dir = os.path.join(self.root, "media")
+        self.nginx_dir = os.path.join(self.root, "nginx")
+        self.config_path = os.path.join(self.root, "openbook.yaml")
+        self.socket_path = os.path.join(self.run_dir, "openbook.sock")
+        self.relay_socket_path = os.path.join(self.run_dir, "relay.sock")
+
+        self.pg_user = "postgres"
+        self.pg_port = None
+        self.redis_port = None
+        self.procs = {}      # name -> Popen, in start order
+        self._logs = {}      # name -> open file
+        self._pg_mode = None
+        self._pg_bin = None
+        self._last_workers = []
+        self.config = None
+
+    # ---------------------------------------------------------------- public
+
+    def start(self):
+        for d in (self.root, self.run_dir, self.log_dir, self.media_dir, self.nginx_dir):
+            os.makedirs(d, exist_ok=True)
+        try:
+            self._start_postgres(first=True)
+            self._start_redis()
+            self._write_config()
+            if self.with_server or os.path.exists(self.binary):
+                self._migrate()
+            if self.with_server:
+                self._start_server()
+            if self.with_nginx:
+                self._start_nginx()
+            if self.with_server and self.with_nginx:
+                self.wait_healthy()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        """Stop everything this object started, in reverse order."""
+        for name in reversed(list(self.procs)):
+            self._stop_proc(name)
+        for f in self._logs.values():
+            try:
+                f.close()
+            except OSError:
+                pass
+        self._logs.clear()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    def url(self, path="/"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    @property
+    def master_pid(self):
+        p = self.procs.get("openbook")
+        return p.pid if p is not None and p.poll() is None else None
+
+    def worker_pids(self):
+        """Pids of the master's live children (its workers), from /proc."""
+        pid = self.master_pid
+        return _proc_children(pid) if pid else []
+
+    def reload(self):
+        """SIGHUP to the master: re-read the configuration, replace workers."""
+        os.kill(self.procs["openbook"].pid, signal.SIGHUP)
+
+    def stop_postgres(self):
+        self._stop_proc("postgres")
+
+    def start_postgres(self):
+        self._start_postgres(first=False)
+
+    def restart_postgres(self):
+        self.stop_postgres()
+        self.start_postgres()
+
+    def log_path(self, name):
+        return os.path.join(self.log_dir, name if name.endswith(".log") else name + ".log")
+
+    def log_text(self, name):
+        try:
+            with open(self.log_path(name), "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def logs_tail(self, lines=30):
+        out = []
+        for n in ("migrate", "openbook", "nginx-error", "postgres", "redis"):
+            p = self.log_path(n)
+            if os.path.exists(p):
+                out.append("---- %s (last %d lines) ----\n%s" % (p, lines, tail(p, lines)))
+        return "\n".join(out)
+
+    def psql(self, sql, db="openbook"):
+        """Run SQL with psql as the superuser; returns stdout (tuples only)."""
+        r = subprocess.run(
+            [os.path.join(self._pg_bin or pg_bindir(), "psql"), "-X", "-q", "-tA",
+             "-v", "ON_ERROR_STOP=1", "-h", self.run_dir, "-p", str(self.pg_port),
+             "-U", self.pg_user, "-d", db, "-c", sql],
+            env=self._clean_env(), capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise StackError("psql failed: %s" % r.stderr.strip())
+        return r.stdout
+
+    def wait_healthy(self, timeout=None):
+        """Until GET /api/core/sites/health/ answers 200 through nginx."""
+        deadline = time.monotonic() + (timeout or self.health_timeout)
+        last = None
+        while time.monotonic() < deadline:
+            for name, p in self.procs.items():
+                if p.poll() is not None:
+                    raise StackError("%s exited with status %s while starting\n%s"
+                                     % (name, p.returncode, self.logs_tail()))
+            try:
+                c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                c.request("GET", "/api/core/sites/health/")
+                r = c.getresponse()
+                body = r.read()
+                c.close()
+                if r.status == 200:
+                    return
+                last = "%d %r" % (r.status, body[:200])
+            except OSError as e:
+                last = repr(e)
+            time.sleep(0.2)
+        raise StackError("no healthy answer from %s within %ss (last: %s)\n%s"
+                         % (self.url("/api/core/sites/health/"),
+                            timeout or self.health_timeout, last, self.logs_tail()))
+
+    def server_env(self):
+        """Environment for openbook processes (also for tests that run the
+        binary under spawn-fcgi or systemd-socket-activate)."""
+        env = self._clean_env()
+        env.update(self.extra_env)
+        return env
+
+    # -------------------------------------------------------------- internals
+
+    def _clean_env(self):
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("OPENBOOK_", "PG", "LISTEN_"))}
+        env.setdefault("LANG", "C.UTF-8")
+        return env
+
+    def _log(self, name):
+        f = self._logs.get(name)
+        if f is None or f.closed:
+            f = open(self.log_path(name), "ab", buffering=0)
+            self._logs[name] = f
+        return f
+
+    def _spawn(self, name, argv, stop_sig, user=None, group=None, cwd=None, env=None):
+        log = self._log(name)
+        log.write(("\n==== %s: %s\n" % (time.strftime("%Y-%m-%d %H:%M:%S"),
+                                        " ".join(argv))).encode())
+        kw = {}
+        if user is not None:
+            kw.update(user=user, group=group, extra_groups=[])
+        p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                             cwd=cwd or self.root, env=env or self._clean_env(),
+                             start_new_session=True,
+                             preexec_fn=_set_pdeathsig(stop_sig), **kw)
+        self.procs[name] = p
+        return p
+
+    def _stop_proc(self, name):
+        p = self.procs.get(name)
+        if p is None:
+            return
+        sig, wait = self._STOP[name]
+        if name == "openbook":
+            wait = int(self.config["server"].get("graceful_timeout", 30)) + 10 if self.config else 40
+            self._last_workers = _proc_children(p.pid) if p.poll() is None else []
+        if p.poll() is None:
+            try:
+                p.send_signal(sig)
+                p.wait(wait)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+            except ProcessLookupError:
+                pass
+        if name == "openbook":
+            # Workers orphaned by a killed master.
+            for w in self._last_workers:
+                if _pid_alive(w):
+                    try:
+                        os.kill(w, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+        del self.procs[name]
+
+    # ---- PostgreSQL
+
+    def _pg_prepare_mode(self):
+        if os.geteuid() != 0:
+            return "direct"
+        if _ancestors_searchable(self.root):
+            return "runuser"
+        return "unshare"
+
+    def _pg_run_user(self):
+        """(argv prefix, Popen user, group) to run initdb/postgres."""
+        if self._pg_mode == "runuser":
+            return [], "postgres", "postgres"
+        if self._pg_mode == "unshare":
+            uid = 1000
+            try:
+                pwd.getpwuid(uid)
+            except KeyError:
+                uid = pwd.getpwnam("nobody").pw_uid
+            return (["unshare", "--user", "--map-user=%d" % uid, "--map-group=%d" % uid, "--"],
+                    None, None)
+        return [], None, None
+
+    def _pg_fix_ownership(self):
+        if self._pg_mode == "runuser":
+            pw = pwd.getpwnam("postgres")
+            uid, gid = pw.pw_uid, pw.pw_gid
+        elif self._pg_mode == "unshare":
+            uid, gid = 0, 0
+        else:
+            return
+        if os.path.exists(self.pg_dir) and os.stat(self.pg_dir).st_uid != uid:
+            _chown_tree(self.pg_dir, uid, gid)
+        st = os.stat(self.run_dir)
+        if st.st_uid != uid:
+            os.chown(self.run_dir, uid, gid)
+        os.chmod(self.run_dir, 0o755)
+
+    def _pg_clear_stale(self):
+        pidfile = os.path.join(self.pg_dir, "postmaster.pid")
+        if not os.path.exists(pidfile):
+            return
+        try:
+            with open(pidfile) as f:
+                pid = int(f.readline().strip() or 0)
+        except (OSError, ValueError):
+            pid = 0
+        if pid > 0 and _pid_alive(pid):
+            try:
+                cwd = os.path.realpath("/proc/%d/cwd" % pid)
+                with open("/proc/%d/cmdline" % pid, "rb") as f:
+                    cmd = f.read().split(b"\0")[0]
+            except OSError:
+                cwd, cmd = "", b""
+            if os.path.basename(cmd) in (b"postgres", b"postmaster") and \
+                    cwd == os.path.realpath(self.pg_dir):
+                raise StackError(
+                    "PostgreSQL (pid %d) is already running on %s: is another stack "
+                    "using this directory?  Stop it first (kill -INT %d)."
+                    % (pid, self.pg_dir, pid))
+        # Nobody holds it: a leftover of a crash.
+        os.unlink(pidfile)
+        for f in glob.glob(os.path.join(self.run_dir, ".s.PGSQL.*")):
+            try:
+                os.unlink(f)
+            except OSError:
+                pass
+
+    def _start_postgres(self, first):
+        self._pg_bin = self._pg_bin or pg_bindir()
+        if first:
+            self._pg_mode = self._pg_prepare_mode()
+            self.pg_port = self.pg_port or free_port()
+        prefix, user, group = self._pg_run_user()
+        self._pg_fix_ownership()
+        env = self._clean_env()
+        if not os.path.exists(os.path.join(self.pg_dir, "PG_VERSION")):
+            if os.path.exists(self.pg_dir):
+                shutil.rmtree(self.pg_dir)   # a half-made cluster
+            os.makedirs(self.pg_dir, mode=0o700)
+            self._pg_fix_ownership()
+            log = self._log("postgres")
+            argv = prefix + [os.path.join(self._pg_bin, "initdb"), "-D", self.pg_dir,
+                             "-U", self.pg_user, "-E", "UTF8", "--locale=C.UTF-8",
+                             "--auth-local=trust", "--auth-host=reject", "--no-sync"]
+            log.write(("\n==== initdb: %s\n" % " ".join(argv)).encode())
+            kw = {}
+            if user:
+                kw.update(user=user, group=group, extra_groups=[])
+            r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                               cwd=self.root, env=env, timeout=120, **kw)
+            if r.returncode != 0:
+                raise StackError("initdb failed (%d)\n%s"
+                                 % (r.returncode, tail(self.log_path("postgres"))))
+        self._pg_clear_stale()
+        argv = prefix + [os.path.join(self._pg_bin, "postgres"), "-D", self.pg_dir,
+                         "-k", self.run_dir, "-p", str(self.pg_port),
+                         "-c", "listen_addresses=",
+                         "-c", "unix_socket_permissions=0777",
+                         # A throw-away local cluster: speed over durability.
+                         "-c", "fsync=off", "-c", "synchronous_commit=off",
+                         "-c", "full_page_writes=off",
+                         "-c", "max_connections=200"]
+        p = self._spawn("postgres", argv, signal.SIGINT, user=user, group=group, env=env)
+        isready = os.path.join(self._pg_bin, "pg_isready")
+        deadline = time.monotonic() + 60
+        while True:
+            if p.poll() is not None:
+                del self.procs["postgres"]
+                raise StackError("postgres exited with status %s\n%s"
+                                 % (p.returncode, tail(self.log_path("postgres"))))
+            r = subprocess.run([isready, "-q", "-h", self.run_dir, "-p", str(self.pg_port),
+                                "-U", self.pg_user, "-d", "postgres"], env=env)
+            if r.returncode == 0:
+                break
+            if time.monotonic() > deadline:
+                raise StackError("postgres not ready after 60s\n%s"
+                                 % tail(self.log_path("postgres")))
+            time.sleep(0.1)
+        if first and self.psql("SELECT 1 FROM pg_database WHERE datname = 'openbook'",
+                               db="postgres").strip() != "1":
+            self.psql("CREATE DATABASE openbook ENCODING 'UTF8' TEMPLATE template0",
+                      db="postgres")
+
+    # ---- Redis
+
+    def _start_redis(self):
+        self.redis_port = free_port()
+        argv = [_which("redis-server"), "--bind", "127.0.0.1", "--port", str(self.redis_port),
+                "--protected-mode", "yes", "--save", "", "--appendonly", "no",
+                "--daemonize", "no", "--dir", self.run_dir, "--logfile", ""]
+        p = self._spawn("redis", argv, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        while True:
+            if p.poll() is not None:
+                del self.procs["redis"]
+                raise StackError("redis-server exited with status %s\n%s"
+                                 % (p.returncode, tail(self.log_path("redis"))))
+            try:
+                with socket.create_connection(("127.0.0.1", self.redis_port), timeout=2) as s:
+                    s.sendall(b"PING\r\n")
+                    if s.recv(64).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise StackError("redis not ready after 20s\n%s" % tail(self.log_path("redis")))
+            time.sleep(0.05)
+
+    # ---- configuration
+
+    def _secret(self):
+        path = os.path.join(self.root, "secret_key")
+        try:
+            with open(path) as f:
+                s = f.read().strip()
+            if len(s) >= 48:
+                return s
+        except OSError:
+            pass
+        alphabet = string.ascii_letters + string.digits
+        s = "".join(secrets.choice(alphabet) for _ in range(48))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(s + "\n")
+        return s
+
+    def _write_config(self):
+        cfg = {
+            "server": {
+                "listen": "unix:" + self.socket_path,
+                "socket_mode": "0666",
+                "workers": self.workers,
+                "development": True,
+            },
+            "http": {
+                "allowed_hosts": ["127.0.0.1", "localhost"],
+            },
+            "security": {
+                "secret_key": self._secret(),
+                "cookie_secure": False,
+            },
+            "database": {
+                "url": "host=%s port=%d dbname=openbook user=%s"
+                       % (self.run_dir, self.pg_port, self.pg_user),
+            },
+            "redis": {
+                "address": "127.0.0.1:%d" % self.redis_port,
+            },
+            "media": {
+                "media_root": self.media_dir,
+            },
+            "relay": {
+                "listen": "unix:" + self.relay_socket_path,
+            },
+        }
+        for section, values in self.overrides.items():
+            cfg.setdefault(section, {}).update(values)
+        self.config = cfg
+        lines = ["# Written by deploy/local/stack.py; rewritten on every start."]
+        for section, values in cfg.items():
+            lines.append("%s:" % section)
+            for k, v in values.items():
+                lines.append("  %s: %s" % (k, _yaml_scalar(v)))
+        tmp = self.config_path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.replace(tmp, self.config_path)
+
+    # ---- openbook
+
+    def _check_binary(self):
+        if not os.access(self.binary, os.X_OK):
+            raise StackError("%s not found or not executable (build it: make / make asan)"
+                             % self.binary)
+
+    def _migrate(self):
+        self._check_binary()
+        log = self._log("migrate")
+        for cmd in ("migrate", "load-initial-data"):
+            argv = [self.binary, cmd, "-c", self.config_path]
+            log.write(("\n==== %s\n" % " ".join(argv)).encode())
+            try:
+                r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                   cwd=self.root, env=self.server_env(), timeout=180)
+            except subprocess.TimeoutExpired:
+                raise StackError("`openbook %s` timed out\n%s"
+                                 % (cmd, tail(self.log_path("migrate"))))
+            if r.returncode != 0:
+                raise StackError("`openbook %s` failed with status %d\n%s"
+                                 % (cmd, r.returncode, tail(self.log_path("migrate"))))
+
+    def _start_server(self):
+        self._check_binary()
+        self._spawn("openbook", [self.binary, "serve", "-c", self.config_path],
+                    signal.SIGTERM, env=self.server_env())
+
+    # ---- nginx
+
+    def nginx_substitutions(self):
+        """Literal string -> local value, applied to the shipped server block."""
+        workers = self.workers or os.cpu_count() or 1
+        # Rule from the conf: keepalive x nginx worker_processes (1) < workers.
+        keep = "keepalive %d;" % (workers - 1) if workers > 1 else \
+            "# keepalive: none with a single pool worker;"
+        return [
+            ("listen 80;", "listen 127.0.0.1:%d;" % self.port),
+            ("keepalive 8;", keep),
+            ("unix:/run/openbook/openbook.sock", "unix:" + self.socket_path),
+            ("unix:/run/openbook/relay.sock", "unix:" + self.relay_socket_path),
+            ("/usr/share/openbook/static/", os.path.join(self.repo, "static") + "/"),
+            ("/var/lib/openbook/media/", self.media_dir + "/"),
+        ]
+
+    def write_nginx_conf(self):
+        """Writes nginx/nginx.conf and nginx/openbook.conf; returns the former."""
+        src = os.path.join(self.repo, NGINX_CONF)
+        with open(src) as f:
+            block = f.read()
+        for old, new in self.nginx_substitutions():
+            if old not in block:
+                raise StackError("%s no longer contains %r, which the local stack "
+                                 "replaces; update deploy/local/stack.py" % (src, old))
+            block = block.replace(old, new)
+        with open(os.path.join(self.nginx_dir, "openbook.conf"), "w") as f:
+            f.write("# Generated from %s by deploy/local/stack.py\n" % src + block)
+        for name in ("fastcgi_params", "mime.types"):
+            shutil.copyfile(os.path.join("/etc/nginx", name), os.path.join(self.nginx_dir, name))
+        temp = os.path.join(self.nginx_dir, "temp")
+        for sub in ("body", "fastcgi", "proxy", "scgi", "uwsgi"):
+            os.makedirs(os.path.join(temp, sub), exist_ok=True)
+        main = [
+            "# Generated by deploy/local/stack.py",
+            "user root;" if os.geteuid() == 0 else "",
+            "daemon off;",
+            "master_process on;",
+            "worker_processes 1;",
+            "pid %s;" % os.path.join(self.run_dir, "nginx.pid"),
+            "error_log %s warn;" % self.log_path("nginx-error"),
+            "events {",
+            "    worker_connections 1024;",
+            "}",
+            "http {",
+            "    include mime.types;",
+            "    default_type application/octet-stream;",
+            "    access_log %s;" % self.log_path("nginx-access"),
+            "    client_body_temp_path %s;" % os.path.join(temp, "body"),
+            "    fastcgi_temp_path %s;" % os.path.join(temp, "fastcgi"),
+            "    proxy_temp_path %s;" % os.path.join(temp, "proxy"),
+            "    scgi_temp_path %s;" % os.path.join(temp, "scgi"),
+            "    uwsgi_temp_path %s;" % os.path.join(temp, "uwsgi"),
+            "    include openbook.conf;",
+            "}",
+        ]
+        path = os.path.join(self.nginx_dir, "nginx.conf")
+        with open(path, "w") as f:
+            f.write("\n".join(l for l in main if l) + "\n")
+        return path
+
+    def _nginx_argv(self, conf):
+        return [_which("nginx"), "-p", self.nginx_dir + "/", "-c", conf,
+                "-e", self.log_path("nginx-error")]
+
+    def _start_nginx(self):
+        conf = self.write_nginx_conf()
+        argv = self._nginx_argv(conf)
+        r = subprocess.run(argv + ["-t", "-q"], capture_output=True, text=True,
+                           env=self._clean_env())
+        if r.returncode != 0:
+            raise StackError("nginx -t failed:\n%s%s" % (r.stdout, r.stderr))
+        p = self._spawn("nginx", argv, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while True:
+            if p.poll() is not None:
+                del self.procs["nginx"]
+                raise StackError("nginx exited with status %s\n%s"
+                                 % (p.returncode, tail(self.log_path("nginx-error"))))
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise StackError("nginx not listening on %d\n%s"
+                                 % (self.port, tail(self.log_path("nginx-error"))))
+            time.sleep(0.05)
+
+
+# --------------------------------------------------------------------------
+# CLI
+
+
+def _cmd_run(args):
+    root = os.path.abspath(args.dir)
+    binary = args.binary or os.path.join(REPO, "build", "openbook")
+    if not os.path.isabs(binary):
+        binary = os.path.abspath(binary)
+    stack = Stack(root, args.port, binary, REPO, workers=args.workers)
+
+    stopping = []
+
+    def on_signal(signum, frame):
+        stopping.append(signum)
+
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(s, on_signal)
+    try:
+        stack.start()
+    except StackError as e:
+        print("stack: %s" % e, file=sys.stderr)
+        return 1
+    print("OpenBook is running at %s  (Ctrl-C stops it)" % stack.url("/"))
+    print("  API:      %s" % stack.url("/api/"))
+    print("  data:     %s  (logs in %s)" % (root, stack.log_dir))
+    print("  psql:     psql -h %s -p %d -U %s openbook" % (stack.run_dir, stack.pg_port, stack.pg_user))
+    print("  redis:    redis-cli -p %d" % stack.redis_port)
+    print("  reload:   kill -HUP %d" % stack.master_pid)
+    sys.stdout.flush()
+    rc = 0
+    while not stopping:
+        for name, p in list(stack.procs.items()):
+            if p.poll() is not None:
+                print("stack: %s exited unexpectedly with status %s; see %s"
+                      % (name, p.returncode, stack.log_path(name if name != "nginx" else "nginx-error")),
+                      file=sys.stderr)
+                print(tail(stack.log_path(name if name != "nginx" else "nginx-error"), 20),
+                      file=sys.stderr)
+                stopping.append(None)
+                rc = 1
+                break
+        time.sleep(0.3)
+    print("stack: stopping ...", file=sys.stderr)
+    stack.stop()
+    return rc
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="start everything and block until Ctrl-C")
+    r.add_argument("--dir", default="var", help="data directory (default: var)")
+    r.add_argument("--port", type=int, default=8080, help="nginx port on 127.0.0.1")
+    r.add_argument("--binary", help="openbook binary (default: <repo>/build/openbook)")
+    r.add_argument("--workers", type=int, default=2, help="FastCGI pool workers (default 2)")
+    args = ap.parse_args(argv)
+    if args.cmd == "run":
+        return _cmd_run(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

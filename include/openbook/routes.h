@@ -1,0 +1,16 @@
+/* routes.h - the handlers the routing table (src/api/routes.c) points at.
+ * One file per area under src/api/. */
+#ifndef OPENBOOK_ROUTES_H
+#define OPENBOOK_ROUTES_H
+
+#include "openbook/http.h"
+
+void ob_api_root(ob_request *r);
+/* core.c */
+void ob_api_health(ob_request *r);
+void ob_api_sites_list(ob_request *r);
+void ob_api_sites_get(ob_request *r);
+void ob_api_languages_list(ob_request *r);
+void ob_api_languages_get(ob_request *r);
+
+#endif

@@ -1,0 +1,84 @@
+/* serve.c - `openbook serve`: the pre-forked pool under its master, or one
+ * process with --single (what mod_fcgid and spawn-fcgi -F expect). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "openbook/alloc.h"
+#include "openbook/cli.h"
+#include "openbook/log.h"
+#include "openbook/pool.h"
+
+static const char usage[] =
+    "Usage: openbook serve [OPTIONS]\n\n"
+    "Serves the OpenBook API over FastCGI.  By default a master process opens\n"
+    "the socket of server.listen (or takes one handed over: systemd LISTEN_FDS,\n"
+    "or a listening socket on fd 0 as spawn-fcgi, mod_fcgid and systemd\n"
+    "StandardInput=socket pass it) and pre-forks server.workers workers.\n\n"
+    "Signals: SIGHUP reloads the configuration and replaces the workers\n"
+    "gracefully; SIGTERM/SIGINT stop gracefully within server.graceful_timeout.\n\n"
+    "  -c, --config FILE    configuration file\n"
+    "  -s, --single         serve in this one process, without a master\n"
+    "  -w, --workers N      override server.workers\n"
+    "  -l, --listen ADDR    override server.listen (unix:/path or host:port)\n"
+    "  -h, --help           show this help\n";
+
+int ob_cmd_serve(int argc, char **argv, char **envp)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"single", no_argument, NULL, 's'},
+        {"workers", required_argument, NULL, 'w'}, {"listen", required_argument, NULL, 'l'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0},
+    };
+    const char *path = NULL, *listen_addr = NULL;
+    long workers = -1;
+    bool single = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:sw:l:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 's': single = true; break;
+        case 'l': listen_addr = optarg; break;
+        case 'w': {
+            char *end;
+            workers = strtol(optarg, &end, 10);
+            if (*end || workers < 1 || workers > 1024) {
+                fprintf(stderr, "openbook: --workers takes a number from 1 to 1024\n");
+                return 2;
+            }
+            break;
+        }
+        case 'h': fputs(usage, stdout); return 0;
+        default: fputs(usage, stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "openbook: unexpected argument '%s'\n", argv[optind]);
+        fputs(usage, stderr);
+        return 2;
+    }
+    ob_config cfg;
+    if (ob_cli_load_config(&cfg, path, envp))
+        return 1;
+    if (listen_addr) {
+        ob_free(cfg.listen);
+        cfg.listen = ob_strdup(listen_addr);
+    }
+    if (workers > 0)
+        cfg.workers = workers;
+    ob_listen_origin origin;
+    int fd = ob_listen_open(&cfg, &origin);
+    if (fd < 0) {
+        ob_config_free(&cfg);
+        return 1;
+    }
+    static const char *origins[] = {"opened", "inherited on fd 0", "from systemd"};
+    ob_info("serve: listening socket %s%s%s", origins[origin],
+            origin == OB_LISTEN_OWN ? ": " : "", origin == OB_LISTEN_OWN ? cfg.listen : "");
+    int rc = single ? ob_worker_run(&cfg, fd, NULL, true) : ob_master_run(&cfg, path, envp, fd);
+    close(fd);
+    ob_config_free(&cfg);
+    return rc;
+}

@@ -1,0 +1,346 @@
+/* parse.c - request parsers over (buf, len).  See parse.h for contracts;
+ * each one is fuzzed by a target in test/fuzz/. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openbook/parse.h"
+
+bool ob_utf8_valid(const char *buf, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n;
+        unsigned cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            return false;
+        }
+        if (len - i <= n)
+            return false;
+        for (size_t k = 1; k <= n; k++) {
+            if ((s[i + k] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (s[i + k] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += n + 1;
+    }
+    return true;
+}
+
+static int hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void ob_percent_decode(ob_arena *a, const char *buf, size_t len, bool plus_is_space,
+                       char **out, size_t *out_len)
+{
+    char *d = ob_arena_alloc(a, len + 1);
+    size_t j = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '%' && i + 2 < len && hexval((unsigned char)buf[i + 1]) >= 0 && hexval((unsigned char)buf[i + 2]) >= 0) {
+            d[j++] = (char)(hexval((unsigned char)buf[i + 1]) * 16 +
+                            hexval((unsigned char)buf[i + 2]));
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            d[j++] = ' ';
+        } else {
+            d[j++] = (char)c;
+        }
+    }
+    d[j] = '\0';
+    *out = d;
+    *out_len = j;
+}
+
+const ob_kv *ob_kv_find(const ob_kv *kv, size_t count, const char *key)
+{
+    for (size_t i = 0; i < count; i++)
+        if (strcmp(kv[i].key, key) == 0)
+            return &kv[i];
+    return NULL;
+}
+
+ob_parse_result ob_parse_urlencoded(ob_arena *a, const char *buf, size_t len, size_t max,
+                                    ob_kv **out, size_t *count)
+{
+    /* Count items first so the array is allocated once. */
+    size_t items = 1;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == '&')
+            items++;
+    size_t cap = items < max ? items : max;
+    ob_kv *kv = ob_arena_calloc(a, cap ? cap : 1, sizeof *kv);
+    size_t n = 0;
+    size_t start = 0;
+    while (start <= len) {
+        const char *amp = memchr(buf + start, '&', len - start);
+        size_t end = amp ? (size_t)(amp - buf) : len;
+        if (end > start) {
+            const char *item = buf + start;
+            size_t ilen = end - start;
+            const char *eq = memchr(item, '=', ilen);
+            size_t klen = eq ? (size_t)(eq - item) : ilen;
+            if (n >= max) {
+                *out = kv;
+                *count = n;
+                return OB_PARSE_TOO_MANY;
+            }
+            char *k, *v;
+            size_t kl, vl;
+            ob_percent_decode(a, item, klen, true, &k, &kl);
+            if (eq)
+                ob_percent_decode(a, eq + 1, ilen - klen - 1, true, &v, &vl);
+            else {
+                v = ob_arena_strdup(a, "");
+                vl = 0;
+            }
+            if (memchr(k, '\0', kl) || memchr(v, '\0', vl) || !ob_utf8_valid(k, kl) ||
+                !ob_utf8_valid(v, vl)) {
+                *out = kv;
+                *count = n;
+                return OB_PARSE_BAD_ENCODING;
+            }
+            kv[n].key = k;
+            kv[n].key_len = kl;
+            kv[n].value = v;
+            kv[n].value_len = vl;
+            n++;
+        }
+        if (!amp)
+            break;
+        start = end + 1;
+    }
+    *out = kv;
+    *count = n;
+    return OB_PARSE_OK;
+}
+
+static bool is_ows(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+ob_parse_result ob_parse_cookies(ob_arena *a, const char *buf, size_t len, size_t max,
+                                 ob_kv **out, size_t *count)
+{
+    size_t items = 1;
+    for (size_t i = 0; i < len; i++)
+        if (buf[i] == ';')
+            items++;
+    size_t cap = items < max ? items : max;
+    ob_kv *kv = ob_arena_calloc(a, cap ? cap : 1, sizeof *kv);
+    size_t n = 0;
+    size_t start = 0;
+    ob_parse_result rc = OB_PARSE_OK;
+    while (start < len) {
+        const char *semi = memchr(buf + start, ';', len - start);
+        size_t end = semi ? (size_t)(semi - buf) : len;
+        size_t s = start, e = end;
+        while (s < e && is_ows(buf[s]))
+            s++;
+        while (e > s && is_ows(buf[e - 1]))
+            e--;
+        const char *eq = memchr(buf + s, '=', e - s);
+        if (eq && eq > buf + s) {
+            size_t ke = (size_t)(eq - buf);
+            while (ke > s && is_ows(buf[ke - 1]))
+                ke--;
+            size_t vs = (size_t)(eq - buf) + 1;
+            while (vs < e && is_ows(buf[vs]))
+                vs++;
+            size_t ve = e;
+            if (ve - vs >= 2 && buf[vs] == '"' && buf[ve - 1] == '"') {
+                vs++;
+                ve--;
+            }
+            bool ok = ke > s && !memchr(buf + s, '\0', ke - s) && !memchr(buf + vs, '\0', ve - vs);
+            if (ok) {
+                if (n >= max) {
+                    rc = OB_PARSE_TOO_MANY;
+                    break;
+                }
+                kv[n].key = ob_arena_strndup(a, buf + s, ke - s);
+                kv[n].key_len = ke - s;
+                kv[n].value = ob_arena_strndup(a, buf + vs, ve - vs);
+                kv[n].value_len = ve - vs;
+                n++;
+            }
+        }
+        if (!semi)
+            break;
+        start = end + 1;
+    }
+    *out = kv;
+    *count = n;
+    return rc;
+}
+
+ob_parse_result ob_parse_path(ob_arena *a, const char *buf, size_t len, char **out,
+                              size_t *out_len)
+{
+    *out = NULL;
+    *out_len = 0;
+    if (len == 0 || buf[0] != '/')
+        return OB_PARSE_BAD_PATH;
+    char *dec;
+    size_t dlen;
+    ob_percent_decode(a, buf, len, false, &dec, &dlen);
+    if (memchr(dec, '\0', dlen) || !ob_utf8_valid(dec, dlen))
+        return OB_PARSE_BAD_ENCODING;
+    char *norm = ob_arena_alloc(a, dlen + 1);
+    size_t j = 0;
+    size_t i = 0;
+    while (i < dlen) {
+        /* dec[i] == '/' here: skip the run of slashes, copy one. */
+        while (i < dlen && dec[i] == '/')
+            i++;
+        norm[j++] = '/';
+        size_t s = i;
+        while (i < dlen && dec[i] != '/')
+            i++;
+        size_t seg = i - s;
+        if ((seg == 1 && dec[s] == '.') || (seg == 2 && dec[s] == '.' && dec[s + 1] == '.'))
+            return OB_PARSE_BAD_PATH;
+        for (size_t k = 0; k < seg; k++) {
+            unsigned char c = (unsigned char)dec[s + k];
+            if (c < 0x20 || c == 0x7f || c == '\\')
+                return OB_PARSE_BAD_PATH;
+        }
+        memcpy(norm + j, dec + s, seg);
+        j += seg;
+    }
+    /* "/a/" leaves a trailing '/' from the loop only when input ended in
+     * '/'; "/a" does not.  Drop a doubled final slash produced by "//". */
+    norm[j] = '\0';
+    *out = norm;
+    *out_len = j;
+    return OB_PARSE_OK;
+}
+
+size_t ob_parse_accept_language(ob_arena *a, const char *buf, size_t len, const char **out,
+                                size_t max)
+{
+    typedef struct {
+        char tag[9];
+        int q; /* quality in thousandths */
+        size_t order;
+    } ent;
+    enum { MAXE = 16 };
+    ent e[MAXE];
+    size_t n = 0;
+    size_t start = 0;
+    size_t order = 0;
+    while (start < len && n < MAXE) {
+        const char *comma = memchr(buf + start, ',', len - start);
+        size_t end = comma ? (size_t)(comma - buf) : len;
+        size_t s = start;
+        while (s < end && is_ows(buf[s]))
+            s++;
+        size_t t = 0;
+        char tag[9];
+        while (s < end && t < 8 && isalpha((unsigned char)buf[s]))
+            tag[t++] = (char)tolower((unsigned char)buf[s++]);
+        tag[t] = '\0';
+        int q = 1000;
+        const char *semi = memchr(buf + s, ';', end - s);
+        if (semi) {
+            const char *p = semi + 1;
+            while (p < buf + end && is_ows(*p))
+                p++;
+            if (buf + end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+                p += 2;
+                int whole = 0, frac = 0, digits = 0;
+                if (p < buf + end && (*p == '0' || *p == '1'))
+                    whole = *p++ - '0';
+                else
+                    q = -1;
+                if (q >= 0 && p < buf + end && *p == '.') {
+                    p++;
+                    while (p < buf + end && isdigit((unsigned char)*p) && digits < 3) {
+                        frac = frac * 10 + (*p++ - '0');
+                        digits++;
+                    }
+                }
+                while (digits < 3) {
+                    frac *= 10;
+                    digits++;
+                }
+                if (q >= 0)
+                    q = whole * 1000 + frac;
+                if (q > 1000)
+                    q = 1000;
+            }
+        }
+        if (t > 0 && q > 0) {
+            memcpy(e[n].tag, tag, t + 1);
+            e[n].q = q;
+            e[n].order = order++;
+            n++;
+        }
+        if (!comma)
+            break;
+        start = end + 1;
+    }
+    /* Stable insertion sort by quality, descending. */
+    for (size_t i = 1; i < n; i++) {
+        ent x = e[i];
+        size_t j = i;
+        while (j > 0 && e[j - 1].q < x.q) {
+            e[j] = e[j - 1];
+            j--;
+        }
+        e[j] = x;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n && k < max; i++)
+        out[k++] = ob_arena_strdup(a, e[i].tag);
+    return k;
+}
+
+size_t ob_json_depth(const char *buf, size_t len)
+{
+    size_t depth = 0, maxd = 0;
+    bool in_str = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > maxd)
+                maxd = depth;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return maxd;
+}

@@ -1,0 +1,290 @@
+/* request.c - turns FastCGI params into an ob_request, and reads bodies.
+ * Everything is validated and bounded here, before any handler runs. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <cjson/cJSON.h>
+#include "openbook/config.h"
+#include "openbook/http.h"
+
+const char *ob_request_param(const ob_request *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (char **e = r->envp; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+const char *ob_request_query(const ob_request *r, const char *key)
+{
+    const ob_kv *kv = ob_kv_find(r->params, r->nparams, key);
+    return kv ? kv->value : NULL;
+}
+
+const char *ob_request_cookie(const ob_request *r, const char *name)
+{
+    const ob_kv *kv = ob_kv_find(r->cookies, r->ncookies, name);
+    return kv ? kv->value : NULL;
+}
+
+static bool is_trusted_proxy(const ob_request *r)
+{
+    if (!r->remote_addr)
+        return false;
+    const ob_strlist *l = &r->cfg->trusted_proxies;
+    for (size_t i = 0; i < l->count; i++)
+        if (strcmp(l->items[i], r->remote_addr) == 0)
+            return true;
+    return false;
+}
+
+/* Splits "host[:port]" / "[v6]:port"; returns the host part lower-cased,
+ * or NULL if the header is not a valid host. */
+static const char *host_only(ob_arena *a, const char *h)
+{
+    size_t len = strlen(h);
+    if (len == 0 || len > 255)
+        return NULL;
+    const char *end = h + len;
+    if (h[0] == '[') {
+        const char *rb = strchr(h, ']');
+        if (!rb)
+            return NULL;
+        end = rb + 1;
+        if (*end && *end != ':')
+            return NULL;
+    } else {
+        const char *colon = strchr(h, ':');
+        if (colon)
+            end = colon;
+    }
+    if (*end == ':') {
+        for (const char *p = end + 1; *p; p++)
+            if (!isdigit((unsigned char)*p))
+                return NULL;
+    }
+    char *out = ob_arena_strndup(a, h, (size_t)(end - h));
+    for (char *p = out; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!(isalnum(c) || c == '-' || c == '.' || c == '[' || c == ']' || c == ':' || c == '_'))
+            return NULL;
+        *p = (char)tolower(c);
+    }
+    return out;
+}
+
+int ob_request_init(ob_request *r, ob_arena *a, const ob_config *cfg, char **envp)
+{
+    r->arena = a;
+    r->cfg = cfg;
+    r->envp = envp;
+    ob_response_init(&r->res, a);
+    r->query = "";
+    r->path = "/";
+    r->path_len = 1;
+    r->language = cfg->default_language;
+
+    r->method_name = ob_request_param(r, "REQUEST_METHOD");
+    if (!r->method_name)
+        r->method_name = "GET";
+    r->method = ob_method_parse(r->method_name);
+    r->remote_addr = ob_request_param(r, "REMOTE_ADDR");
+
+    const char *https = ob_request_param(r, "HTTPS");
+    r->https = https && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0);
+    if (!r->https && is_trusted_proxy(r)) {
+        const char *xfp = ob_request_param(r, "HTTP_X_FORWARDED_PROTO");
+        r->https = xfp && strcasecmp(xfp, "https") == 0;
+    }
+
+    /* Host first: a request for a host we do not serve learns nothing. */
+    const char *host = ob_request_param(r, "HTTP_HOST");
+    if (!host)
+        host = ob_request_param(r, "SERVER_NAME");
+    r->host_header = host ? host : "";
+    r->host = host ? host_only(a, host) : NULL;
+    if (!r->host || !ob_config_host_allowed(cfg, r->host, strlen(r->host))) {
+        r->host = NULL;
+        ob_fail(r, 400, "Invalid host header.");
+        return -1;
+    }
+
+    const char *uri = ob_request_param(r, "REQUEST_URI");
+    if (!uri) {
+        /* Servers that do not pass REQUEST_URI (some mod_fcgid set-ups)
+         * still give SCRIPT_NAME + PATH_INFO and QUERY_STRING. */
+        const char *sn = ob_request_param(r, "SCRIPT_NAME");
+        const char *pi = ob_request_param(r, "PATH_INFO");
+        const char *qs = ob_request_param(r, "QUERY_STRING");
+        uri = ob_arena_printf(a, "%s%s%s%s", sn ? sn : "", pi ? pi : "", qs && *qs ? "?" : "",
+                              qs ? qs : "");
+    }
+    r->raw_uri = uri;
+    const char *q = strchr(uri, '?');
+    size_t plen = q ? (size_t)(q - uri) : strlen(uri);
+    if (q) {
+        r->query = q + 1;
+        r->query_len = strlen(q + 1);
+    }
+    if (r->query_len > (size_t)cfg->max_query_string_bytes) {
+        ob_fail(r, 414, "Request-URI too long.");
+        return -1;
+    }
+    char *path;
+    size_t path_len;
+    ob_parse_result pr = ob_parse_path(a, uri, plen, &path, &path_len);
+    if (pr != OB_PARSE_OK) {
+        ob_fail(r, 400, pr == OB_PARSE_BAD_ENCODING ? "Invalid characters in path."
+                                                     : "Invalid path.");
+        return -1;
+    }
+    r->path = path;
+    r->path_len = path_len;
+
+    /* Query parameters beyond the cap are an attack, not a request. */
+    if (ob_parse_urlencoded(a, r->query, r->query_len, (size_t)cfg->max_form_fields, &r->params,
+                            &r->nparams) != OB_PARSE_OK) {
+        ob_fail(r, 400, "Invalid query string.");
+        return -1;
+    }
+    const char *cookie = ob_request_param(r, "HTTP_COOKIE");
+    if (cookie)
+        ob_parse_cookies(a, cookie, strlen(cookie), (size_t)cfg->max_cookies, &r->cookies,
+                         &r->ncookies); /* extra cookies are ignored */
+
+    const char *ct = ob_request_param(r, "CONTENT_TYPE");
+    if (ct && *ct) {
+        size_t n = strcspn(ct, ";");
+        while (n > 0 && (ct[n - 1] == ' ' || ct[n - 1] == '\t'))
+            n--;
+        char *m = ob_arena_strndup(a, ct, n);
+        for (char *p = m; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
+        r->content_type = m;
+    }
+    const char *cl = ob_request_param(r, "CONTENT_LENGTH");
+    r->content_length = 0;
+    if (cl && *cl) {
+        char *end;
+        long v = strtol(cl, &end, 10);
+        if (*end || v < 0) {
+            ob_fail(r, 400, "Invalid Content-Length.");
+            return -1;
+        }
+        r->content_length = v;
+    }
+    return 0;
+}
+
+static const char *json_type_name(const cJSON *v)
+{
+    if (cJSON_IsArray(v))
+        return "list";
+    if (cJSON_IsString(v))
+        return "str";
+    if (cJSON_IsBool(v))
+        return "bool";
+    if (cJSON_IsNull(v))
+        return "NoneType";
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        return (d == (double)(long long)d && d < 9.2e18 && d > -9.2e18) ? "int" : "float";
+    }
+    return "dict";
+}
+
+static void json_delete(void *p)
+{
+    cJSON_Delete(p);
+}
+
+int ob_request_read_json(ob_request *r)
+{
+    if (r->content_length > r->cfg->max_body_bytes) {
+        ob_fail(r, 413, "Request body too large.");
+        return -1;
+    }
+    if (r->content_length > 0 || r->content_type) {
+        if (!r->content_type || strcmp(r->content_type, "application/json") != 0) {
+            ob_failf(r, 415, "Unsupported media type \"%s\" in request.",
+                      r->content_type ? r->content_type : "");
+            return -1;
+        }
+    }
+    size_t want = (size_t)r->content_length;
+    char *body = ob_arena_alloc(r->arena, want + 1);
+    size_t got = 0;
+    while (got < want && r->read_body) {
+        long n = r->read_body(r->io, body + got, want - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    body[got] = '\0';
+    if (got < want) {
+        ob_fail(r, 400, "Incomplete request body.");
+        return -1;
+    }
+    r->body = body;
+    r->body_len = got;
+    if (got == 0) {
+        r->json = cJSON_CreateObject();
+        ob_arena_defer(r->arena, json_delete, r->json);
+        return 0;
+    }
+    if (!ob_utf8_valid(body, got) || memchr(body, '\0', got)) {
+        ob_fail(r, 400, "JSON parse error - request body is not valid UTF-8");
+        return -1;
+    }
+    if (ob_json_depth(body, got) > (size_t)r->cfg->max_json_depth) {
+        ob_failf(r, 400, "JSON parse error - nesting deeper than %ld levels",
+                  r->cfg->max_json_depth);
+        return -1;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, got, &end, 0);
+    if (!root) {
+        size_t off = end ? (size_t)(end - body) : 0;
+        ob_failf(r, 400, "JSON parse error - invalid JSON at byte %zu", off);
+        return -1;
+    }
+    ob_arena_defer(r->arena, json_delete, root);
+    /* Trailing garbage after the value is also malformed. */
+    while (end && (size_t)(end - body) < got && isspace((unsigned char)*end))
+        end++;
+    if (end && (size_t)(end - body) < got) {
+        ob_failf(r, 400, "JSON parse error - extra data at byte %zu", (size_t)(end - body));
+        return -1;
+    }
+    if (!cJSON_IsObject(root)) {
+        ob_json *j = ob_json_response(r, 400);
+        ob_json_object_begin(j);
+        ob_json_key(j, "non_field_errors");
+        ob_json_array_begin(j);
+        char msg[96];
+        snprintf(msg, sizeof msg, "Invalid data. Expected a dictionary, but got %s.",
+                 json_type_name(root));
+        ob_json_string(j, msg);
+        ob_json_array_end(j);
+        ob_json_object_end(j);
+        return -1;
+    }
+    r->json = root;
+    return 0;
+}
+
+const char *ob_request_base_url(ob_request *r)
+{
+    if (*r->cfg->public_base_url) {
+        const char *b = r->cfg->public_base_url;
+        size_t n = strlen(b);
+        while (n > 0 && b[n - 1] == '/')
+            n--;
+        return ob_arena_strndup(r->arena, b, n);
+    }
+    /* host_header passed the allowed_hosts check, so it is safe to echo. */
+    return ob_arena_printf(r->arena, "%s://%s", r->https ? "https" : "http", r->host_header);
+}

@@ -1,0 +1,95 @@
+/* router.c - matches a normalised path against the routing table and
+ * answers 404 / 405 / OPTIONS itself (see router.h). */
+#include <stdio.h>
+#include <string.h>
+#include "openbook/router.h"
+
+bool ob_route_match(const char *pattern, const char *path, size_t path_len, ob_request *r)
+{
+    const char *p = pattern;
+    const char *s = path;
+    const char *end = path + path_len;
+    size_t nparams = 0;
+    /* Under /api/ the final slash is optional (spec deviation 19). */
+    bool api = strncmp(pattern, "/api/", 5) == 0;
+    while (*p) {
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            const char *seg_end = memchr(s, '/', (size_t)(end - s));
+            if (!seg_end)
+                seg_end = end;
+            if (seg_end == s || nparams >= OB_MAX_PATH_PARAMS || !close)
+                return false;
+            if (r)
+                r->path_params[nparams] = ob_arena_strndup(r->arena, s, (size_t)(seg_end - s));
+            nparams++;
+            s = seg_end;
+            p = close + 1;
+            continue;
+        }
+        if (s == end) {
+            /* Path ran out: fine if only the trailing slash is left. */
+            if (api && p[0] == '/' && p[1] == '\0')
+                break;
+            return false;
+        }
+        if (*p != *s)
+            return false;
+        p++;
+        s++;
+    }
+    if (s != end)
+        return false;
+    if (r)
+        r->npath_params = nparams;
+    return true;
+}
+
+static void allow_header(ob_request *r, unsigned mask)
+{
+    char buf[96] = "";
+    static const ob_method order[] = {OB_GET, OB_POST, OB_PUT, OB_PATCH, OB_DELETE, OB_HEAD,
+                                      OB_OPTIONS};
+    if (mask & OB_GET)
+        mask |= OB_HEAD;
+    mask |= OB_OPTIONS;
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        if (!(mask & order[i]))
+            continue;
+        if (*buf)
+            strcat(buf, ", ");
+        strcat(buf, ob_method_name(order[i]));
+    }
+    ob_response_header(&r->res, "Allow", buf);
+}
+
+void ob_route_dispatch(ob_request *r)
+{
+    unsigned allowed = 0;
+    const ob_route *hit = NULL;
+    for (size_t i = 0; i < ob_nroutes; i++) {
+        const ob_route *rt = &ob_routes[i];
+        if (!ob_route_match(rt->pattern, r->path, r->path_len, NULL))
+            continue;
+        allowed |= rt->methods;
+        ob_method m = r->method == OB_HEAD ? OB_GET : r->method;
+        if (!hit && (rt->methods & m))
+            hit = rt;
+    }
+    if (!allowed) {
+        ob_fail(r, 404, "Not found.");
+        return;
+    }
+    if (r->method == OB_OPTIONS) {
+        r->res.status = 204;
+        allow_header(r, allowed);
+        return;
+    }
+    if (!hit) {
+        allow_header(r, allowed);
+        ob_failf(r, 405, "Method \"%s\" not allowed.", r->method_name);
+        return;
+    }
+    ob_route_match(hit->pattern, r->path, r->path_len, r);
+    hit->handler(r);
+}

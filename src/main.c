@@ -1,0 +1,50 @@
+/* main.c - the `openbook` command: subcommand dispatch and option parsing.
+ * Each subcommand lives in src/cli/<name>.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openbook/cli.h"
+
+static const ob_command commands[] = {
+    {"serve", "run the FastCGI worker pool (or one worker with --single)", ob_cmd_serve},
+    {"migrate", "apply pending database migrations", ob_cmd_migrate},
+    {"load-initial-data", "load the initial site, languages and permissions (idempotent)",
+     ob_cmd_load_initial_data},
+    {"check-config", "validate and print the effective configuration (secrets masked)",
+     ob_cmd_check_config},
+    {"createsuperuser", "create an administrator account", ob_cmd_createsuperuser},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "Usage: openbook [--help] [--version] COMMAND [OPTIONS]\n\n"
+               "OpenBook server for interactive online textbooks.\n\nCommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-19s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\nEvery command takes -c FILE (or OPENBOOK_CONFIG) to choose the configuration,\n"
+               "and --help for its own options.  Settings can be overridden with environment\n"
+               "variables OPENBOOK_<SECTION>_<KEY>.\n");
+}
+
+int main(int argc, char **argv, char **envp)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
+        printf("openbook %s\n", OB_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1, envp);
+    fprintf(stderr, "openbook: unknown command '%s'\n\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

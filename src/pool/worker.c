@@ -1,0 +1,190 @@
+/* worker.c - one worker: accept a FastCGI connection, run the request
+ * pipeline, write the response, reset the arena; until told to stop.
+ *
+ * The listening socket is non-blocking and waited on with poll(), so a
+ * stop signal wakes an idle worker at once; a worker busy with a request
+ * finishes it first (graceful stop and reload). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcgiapp.h>
+#include <sodium.h>
+#include "openbook/arena.h"
+#include "openbook/db.h"
+#include "openbook/http.h"
+#include "openbook/log.h"
+#include "openbook/pool.h"
+#include "openbook/router.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
+
+int64_t ob_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Known language codes, refreshed from the database at most once a
+ * minute: the request language is resolved on every request and must not
+ * cost a query each time. */
+#define MAX_LANGS 64
+static struct {
+    char codes[MAX_LANGS][4];
+    size_t n;
+    int64_t loaded_ns;
+} langs;
+
+static void langs_refresh(ob_db *db, ob_arena *a)
+{
+    int64_t now = ob_now_ns();
+    if (langs.loaded_ns && now - langs.loaded_ns < 60LL * 1000000000LL)
+        return;
+    PGresult *res = ob_db_query(db, a, "SELECT language FROM languages ORDER BY language", 0, NULL);
+    if (!res)
+        return;
+    langs.loaded_ns = now;
+    langs.n = 0;
+    for (int i = 0; i < PQntuples(res) && langs.n < MAX_LANGS; i++)
+        snprintf(langs.codes[langs.n++], 4, "%s", PQgetvalue(res, i, 0));
+}
+
+static const char *lang_known(const char *code)
+{
+    for (size_t i = 0; i < langs.n; i++)
+        if (strcasecmp(langs.codes[i], code) == 0)
+            return langs.codes[i];
+    return NULL;
+}
+
+/* api-conventions.md §12: cookie, then Accept-Language, then default. */
+static void resolve_language(ob_request *r)
+{
+    const char *c = ob_request_cookie(r, "django_language");
+    const char *hit = c ? lang_known(c) : NULL;
+    if (!hit) {
+        const char *al = ob_request_param(r, "HTTP_ACCEPT_LANGUAGE");
+        if (al) {
+            const char *tags[8];
+            size_t n = ob_parse_accept_language(r->arena, al, strlen(al), tags, 8);
+            for (size_t i = 0; i < n && !hit; i++)
+                hit = lang_known(tags[i]);
+        }
+    }
+    r->language = hit ? hit : r->cfg->default_language;
+}
+
+static long fcgx_read(void *io, char *dst, size_t n)
+{
+    FCGX_Request *req = io;
+    int chunk = n > (1u << 30) ? (1 << 30) : (int)n;
+    return FCGX_GetStr(dst, chunk, req->in);
+}
+
+static void handle(const ob_config *cfg, ob_db *db, ob_arena *arena, FCGX_Request *req)
+{
+    ob_request r;
+    memset(&r, 0, sizeof r);
+    r.start_ns = ob_now_ns();
+    r.db = db;
+    r.io = req;
+    r.read_body = fcgx_read;
+    if (ob_request_init(&r, arena, cfg, req->envp) == 0) {
+        /* Reconnects after a database restart; if that fails, handlers
+         * see a broken connection and answer 503. */
+        if (ob_db_ensure(db) == 0)
+            langs_refresh(db, arena);
+        resolve_language(&r);
+        ob_route_dispatch(&r);
+        ob_db_rollback(db); /* a handler that failed mid-transaction */
+    }
+    ob_buf out;
+    ob_buf_init(&out, arena);
+    ob_response_serialize(&r, r.method == OB_HEAD, &out);
+    FCGX_PutStr(out.data, (int)out.len, req->out);
+    if (cfg->access_log && ob_log_get_level() <= OB_LOG_INFO) {
+        double ms = (double)(ob_now_ns() - r.start_ns) / 1e6;
+        ob_info("%s %s %d %zu %.3fms", r.method_name ? r.method_name : "-",
+                r.raw_uri ? r.raw_uri : "-", r.res.status, r.res.body.len, ms);
+    }
+}
+
+int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool single)
+{
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigemptyset(&sa.sa_mask);
+    /* No SA_RESTART: a stop signal must interrupt poll() and the read of a
+     * kept-alive connection's next request. */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGHUP, single ? SIG_IGN : SIG_DFL);
+    signal(SIGPIPE, SIG_IGN);
+    if (single && cfg->request_timeout > 0)
+        signal(SIGALRM, SIG_DFL);
+
+    if (sodium_init() < 0)
+        ob_fatal("libsodium failed to initialise");
+    if (FCGX_Init() != 0)
+        ob_fatal("FCGX_Init failed");
+    int fl = fcntl(listen_fd, F_GETFL);
+    fcntl(listen_fd, F_SETFL, fl | O_NONBLOCK);
+
+    FCGX_Request req;
+    FCGX_InitRequest(&req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
+    ob_db *db = ob_db_new(cfg->database_url, cfg->database_connect_timeout,
+                          cfg->database_statement_timeout);
+    ob_arena arena;
+    ob_arena_init(&arena, 64 * 1024);
+
+    uint64_t limit = 0;
+    if (!single && cfg->max_requests > 0)
+        limit = (uint64_t)cfg->max_requests +
+                (cfg->max_requests_jitter > 0
+                     ? randombytes_uniform((uint32_t)cfg->max_requests_jitter + 1)
+                     : 0);
+    uint64_t served = 0;
+    while (!stop_requested && (limit == 0 || served < limit)) {
+        if (req.ipcFd < 0) {
+            struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
+            int pr = poll(&pfd, 1, 1000);
+            if (pr <= 0 || stop_requested)
+                continue;
+            if (!single && getppid() == 1)
+                break; /* the master is gone: do not linger as an orphan */
+        }
+        if (FCGX_Accept_r(&req) < 0)
+            continue; /* another worker took it, or the peer went away */
+        if (slot)
+            slot->request_start_ns = ob_now_ns();
+        if (single && cfg->request_timeout > 0)
+            alarm((unsigned)cfg->request_timeout);
+        handle(cfg, db, &arena, &req);
+        FCGX_Finish_r(&req);
+        if (single)
+            alarm(0);
+        ob_arena_reset(&arena);
+        served++;
+        if (slot) {
+            slot->requests = served;
+            slot->request_start_ns = 0;
+        }
+    }
+    FCGX_Free(&req, 1);
+    ob_arena_destroy(&arena);
+    ob_db_free(db);
+    if (limit && served >= limit)
+        ob_debug("worker: recycled after %llu requests", (unsigned long long)served);
+    return 0;
+}
