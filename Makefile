@@ -42,7 +42,7 @@ GEN_SRC := build/gen/migrations_data.c
 BUILD ?= build
 OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(APP_SRC) $(MAIN_SRC)) $(BUILD)/obj/gen/migrations_data.o
 
-.PHONY: all deps run test unit integration fuzz fuzz-smoke bench install clean asan clang-check
+.PHONY: all deps run bench install clean asan
 
 all: $(BUILD)/openbook
 
@@ -72,8 +72,14 @@ asan:
 deps:
 	@sh deploy/local/deps.sh
 
-run: deps all
+# Sub-makes so that pkg-config runs after deps has installed the libraries.
+run: deps
+	@$(MAKE) --no-print-directory all
 	python3 deploy/local/stack.py run --dir var --port $${PORT:-8080}
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	python3 test/bench/bench.py
 
 include test/test.mk
 

@@ -18,6 +18,7 @@
 struct cJSON;
 struct ob_config;
 struct ob_db;
+struct ob_redis;
 
 typedef enum {
     OB_GET = 1 << 0,
@@ -43,6 +44,7 @@ typedef struct ob_request {
     ob_arena *arena;
     const struct ob_config *cfg;
     struct ob_db *db;
+    struct ob_redis *redis;    /* lazily connected; NULL-safe to use */
 
     /* From the FastCGI params. */
     char **envp;

@@ -82,19 +82,19 @@ static const char *const builtin_secrets[] = {
 
 static char **str_field(ob_config *c, const ob_config_key *k)
 {
-    return (char **)((char *)c + k->offset);
+    return (char **)(void *)((char *)c + k->offset);
 }
 static long *int_field(ob_config *c, const ob_config_key *k)
 {
-    return (long *)((char *)c + k->offset);
+    return (long *)(void *)((char *)c + k->offset);
 }
 static bool *bool_field(ob_config *c, const ob_config_key *k)
 {
-    return (bool *)((char *)c + k->offset);
+    return (bool *)(void *)((char *)c + k->offset);
 }
 static ob_strlist *list_field(ob_config *c, const ob_config_key *k)
 {
-    return (ob_strlist *)((char *)c + k->offset);
+    return (ob_strlist *)(void *)((char *)c + k->offset);
 }
 
 static void set_str(char **f, const char *v)

@@ -20,6 +20,7 @@
 #include "openbook/http.h"
 #include "openbook/log.h"
 #include "openbook/pool.h"
+#include "openbook/redis.h"
 #include "openbook/router.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -93,12 +94,14 @@ static long fcgx_read(void *io, char *dst, size_t n)
     return FCGX_GetStr(dst, chunk, req->in);
 }
 
-static void handle(const ob_config *cfg, ob_db *db, ob_arena *arena, FCGX_Request *req)
+static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_arena *arena,
+                   FCGX_Request *req)
 {
     ob_request r;
     memset(&r, 0, sizeof r);
     r.start_ns = ob_now_ns();
     r.db = db;
+    r.redis = redis;
     r.io = req;
     r.read_body = fcgx_read;
     if (ob_request_init(&r, arena, cfg, req->envp) == 0) {
@@ -145,6 +148,8 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
     FCGX_InitRequest(&req, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR);
     ob_db *db = ob_db_new(cfg->database_url, cfg->database_connect_timeout,
                           cfg->database_statement_timeout);
+    ob_redis *redis = ob_redis_new(cfg->redis_address, cfg->redis_db, cfg->redis_password,
+                                   cfg->redis_timeout);
     ob_arena arena;
     ob_arena_init(&arena, 64 * 1024);
 
@@ -170,7 +175,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
             slot->request_start_ns = ob_now_ns();
         if (single && cfg->request_timeout > 0)
             alarm((unsigned)cfg->request_timeout);
-        handle(cfg, db, &arena, &req);
+        handle(cfg, db, redis, &arena, &req);
         FCGX_Finish_r(&req);
         if (single)
             alarm(0);
@@ -184,6 +189,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
     FCGX_Free(&req, 1);
     ob_arena_destroy(&arena);
     ob_db_free(db);
+    ob_redis_free(redis);
     if (limit && served >= limit)
         ob_debug("worker: recycled after %llu requests", (unsigned long long)served);
     return 0;

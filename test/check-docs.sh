@@ -1,0 +1,40 @@
+#!/bin/sh
+# Checks that the documentation names every configuration key the server
+# knows: each key printed by `openbook check-config` must appear in
+# conf/openbook.yaml (with its comment) and in the README's reference table,
+# and every command must answer --help.
+set -eu
+bin=${1:-build/openbook}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf 'server:\n  development: true\nhttp:\n  allowed_hosts: [localhost]\n' > "$tmp/c.yaml"
+"$bin" check-config -c "$tmp/c.yaml" > "$tmp/out"
+missing=0
+section=""
+while IFS= read -r line; do
+    case "$line" in
+    "#"*) ;;
+    "  "*)
+        key=$(echo "$line" | sed 's/^  \([a-z_]*\):.*/\1/')
+        if ! grep -q "\`$section.$key\`" README.md; then
+            echo "check-docs: README.md does not document $section.$key" >&2; missing=1
+        fi
+        if ! awk -v s="$section:" -v k="  $key:" '$0==s{on=1;next} /^[a-z]/{on=0} on && index($0,k)==1{f=1} END{exit !f}' conf/openbook.yaml; then
+            echo "check-docs: conf/openbook.yaml lacks $section.$key" >&2; missing=1
+        fi ;;
+    *) section=$(echo "$line" | tr -d ':') ;;
+    esac
+done < "$tmp/out"
+for cmd in serve migrate load-initial-data check-config createsuperuser; do
+    "$bin" "$cmd" --help > /dev/null || { echo "check-docs: $cmd --help failed" >&2; missing=1; }
+done
+"$bin" --help > /dev/null
+"$bin" --version > /dev/null
+set +e
+"$bin" no-such-command > /dev/null 2>&1; rc=$?
+[ "$rc" -eq 2 ] || { echo "check-docs: unknown command exited $rc, not 2" >&2; missing=1; }
+"$bin" serve --no-such-option > /dev/null 2>&1; rc=$?
+[ "$rc" -eq 2 ] || { echo "check-docs: unknown option exited $rc, not 2" >&2; missing=1; }
+set -e
+[ "$missing" -eq 0 ] && echo "check-docs: configuration reference and --help complete"
+exit "$missing"
