@@ -16,7 +16,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd
+PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -33,7 +33,7 @@ LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS)
 # Sources by layer.  CORE has no dependency on libfcgi/libpq, so the fuzz
 # targets and most unit tests link against it alone.
 CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/http/*.c)
-APP_SRC  := $(wildcard src/db/*.c) $(wildcard src/api/*.c) $(wildcard src/pool/*.c) \
+APP_SRC  := $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/api/*.c) $(wildcard src/pool/*.c) \
             $(wildcard src/cli/*.c) $(wildcard src/redis/*.c)
 MAIN_SRC := src/main.c
 MIGRATIONS := $(sort $(wildcard src/db/migrations/*.sql))

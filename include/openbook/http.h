@@ -19,6 +19,8 @@ struct cJSON;
 struct ob_config;
 struct ob_db;
 struct ob_redis;
+struct ob_user;
+struct ob_session;
 
 typedef enum {
     OB_GET = 1 << 0,
@@ -71,6 +73,12 @@ typedef struct ob_request {
     char *body;
     size_t body_len;
     struct cJSON *json;        /* parsed JSON body, or NULL */
+
+    /* Authentication (auth.c): NULL user = anonymous. */
+    struct ob_user *user;
+    int auth_method;           /* ob_auth_method */
+    struct ob_session *session;
+    bool bad_app_session;      /* X-Session-Token presented but unknown */
 
     /* Routing. */
     const char *path_params[OB_MAX_PATH_PARAMS];

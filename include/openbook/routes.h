@@ -5,6 +5,9 @@
 
 #include "openbook/http.h"
 
+/* access.c: installs the authentication/CSRF/login checks in the router. */
+void ob_access_install(void);
+
 void ob_api_root(ob_request *r);
 /* core.c */
 void ob_api_health(ob_request *r);

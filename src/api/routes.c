@@ -5,12 +5,12 @@
 #include "openbook/routes.h"
 
 const ob_route ob_routes[] = {
-    {"/api/", OB_GET, ob_api_root, NULL},
-    {"/api/core/sites/health/", OB_GET, ob_api_health, NULL},
-    {"/api/core/sites/", OB_GET, ob_api_sites_list, "core/sites"},
-    {"/api/core/sites/{id}/", OB_GET, ob_api_sites_get, NULL},
-    {"/api/core/languages/", OB_GET, ob_api_languages_list, "core/languages"},
-    {"/api/core/languages/{code}/", OB_GET, ob_api_languages_get, NULL},
+    {"/api/", OB_GET, ob_api_root, OB_ANON, NULL},
+    {"/api/core/sites/health/", OB_GET, ob_api_health, OB_ANON, NULL},
+    {"/api/core/sites/", OB_GET, ob_api_sites_list, OB_ANON_READ, "core/sites"},
+    {"/api/core/sites/{id}/", OB_GET, ob_api_sites_get, OB_ANON_READ, NULL},
+    {"/api/core/languages/", OB_GET, ob_api_languages_list, OB_ANON_READ, "core/languages"},
+    {"/api/core/languages/{code}/", OB_GET, ob_api_languages_get, OB_ANON_READ, NULL},
 };
 const size_t ob_nroutes = sizeof ob_routes / sizeof ob_routes[0];
 

@@ -2,7 +2,10 @@
  * answers 404 / 405 / OPTIONS itself (see router.h). */
 #include <stdio.h>
 #include <string.h>
+#include "openbook/config.h"
 #include "openbook/router.h"
+
+int (*ob_dispatch_hook)(ob_request *r, const ob_route *route);
 
 bool ob_route_match(const char *pattern, const char *path, size_t path_len, ob_request *r)
 {
@@ -66,11 +69,13 @@ static void allow_header(ob_request *r, unsigned mask)
 void ob_route_dispatch(ob_request *r)
 {
     unsigned allowed = 0;
-    const ob_route *hit = NULL;
+    const ob_route *hit = NULL, *first = NULL;
     for (size_t i = 0; i < ob_nroutes; i++) {
         const ob_route *rt = &ob_routes[i];
         if (!ob_route_match(rt->pattern, r->path, r->path_len, NULL))
             continue;
+        if (!first)
+            first = rt;
         allowed |= rt->methods;
         ob_method m = r->method == OB_HEAD ? OB_GET : r->method;
         if (!hit && (rt->methods & m))
@@ -80,6 +85,12 @@ void ob_route_dispatch(ob_request *r)
         ob_fail(r, 404, "Not found.");
         return;
     }
+    if (r->content_length > r->cfg->max_body_bytes) {
+        ob_fail(r, 413, "Request body too large.");
+        return;
+    }
+    if (ob_dispatch_hook && ob_dispatch_hook(r, hit ? hit : first) != 0)
+        return; /* authentication, CSRF or login refused; response set */
     if (r->method == OB_OPTIONS) {
         r->res.status = 204;
         allow_header(r, allowed);

@@ -22,6 +22,7 @@
 #include "openbook/pool.h"
 #include "openbook/redis.h"
 #include "openbook/router.h"
+#include "openbook/routes.h"
 
 static volatile sig_atomic_t stop_requested;
 
@@ -139,6 +140,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
 
     if (sodium_init() < 0)
         ob_fatal("libsodium failed to initialise");
+    ob_access_install();
     if (FCGX_Init() != 0)
         ob_fatal("FCGX_Init failed");
     int fl = fcntl(listen_fd, F_GETFL);

@@ -8,6 +8,10 @@
 --   BENCH_JSON {"requests":...,"duration_us":...,"rps":...,"p50_us":...,...}
 --
 -- that bench.py picks out of wrk's output.  Latencies are in microseconds.
+--
+-- With a script argument (`wrk ... URL -- N`) each thread stops after N
+-- responses: a fixed request count (the memory check), the duration is
+-- then only a limit.
 
 local threads = {}
 
@@ -18,9 +22,17 @@ end
 function init(args)
    non2xx = 0
    statuses = {}
+   quota = tonumber(args[1] or "")
+   seen = 0
 end
 
 function response(status, headers, body)
+   if quota then
+      seen = seen + 1
+      if seen >= quota then
+         wrk.thread:stop()
+      end
+   end
    if status < 200 or status > 299 then
       non2xx = non2xx + 1
       statuses[status] = (statuses[status] or 0) + 1

@@ -1,0 +1,844 @@
+#!/usr/bin/env python3
+"""OpenBook benchmark harness (`make bench`), next to a same-run ceiling.
+
+    python3 test/bench/bench.py [--url URL] [--duration S] [--connections 1,32,128]
+                                [--workers N] [--quick] [--keep] [--out FILE]
+
+Starts the whole stack (deploy/local/stack.py: private PostgreSQL, Redis,
+the release binary build/openbook under its master, nginx with the shipped
+server block) in a temporary directory, or measures a running one (--url).
+In the same run it starts two ceilings behind a second nginx:
+
+    libfcgi ceiling   nginx -> test/bench/ceiling.c (pre-forked libfcgi
+                      responder, fixed {"status":"GOOD"} with our headers)
+    nginx return      nginx `return 200 '{"status":"GOOD"}'`
+
+and measures with wrk (test/bench/report.lua) the health endpoint, every
+collection listed by GET /api/ (anonymous, _page_size=20) and both
+ceilings at each connection count; then a memory-growth check and the RSS
+of the master and each worker.  Prints a summary table and writes
+build/bench/result.json.  See test/bench/README.md for how to read it.
+
+Environment: BENCH_QUICK=1 (3 s per point, fewer points, 2k/20k memory
+check), BENCH_DURATION=S, BENCH_WORKERS=N, BENCH_CONNECTIONS=1,32,128.
+
+Exit status: 0 whatever the numbers are; 1 when the harness itself fails
+(stack does not start, wrk missing, ceiling does not build, ...).
+Python 3 standard library only.
+"""
+
+import argparse
+import datetime
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(REPO, "deploy", "local"))
+
+from stack import Stack, StackError, free_port  # noqa: E402  (deploy/local/stack.py)
+
+BUILD_DIR = os.path.join(REPO, "build", "bench")
+CEILING_SRC = os.path.join(HERE, "ceiling.c")
+CEILING_BIN = os.path.join(BUILD_DIR, "ceiling")
+LUA = os.path.join(HERE, "report.lua")
+
+HEALTH = "/api/core/sites/health/"
+PAGE_SIZE = 20
+BODY = '{"status":"GOOD"}'
+
+# Goals (issue 3), checked and printed, never turned into an exit status.
+GOAL_HEALTH_RATIO = 0.8      # health >= 0.8 x libfcgi ceiling
+GOAL_LIST_RATIO = 0.4        # DB-backed anonymous lists >= 0.4 x ceiling
+GOAL_P99_MS = 10.0           # p99 < 10 ms at 32 connections
+GOAL_P99_CONNS = 32
+GOAL_RSS_KIB = 16 * 1024     # worker RSS < 16 MiB after the long memory run
+# "No growth": allocator and page-granularity noise allowed per worker.
+GROWTH_TOLERANCE_KIB = 128
+
+
+class HarnessError(RuntimeError):
+    pass
+
+
+def say(msg):
+    print("bench: %s" % msg, file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------
+# HOOK: logged-in variants.
+#
+# Accounts do not exist yet.  When they do, make this return one entry per
+# kind of user to measure, e.g.
+#
+#     cookie = login(base_url, "bench-user", "secret")   # POST the login form
+#     return [("user", {"Cookie": "sessionid=" + cookie})]
+#
+# (creating the user first, e.g. with `openbook createsuperuser` against
+# stack.config_path when the harness started the stack).  Every list
+# endpoint is then measured once more per entry, with these headers on every
+# request (see measure(): they go to wrk as -H "Name: value").  The label
+# appears as the "variant" column of the table and in result.json.
+
+
+def logged_in_variants(base_url, stack=None):
+    """[(label, {header: value})] for logged-in measurements; none yet."""
+    return []
+
+
+# --------------------------------------------------------------------------
+# small helpers
+
+
+def run_text(argv, **kw):
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=30, **kw)
+        return (r.stdout + r.stderr).strip()
+    except (OSError, subprocess.SubprocessError) as e:
+        return "(%s)" % e
+
+
+def machine_info():
+    info = {
+        "nproc": os.cpu_count(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "hostname": socket.gethostname(),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "loadavg_before": list(os.getloadavg()),
+    }
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu_model"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        with open("/proc/meminfo") as f:
+            info["mem_total_kib"] = int(f.readline().split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    commit = run_text(["git", "-C", REPO, "rev-parse", "HEAD"])
+    info["git_commit"] = commit if re.fullmatch(r"[0-9a-f]{40}", commit) else None
+    status = run_text(["git", "-C", REPO, "status", "--porcelain", "--untracked-files=no"])
+    info["git_dirty"] = bool(status) if info["git_commit"] else None
+    info["nginx"] = run_text(["nginx", "-v"]).replace("nginx version: ", "")
+    info["wrk"] = run_text(["wrk", "-v"]).splitlines()[0] if shutil.which("wrk") else None
+    info["cc"] = run_text(["cc", "--version"]).splitlines()[0]
+    return info
+
+
+def proc_mem(pid):
+    """VmRSS, VmHWM, RssAnon, RssFile (KiB) of pid, or None."""
+    out = {}
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                k, _, v = line.partition(":")
+                if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
+                    out[k] = int(v.split()[0])
+    except (OSError, ValueError):
+        return None
+    return out if "VmRSS" in out else None
+
+
+def proc_cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return []
+
+
+def proc_ppid(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def children(ppid):
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit() and proc_ppid(int(d)) == ppid:
+            out.append(int(d))
+    return sorted(out)
+
+
+def find_master():
+    """An `openbook serve` master found in /proc (for --url), or None."""
+    serving = set()
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        argv = proc_cmdline(int(d))
+        if argv and os.path.basename(argv[0]) == "openbook" and "serve" in argv[1:]:
+            serving.add(int(d))
+    masters = [p for p in serving if proc_ppid(p) not in serving]
+    if len(masters) == 1:
+        return masters[0]
+    if masters:
+        say("several openbook masters running (%s): give --master-pid"
+            % ", ".join(map(str, sorted(masters))))
+    return None
+
+
+def http_get(url, headers=None, timeout=10):
+    """(status, body bytes) of a GET; raises OSError."""
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
+    try:
+        path = u.path + ("?" + u.query if u.query else "")
+        c.request("GET", path or "/", headers=headers or {})
+        r = c.getresponse()
+        return r.status, r.read()
+    finally:
+        c.close()
+
+
+def wait_port(port, proc, what, logpath, timeout=10):
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise HarnessError("%s exited with status %s; see %s" % (what, proc.returncode, logpath))
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise HarnessError("%s not listening on %d after %ds; see %s"
+                               % (what, port, timeout, logpath))
+        time.sleep(0.05)
+
+
+def stop_proc(p, sig=signal.SIGTERM, wait=10):
+    if p is None or p.poll() is not None:
+        return
+    try:
+        p.send_signal(sig)
+        p.wait(wait)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    except ProcessLookupError:
+        pass
+
+
+# --------------------------------------------------------------------------
+# the ceilings: test/bench/ceiling.c and nginx `return 200`, behind an nginx
+# configured like deploy/nginx/openbook.conf for the FastCGI part
+
+
+def build_ceiling():
+    os.makedirs(BUILD_DIR, exist_ok=True)
+    pc = subprocess.run(["pkg-config", "--cflags", "--libs", "fcgi"],
+                        capture_output=True, text=True)
+    if pc.returncode != 0:
+        raise HarnessError("pkg-config fcgi failed (libfcgi-dev missing? run `make deps`): %s"
+                           % pc.stderr.strip())
+    cc = os.environ.get("CC") or "cc"
+    argv = [cc, "-O2", "-o", CEILING_BIN, CEILING_SRC] + pc.stdout.split()
+    r = subprocess.run(argv, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise HarnessError("building the ceiling failed: %s\n%s" % (" ".join(argv), r.stderr))
+    return argv
+
+
+CEILING_NGINX = """\
+# Written by test/bench/bench.py: the benchmark's ceilings.  The FastCGI
+# part mirrors deploy/nginx/openbook.conf (same params, keep-alive rule,
+# worker_processes and access log as the local stack's nginx).
+{user}daemon off;
+master_process on;
+worker_processes 1;
+pid {run}/nginx.pid;
+error_log {log}/nginx-error.log warn;
+events {{
+    worker_connections 1024;
+}}
+http {{
+    include mime.types;
+    default_type application/octet-stream;
+    access_log {log}/nginx-access.log;
+    client_body_temp_path {temp}/body;
+    fastcgi_temp_path {temp}/fastcgi;
+    proxy_temp_path {temp}/proxy;
+    scgi_temp_path {temp}/scgi;
+    uwsgi_temp_path {temp}/uwsgi;
+
+    upstream bench_ceiling {{
+        server unix:{sock};
+        {keepalive}
+        keepalive_timeout 60s;
+    }}
+
+    map $http_host $openbook_host_port {{
+        default                          "";
+        "~:(?<openbook_port>[0-9]{{1,5}})$" ":$openbook_port";
+    }}
+
+    server {{
+        listen 127.0.0.1:{port};
+        server_name bench-ceiling;
+        server_tokens off;
+        client_max_body_size 2560k;
+        client_body_buffer_size 256k;
+
+        fastcgi_param HTTP_HOST $host$openbook_host_port;
+        include fastcgi_params;
+        fastcgi_param HTTP_X_FORWARDED_PROTO $scheme;
+        fastcgi_param HTTP_X_FORWARDED_HOST $host$openbook_host_port;
+        fastcgi_param HTTP_X_FORWARDED_FOR $remote_addr;
+        fastcgi_param HTTP_PROXY "";
+
+        fastcgi_keep_conn on;
+        fastcgi_connect_timeout 5s;
+        fastcgi_send_timeout 60s;
+        fastcgi_read_timeout 60s;
+
+        # nginx's own answer: the ceiling of nginx + wrk on this machine.
+        location = /bench/return/ {{
+            default_type application/json;
+            add_header X-Content-Type-Options nosniff always;
+            add_header X-Frame-Options DENY always;
+            add_header Referrer-Policy same-origin always;
+            add_header Vary "Accept, Cookie, Accept-Language" always;
+            add_header Cache-Control "private, no-store" always;
+            add_header Content-Language en always;
+            return 200 '{body}';
+        }}
+
+        # Everything else: the minimal libfcgi responder.
+        location / {{
+            fastcgi_pass bench_ceiling;
+        }}
+    }}
+}}
+"""
+
+
+class Ceilings:
+    """ceiling.c (nprocs processes) + an nginx in front of it, under root."""
+
+    def __init__(self, root, nprocs, keepalive_line):
+        self.root = root
+        self.nprocs = nprocs
+        self.keepalive_line = keepalive_line
+        self.port = free_port()
+        self.sock = os.path.join(root, "run", "ceiling.sock")
+        self.log_dir = os.path.join(root, "log")
+        self.ceiling = None
+        self.nginx = None
+        self._logs = []
+
+    def url(self, path):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def _spawn(self, argv, logname):
+        log = open(os.path.join(self.log_dir, logname), "ab", buffering=0)
+        self._logs.append(log)
+        return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                cwd=self.root, start_new_session=True)
+
+    def start(self):
+        ndir = os.path.join(self.root, "nginx")
+        temp = os.path.join(ndir, "temp")
+        for d in (os.path.join(self.root, "run"), self.log_dir, ndir):
+            os.makedirs(d, exist_ok=True)
+        for sub in ("body", "fastcgi", "proxy", "scgi", "uwsgi"):
+            os.makedirs(os.path.join(temp, sub), exist_ok=True)
+        for name in ("fastcgi_params", "mime.types"):
+            shutil.copyfile(os.path.join("/etc/nginx", name), os.path.join(ndir, name))
+        conf = os.path.join(ndir, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(CEILING_NGINX.format(
+                user="user root;\n" if os.geteuid() == 0 else "",
+                run=os.path.join(self.root, "run"), log=self.log_dir, temp=temp,
+                sock=self.sock, keepalive=self.keepalive_line, port=self.port, body=BODY))
+
+        self.ceiling = self._spawn([CEILING_BIN, self.sock, str(self.nprocs)], "ceiling.log")
+        deadline = time.monotonic() + 10
+        while not os.path.exists(self.sock):
+            if self.ceiling.poll() is not None or time.monotonic() > deadline:
+                raise HarnessError("ceiling did not start; see %s/ceiling.log" % self.log_dir)
+            time.sleep(0.02)
+
+        nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+        argv = [nginx, "-p", ndir + "/", "-c", conf, "-e",
+                os.path.join(self.log_dir, "nginx-error.log")]
+        r = subprocess.run(argv + ["-t", "-q"], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise HarnessError("ceiling nginx -t failed:\n%s%s" % (r.stdout, r.stderr))
+        self.nginx = self._spawn(argv, "nginx.log")
+        wait_port(self.port, self.nginx, "ceiling nginx", self.log_dir)
+        for path in ("/api/core/sites/health/", "/bench/return/"):
+            st, body = http_get(self.url(path))
+            if st != 200 or body != BODY.encode():
+                raise HarnessError("ceiling %s answered %d %r" % (path, st, body[:200]))
+        return self
+
+    @property
+    def pids(self):
+        return children(self.ceiling.pid) if self.ceiling and self.ceiling.poll() is None else []
+
+    def stop(self):
+        stop_proc(self.nginx, signal.SIGQUIT)
+        stop_proc(self.ceiling, signal.SIGTERM)
+        for f in self._logs:
+            f.close()
+        self._logs = []
+
+
+# --------------------------------------------------------------------------
+# wrk
+
+
+def wrk(url, connections, duration, headers=None, stop_after=None):
+    """One wrk run with report.lua.  Returns the BENCH_JSON dict plus
+    "wrk_argv", or {"harness_error": ...} when wrk gives no result.
+    stop_after: stop once about this many responses arrived (duration is
+    then only a limit)."""
+    threads = max(1, min(2, connections))
+    argv = ["wrk", "-t%d" % threads, "-c%d" % connections, "-d%ds" % max(1, int(duration)),
+            "--timeout", "5s", "-s", LUA]
+    for k, v in (headers or {}).items():
+        argv += ["-H", "%s: %s" % (k, v)]
+    argv.append(url)
+    if stop_after:
+        argv += ["--", str(-(-int(stop_after) // threads))]   # per thread, rounded up
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=max(60, duration * 3 + 30))
+    except subprocess.TimeoutExpired:
+        return {"harness_error": "wrk timed out", "wrk_argv": argv}
+    for line in r.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            try:
+                res = json.loads(line[len("BENCH_JSON "):])
+            except ValueError as e:
+                return {"harness_error": "bad BENCH_JSON line: %s" % e, "wrk_argv": argv}
+            res["wrk_argv"] = argv
+            res["threads"] = threads
+            return res
+    return {"harness_error": "wrk status %d: %s" % (r.returncode, (r.stderr or r.stdout).strip()[-500:]),
+            "wrk_argv": argv}
+
+
+# --------------------------------------------------------------------------
+# the run
+
+
+def parse_conns(s):
+    try:
+        out = [int(x) for x in str(s).replace(" ", "").split(",") if x]
+    except ValueError:
+        raise HarnessError("bad connection list %r" % s)
+    if not out or min(out) < 1:
+        raise HarnessError("bad connection list %r" % s)
+    return out
+
+
+def discover(base_url):
+    """(collections {name: path}, api_root_status) from GET /api/."""
+    st, body = http_get(base_url + "/api/")
+    if st != 200:
+        raise HarnessError("GET /api/ answered %d: %r" % (st, body[:300]))
+    try:
+        root = json.loads(body)
+    except ValueError:
+        raise HarnessError("GET /api/ is not JSON: %r" % body[:300])
+    out = {}
+    for name, url in sorted(root.items()):
+        if isinstance(url, str):
+            out[name] = urllib.parse.urlsplit(url).path
+    return out
+
+
+def sample_rss(master_pid, worker_pids_fn):
+    out = {"master": None, "workers": []}
+    if master_pid:
+        m = proc_mem(master_pid)
+        if m:
+            out["master"] = dict(pid=master_pid, **m)
+    for pid in worker_pids_fn():
+        m = proc_mem(pid)
+        if m:
+            out["workers"].append(dict(pid=pid, **m))
+    return out
+
+
+def fmt_ms(us):
+    if us is None:
+        return "-"
+    ms = us / 1000.0
+    return "%.2f" % ms if ms < 100 else "%.0f" % ms
+
+
+def fmt_ratio(x):
+    return "-" if x is None else "%.2f" % x
+
+
+def main(argv=None):
+    env = os.environ
+    quick = env.get("BENCH_QUICK", "") not in ("", "0")
+    ap = argparse.ArgumentParser(description="OpenBook benchmark next to a same-run ceiling "
+                                             "(test/bench/README.md).")
+    ap.add_argument("--url", help="measure a running stack at this base URL "
+                                  "(e.g. http://127.0.0.1:8080) instead of starting one")
+    ap.add_argument("--master-pid", type=int, help="with --url: the openbook master's pid "
+                                                   "(default: found in /proc)")
+    ap.add_argument("--quick", action="store_true", default=quick,
+                    help="3 s per point, fewer points (or BENCH_QUICK=1)")
+    ap.add_argument("--duration", type=int, help="seconds per point (default 10; quick 3)")
+    ap.add_argument("--connections", help="comma-separated wrk connection counts "
+                                          "(default 1,32,128; quick 1,32)")
+    ap.add_argument("--workers", type=int, help="pool workers (default: BENCH_WORKERS or nproc)")
+    ap.add_argument("--binary", default=os.path.join(REPO, "build", "openbook"),
+                    help="openbook binary (default build/openbook, the release build)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    ap.add_argument("--out", default=os.path.join(BUILD_DIR, "result.json"))
+    args = ap.parse_args(argv)
+
+    duration = args.duration or int(env.get("BENCH_DURATION") or (3 if args.quick else 10))
+    conns = parse_conns(args.connections or env.get("BENCH_CONNECTIONS")
+                        or ("1,32" if args.quick else "1,32,128"))
+    warm_s = 1 if args.quick else 3
+    mem_short, mem_long = (2000, 20000) if args.quick else (10000, 100000)
+    workers = args.workers or int(env.get("BENCH_WORKERS") or 0) or os.cpu_count() or 1
+
+    if not shutil.which("wrk"):
+        raise HarnessError("wrk not found (apt-get install wrk, or `make deps`)")
+    if not args.url and not os.access(args.binary, os.X_OK):
+        raise HarnessError("%s not found: build it first (make)" % args.binary)
+
+    result = {
+        "machine": machine_info(),
+        "settings": {
+            "quick": args.quick, "duration_s": duration, "connections": conns,
+            "wrk_threads": "min(2, connections)", "page_size": PAGE_SIZE,
+            "warmup_s": warm_s, "memory_requests": [mem_short, mem_long],
+        },
+        "goals": {}, "points": [], "memory": None, "rss_after": None,
+        "harness_errors": [],
+    }
+    say("build ceiling: %s" % " ".join(build_ceiling()))
+
+    tmp = tempfile.mkdtemp(prefix="openbook-bench-")
+    os.chmod(tmp, 0o755)   # lets PostgreSQL run as user "postgres" (stack.py)
+    stack = ceil = None
+    keep = args.keep
+    try:
+        # ---- the system under test
+        if args.url:
+            base = args.url.rstrip("/")
+            master = args.master_pid or find_master()
+            nworkers = len(children(master)) if master else workers
+            workers_fn = (lambda: children(master)) if master else (lambda: [])
+            result["settings"].update(stack="external", url=base, master_pid=master,
+                                      workers=nworkers)
+        else:
+            say("starting the stack in %s (%d workers, binary %s)" % (tmp, workers, args.binary))
+            # max_requests 0: workers are not recycled during the run, so the
+            # memory check sees one process per worker from start to end.
+            stack = Stack(os.path.join(tmp, "stack"), None, args.binary, REPO, workers=workers,
+                          config={"server": {"max_requests": 0}})
+            t0 = time.monotonic()
+            stack.start()
+            say("stack up in %.1fs at %s" % (time.monotonic() - t0, stack.url("/")))
+            base = stack.url("").rstrip("/")
+            master = stack.master_pid
+            nworkers = workers
+            workers_fn = stack.worker_pids
+            result["settings"].update(stack="started", url=base, workers=workers,
+                                      binary=os.path.relpath(args.binary, REPO),
+                                      config_overrides={"server": {"max_requests": 0}},
+                                      stack_dir=stack.root)
+
+        # ---- the ceilings, same keep-alive rule as the stack's nginx
+        keep_line = dict(Stack(os.path.join(tmp, "unused"), 1, workers=nworkers)
+                         .nginx_substitutions())["keepalive 8;"]
+        ceil = Ceilings(os.path.join(tmp, "ceiling"), nworkers, keep_line).start()
+        result["settings"].update(ceiling_procs=nworkers, upstream_keepalive=keep_line)
+        say("ceilings up at %s (%d libfcgi processes; upstream %s)"
+            % (ceil.url("/"), nworkers, keep_line))
+
+        # ---- what to measure
+        collections = discover(base)
+        targets = [
+            {"name": "libfcgi ceiling", "kind": "ceiling", "path": HEALTH,
+             "url": ceil.url(HEALTH), "variant": "-"},
+            {"name": "nginx return", "kind": "ceiling", "path": "/bench/return/",
+             "url": ceil.url("/bench/return/"), "variant": "-"},
+            {"name": "health", "kind": "health", "path": HEALTH,
+             "url": base + HEALTH, "variant": "anonymous"},
+        ]
+        skipped = {}
+        variants = [("anonymous", {})] + list(logged_in_variants(base, stack))
+        for label, headers in variants:
+            for name, path in collections.items():
+                url = "%s%s?_page_size=%d" % (base, path, PAGE_SIZE)
+                st, body = http_get(url, headers)
+                if not 200 <= st < 300:
+                    skipped["%s %s" % (name, label)] = st
+                    continue
+                targets.append({"name": name, "kind": "list", "path": path + "?_page_size=%d" % PAGE_SIZE,
+                                "url": url, "variant": label, "headers": headers,
+                                "body_bytes": len(body)})
+        result["collections"] = collections
+        result["skipped"] = skipped
+        for k, st in skipped.items():
+            say("not measured: %s answered %d" % (k, st))
+
+        # ---- memory growth first: fresh workers, exact request counts
+        say("memory check: %d then %d requests on %s" % (mem_short, mem_long, HEALTH))
+        mem = {"endpoint": HEALTH, "connections": 32, "samples": []}
+        mem["samples"].append(dict(requests=0, **sample_rss(master, workers_fn)))
+        done = 0
+        for goal_n in (mem_short, mem_long):
+            res = wrk(base + HEALTH, 32, 600, stop_after=goal_n - done)
+            if "harness_error" in res:
+                result["harness_errors"].append("memory run: " + res["harness_error"])
+                break
+            done += res["requests"]
+            mem["samples"].append(dict(requests=done, errors=res["errors"],
+                                       **sample_rss(master, workers_fn)))
+        result["memory"] = mem
+
+        # ---- warm-up
+        for t in targets:
+            say("warm-up %s (%ds)" % (t["name"], warm_s))
+            wrk(t["url"], 32, warm_s, headers=t.get("headers"))
+
+        # ---- measure: per connection count, the ceilings first
+        for c in conns:
+            for t in targets:
+                res = wrk(t["url"], c, duration, headers=t.get("headers"))
+                point = {"name": t["name"], "kind": t["kind"], "path": t["path"],
+                         "variant": t["variant"], "connections": c}
+                if "harness_error" in res:
+                    point["harness_error"] = res["harness_error"]
+                    result["harness_errors"].append("%s c=%d: %s" % (t["name"], c, res["harness_error"]))
+                else:
+                    point.update(rps=res["rps"], p50_us=res["p50_us"], p99_us=res["p99_us"],
+                                 errors=res["errors"], wrk=res)
+                result["points"].append(point)
+                say("%-16s c=%-4d %9s req/s  p50 %s ms  p99 %s ms  errors %s"
+                    % (t["name"], c, "%.0f" % point["rps"] if "rps" in point else "-",
+                       fmt_ms(point.get("p50_us")), fmt_ms(point.get("p99_us")),
+                       point.get("errors", "-")))
+
+        result["rss_after"] = sample_rss(master, workers_fn)
+        result["ceiling_rss_after"] = [dict(pid=p, **(proc_mem(p) or {})) for p in ceil.pids]
+    except (HarnessError, StackError, OSError) as e:
+        keep = True
+        result["harness_errors"].append(str(e))
+        say("ERROR: %s" % e)
+        say("logs kept under %s" % tmp)
+        finish(result, args.out)
+        return 1
+    finally:
+        if ceil:
+            ceil.stop()
+        if stack:
+            say("stopping the stack")
+            stack.stop()
+        if not keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+        elif tmp:
+            say("kept %s" % tmp)
+
+    finish(result, args.out)
+    return 0
+
+
+# --------------------------------------------------------------------------
+# ratios, goals, output
+
+
+def add_ratios(result):
+    ceil = {}
+    for p in result["points"]:
+        if p["kind"] == "ceiling" and "rps" in p:
+            ceil[(p["name"], p["connections"])] = p["rps"]
+    for p in result["points"]:
+        c = p["connections"]
+        f, r = ceil.get(("libfcgi ceiling", c)), ceil.get(("nginx return", c))
+        p["ratio_libfcgi"] = p["rps"] / f if "rps" in p and f else None
+        p["ratio_return"] = p["rps"] / r if "rps" in p and r else None
+
+
+def check_goals(result):
+    goals = {}
+    pts = [p for p in result["points"] if "rps" in p and p["variant"] == "anonymous"]
+
+    def ratio_goal(kind, want):
+        sel = [p for p in pts if p["kind"] == kind and p["ratio_libfcgi"] is not None]
+        if not sel:
+            return {"pass": None, "detail": "not measured"}
+        worst = min(sel, key=lambda p: p["ratio_libfcgi"])
+        return {"pass": all(p["ratio_libfcgi"] >= want for p in sel), "want": want,
+                "worst": round(worst["ratio_libfcgi"], 3),
+                "worst_at": "%s c=%d" % (worst["name"], worst["connections"]),
+                "each": {"%s c=%d" % (p["name"], p["connections"]): round(p["ratio_libfcgi"], 3)
+                         for p in sel}}
+
+    goals["health_vs_libfcgi"] = ratio_goal("health", GOAL_HEALTH_RATIO)
+    goals["lists_vs_libfcgi"] = ratio_goal("list", GOAL_LIST_RATIO)
+
+    sel = [p for p in pts if p["connections"] == GOAL_P99_CONNS and p["kind"] != "ceiling"]
+    if sel:
+        worst = max(sel, key=lambda p: p["p99_us"])
+        goals["p99_at_32"] = {"pass": all(p["p99_us"] < GOAL_P99_MS * 1000 for p in sel),
+                              "want_ms": GOAL_P99_MS, "worst_ms": round(worst["p99_us"] / 1000, 3),
+                              "worst_at": worst["name"],
+                              "each_ms": {p["name"]: round(p["p99_us"] / 1000, 3) for p in sel}}
+    else:
+        goals["p99_at_32"] = {"pass": None, "detail": "32 connections not measured"}
+
+    mem = result.get("memory") or {}
+    samples = mem.get("samples") or []
+    if len(samples) >= 3 and samples[-1]["workers"]:
+        short, last = samples[1], samples[-1]
+        by_pid_short = {w["pid"]: w["VmRSS"] for w in short["workers"]}
+        rss = {w["pid"]: w["VmRSS"] for w in last["workers"]}
+        growth = {pid: rss[pid] - by_pid_short[pid] for pid in rss if pid in by_pid_short}
+        replaced = sorted(set(rss) ^ set(by_pid_short))
+        goals["worker_rss"] = {"pass": max(rss.values()) < GOAL_RSS_KIB,
+                               "want_kib": GOAL_RSS_KIB, "after_requests": last["requests"],
+                               "max_kib": max(rss.values()),
+                               "each_kib": {str(k): v for k, v in rss.items()}}
+        goals["no_growth"] = {
+            "pass": (not replaced and bool(growth)
+                     and max(growth.values()) <= GROWTH_TOLERANCE_KIB),
+            "tolerance_kib": GROWTH_TOLERANCE_KIB,
+            "between_requests": [short["requests"], last["requests"]],
+            "growth_kib": {str(k): v for k, v in growth.items()},
+        }
+        if replaced:
+            goals["no_growth"]["detail"] = ("workers were replaced during the check (pids %s): "
+                                            "recycling hides growth" % replaced)
+    else:
+        goals["worker_rss"] = {"pass": None, "detail": "no worker RSS (external stack without "
+                                                       "--master-pid, or the memory run failed)"}
+        goals["no_growth"] = dict(goals["worker_rss"])
+    result["goals"] = goals
+
+
+def print_summary(result):
+    out = sys.stdout
+    m = result["machine"]
+    s = result["settings"]
+    out.write("\nOpenBook benchmark  %s  commit %s%s  nproc %s  %s\n"
+              % (m["date"], (m.get("git_commit") or "?")[:12], " (dirty)" if m.get("git_dirty") else "",
+                 m["nproc"], m.get("cpu_model", "")))
+    out.write("stack: %s %s, %s workers; ceilings: %s libfcgi processes, upstream %s; "
+              "wrk %ds per point\n\n"
+              % (s.get("stack"), s.get("url"), s.get("workers"), s.get("ceiling_procs"),
+                 s.get("upstream_keepalive"), s["duration_s"]))
+    hdr = ("endpoint", "variant", "conns", "req/s", "x libfcgi", "x return", "p50 ms", "p99 ms", "errors")
+    rows = []
+    for p in result["points"]:
+        name = p["name"] if p["kind"] == "ceiling" else p["path"]
+        rows.append((name, p["variant"], str(p["connections"]),
+                     "%.0f" % p["rps"] if "rps" in p else "FAILED",
+                     fmt_ratio(p.get("ratio_libfcgi")), fmt_ratio(p.get("ratio_return")),
+                     fmt_ms(p.get("p50_us")), fmt_ms(p.get("p99_us")),
+                     str(p.get("errors", "-"))))
+    widths = [max(len(r[i]) for r in rows + [hdr]) for i in range(len(hdr))]
+    line = "  ".join("%-*s" if i < 2 else "%*s" for i in range(len(hdr)))
+
+    def w(r):
+        out.write((line % tuple(x for pair in zip(widths, r) for x in pair)).rstrip() + "\n")
+    w(hdr)
+    w(tuple("-" * n for n in widths))
+    last_c = None
+    for r in rows:
+        if last_c is not None and r[2] != last_c:
+            out.write("\n")
+        last_c = r[2]
+        w(r)
+
+    mem = result.get("memory") or {}
+    if mem.get("samples"):
+        out.write("\nmemory check (%s, %d connections), VmRSS KiB:\n"
+                  % (mem["endpoint"], mem["connections"]))
+        for smp in mem["samples"]:
+            ws = ", ".join("%d: %d" % (x["pid"], x["VmRSS"]) for x in smp["workers"]) or "-"
+            ms = smp["master"]["VmRSS"] if smp.get("master") else "-"
+            out.write("  after %7d requests: master %s; workers %s\n" % (smp["requests"], ms, ws))
+    ra = result.get("rss_after") or {}
+    if ra:
+        out.write("RSS after the run (KiB, VmRSS / RssAnon): master %s; workers %s\n" % (
+            "%d / %d" % (ra["master"]["VmRSS"], ra["master"].get("RssAnon", 0)) if ra.get("master") else "-",
+            ", ".join("%d: %d / %d" % (x["pid"], x["VmRSS"], x.get("RssAnon", 0))
+                      for x in ra.get("workers", [])) or "-"))
+    if result.get("ceiling_rss_after"):
+        out.write("libfcgi ceiling processes (KiB VmRSS): %s\n" % ", ".join(
+            str(x.get("VmRSS", "-")) for x in result["ceiling_rss_after"]))
+
+    out.write("\ngoals (never fail the build):\n")
+    names = {
+        "health_vs_libfcgi": "health >= %.1f x libfcgi ceiling" % GOAL_HEALTH_RATIO,
+        "lists_vs_libfcgi": "DB-backed anonymous lists >= %.1f x libfcgi ceiling" % GOAL_LIST_RATIO,
+        "p99_at_32": "p99 < %g ms at %d connections" % (GOAL_P99_MS, GOAL_P99_CONNS),
+        "worker_rss": "worker RSS < %d MiB after the long memory run" % (GOAL_RSS_KIB // 1024),
+        "no_growth": "no worker RSS growth between the short and long memory run (<= %d KiB)"
+                     % GROWTH_TOLERANCE_KIB,
+    }
+    for k, g in result["goals"].items():
+        mark = {True: "MET   ", False: "MISSED", None: "n/a   "}[g.get("pass")]
+        if k in ("health_vs_libfcgi", "lists_vs_libfcgi") and "worst" in g:
+            detail = "worst %.2f (%s)" % (g["worst"], g["worst_at"])
+        elif k == "p99_at_32" and "worst_ms" in g:
+            detail = "worst %.2f ms (%s)" % (g["worst_ms"], g["worst_at"])
+        elif k == "worker_rss" and "max_kib" in g:
+            detail = "max %.1f MiB after %d requests" % (g["max_kib"] / 1024, g["after_requests"])
+        elif k == "no_growth" and "growth_kib" in g:
+            detail = "growth KiB %s between %d and %d requests%s" % (
+                ", ".join("%s" % v for v in g["growth_kib"].values()) or "-",
+                g["between_requests"][0], g["between_requests"][1],
+                "; " + g["detail"] if "detail" in g else "")
+        else:
+            detail = g.get("detail", "")
+        out.write("  %s  %-66s %s\n" % (mark, names.get(k, k), detail))
+    if result["harness_errors"]:
+        out.write("\nharness errors:\n" + "".join("  %s\n" % e for e in result["harness_errors"]))
+    out.flush()
+
+
+def finish(result, path):
+    add_ratios(result)
+    check_goals(result)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(result, f, indent=1, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, path)
+    print_summary(result)
+    print("\nresult: %s" % os.path.relpath(path, os.getcwd()))
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except HarnessError as e:
+        say("ERROR: %s" % e)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        say("interrupted")
+        sys.exit(1)

@@ -1,0 +1,205 @@
+"""The pre-fork pool under nginx: worker crashes, reloads under load, the
+database going away, graceful shutdown.
+
+Tests run in name order; the last one (test_9_*) stops the master.
+"""
+
+import os
+import signal
+import threading
+import time
+import unittest
+
+import support
+
+STACK = None
+WORKERS = 2
+GRACEFUL = 10          # server.graceful_timeout in this stack
+
+LANGS = {"count": 2, "next": None, "previous": None,
+         "results": [{"language": "de", "name": "Deutsch"},
+                     {"language": "en", "name": "English"}]}
+
+
+def setUpModule():
+    global STACK
+    STACK = support.start_stack("proc", workers=WORKERS,
+                                config={"server": {"graceful_timeout": GRACEFUL}})
+    support.StackTestCase.stack = STACK
+
+
+def tearDownModule():
+    support.StackTestCase.stack = None
+    support.stop_stack(STACK)
+
+
+def _pg_tree(root_pid):
+    """The postmaster and all its descendants."""
+    out, todo = [], [root_pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(support.stackmod._proc_children(p))
+    return out
+
+
+class ProcessModel(support.StackTestCase):
+    def wait_workers(self, n=WORKERS, exclude=(), timeout=10):
+        def ok():
+            pids = self.stack.worker_pids()
+            return pids if len(pids) == n and not set(pids) & set(exclude) else None
+        return support.wait_for(ok, timeout, what="%d workers (now %s)"
+                                % (n, self.stack.worker_pids()))
+
+    def assertServes(self, times=10):
+        for _ in range(times):
+            self.assertJSON(self.get("/api/core/languages/"), 200, LANGS)
+
+    def test_1_kill_worker(self):
+        master = self.stack.master_pid
+        before = self.wait_workers()
+        victim = before[0]
+        os.kill(victim, signal.SIGKILL)
+        after = support.wait_for(
+            lambda: (lambda p: p if len(p) == WORKERS and victim not in p else None)(
+                self.stack.worker_pids()),
+            5, what="a replacement for worker %d" % victim)
+        self.assertNotIn(victim, after)
+        self.assertEqual(self.stack.master_pid, master)
+        self.assertEqual(len(set(after) - set(before)), 1, "%s -> %s" % (before, after))
+        self.assertServes(20)
+
+    def test_2_kill_all_workers(self):
+        before = self.wait_workers()
+        for p in before:
+            os.kill(p, signal.SIGKILL)
+        self.wait_workers(exclude=before)
+        self.assertServes(10)
+
+    def test_3_sighup_under_load(self):
+        master = self.stack.master_pid
+        before = self.wait_workers()
+        failures, done = [], []
+        lock = threading.Lock()
+
+        def client(n):
+            for _ in range(n):
+                try:
+                    r = self.get("/api/core/languages/", timeout=30)
+                    ok = r.status == 200 and r.json() == LANGS
+                except Exception as e:  # noqa: BLE001
+                    r, ok = e, False
+                with lock:
+                    done.append(1)
+                    if not ok:
+                        failures.append(repr(r))
+
+        # ~300 requests: one sequential client and four concurrent ones.
+        threads = [threading.Thread(target=client, args=(100,))] + \
+                  [threading.Thread(target=client, args=(50,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        support.wait_for(lambda: len(done) >= 30, 30, 0.01, "first requests")
+        self.stack.reload()
+        support.wait_for(lambda: len(done) >= 120, 60, 0.01, "requests after reload 1")
+        self.stack.reload()
+        for t in threads:
+            t.join(90)
+        self.assertEqual(len(done), 300)
+        self.assertEqual(failures, [], "%d of 300 requests failed" % len(failures))
+        self.assertEqual(self.stack.master_pid, master, "master changed")
+        after = self.wait_workers(exclude=before, timeout=GRACEFUL + 5)
+        self.assertFalse(set(after) & set(before), "%s -> %s" % (before, after))
+        for p in before:
+            self.assertFalse(support.pid_alive(p), "old worker %d still alive" % p)
+        self.assertServes(5)
+
+    def test_4_database_down(self):
+        self.stack.stop_postgres()
+        try:
+            for _ in range(4):   # every worker notices
+                r = self.get("/api/core/sites/health/")
+                self.assertJSON(r, 503, {"status": "BAD"})
+            for path in ("/api/core/languages/", "/api/core/sites/1/"):
+                r = self.get(path)
+                self.assertJSON(r, 503, {"detail": "Service temporarily unavailable."})
+            # Requests that need no database still work.
+            r = self.get("/api/nope/")
+            self.assertJSON(r, 404, {"detail": "Not found."})
+        finally:
+            self.stack.start_postgres()
+        # Back within a few requests (each worker reconnects).
+        statuses = []
+        for _ in range(10):
+            r = self.get("/api/core/sites/health/")
+            statuses.append(r.status)
+            if r.status == 200:
+                break
+            time.sleep(0.2)
+        self.assertEqual(statuses[-1], 200, "health after restart: %s" % statuses)
+        self.assertLessEqual(len(statuses), 4, "health after restart: %s" % statuses)
+        for _ in range(10):
+            self.assertJSON(self.get("/api/core/sites/health/"), 200, {"status": "GOOD"})
+        self.assertServes(10)
+
+    def test_5_restart_postgres_between_requests(self):
+        self.assertServes(4)
+        self.stack.restart_postgres()
+        # A dropped connection is noticed and re-made; at most one 503 per
+        # worker is tolerable, after which everything works.
+        codes = [self.get("/api/core/languages/").status for _ in range(2 * WORKERS + 6)]
+        self.assertTrue(all(c in (200, 503) for c in codes), codes)
+        self.assertEqual(codes[-6:], [200] * 6, codes)
+
+    def test_9_graceful_sigterm(self):
+        master = self.stack.master_pid
+        workers = self.wait_workers()
+        pg = self.stack.procs["postgres"].pid
+        frozen = _pg_tree(pg)
+        result = {}
+
+        def slow_request():
+            try:
+                result["r"] = self.get("/api/core/languages/", timeout=60)
+            except Exception as e:  # noqa: BLE001
+                result["r"] = e
+
+        # Freeze PostgreSQL so that a request hangs inside a worker.
+        for p in frozen:
+            os.kill(p, signal.SIGSTOP)
+        try:
+            t = threading.Thread(target=slow_request)
+            t.start()
+            time.sleep(1.0)
+            self.assertNotIn("r", result, "the request did not hang: %r" % result.get("r"))
+            t0 = time.monotonic()
+            os.kill(master, signal.SIGTERM)
+            time.sleep(1.0)
+            self.assertTrue(support.pid_alive(master),
+                            "master exited at once despite a request in flight")
+        finally:
+            for p in frozen:
+                try:
+                    os.kill(p, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+        t.join(30)
+        self.assertFalse(t.is_alive(), "request still running")
+        r = result.get("r")
+        self.assertIsInstance(r, support.Resp, repr(r))
+        self.assertJSON(r, 200, LANGS)
+        proc = self.stack.procs["openbook"]
+        try:
+            rc = proc.wait(max(0.5, GRACEFUL - (time.monotonic() - t0)))
+        except Exception:  # noqa: BLE001
+            self.fail("master still running %ss after SIGTERM" % GRACEFUL)
+        self.assertEqual(rc, 0, "master exit status")
+        support.wait_for(lambda: not any(support.pid_alive(w) for w in workers), 2,
+                         what="workers gone")
+        # nginx now answers for the missing pool.
+        r = self.get("/api/core/sites/health/")
+        self.assertJSON(r, 502, {"detail": "Service temporarily unavailable."})
+
+
+if __name__ == "__main__":
+    unittest.main()

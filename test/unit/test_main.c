@@ -1,0 +1,36 @@
+/* test_main.c - runs every unit-test suite (see tests.h).
+ *
+ * `make unit` runs this with CK_FORK=no under ASan+UBSan, so a failing
+ * test, a sanitizer report or a leak all make the run fail. */
+#include <stdlib.h>
+#include <string.h>
+#include "openbook/arena.h"
+#include "tests.h"
+
+char **test_env(ob_arena *a, const char *const *vars)
+{
+    size_t n = 0;
+    while (vars[n])
+        n++;
+    char **env = ob_arena_calloc(a, n + 1, sizeof *env);
+    for (size_t i = 0; i < n; i++)
+        env[i] = ob_arena_strdup(a, vars[i]);
+    env[n] = NULL;
+    return env;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(arena_suite());
+    srunner_add_suite(sr, buf_suite());
+    srunner_add_suite(sr, json_suite());
+    srunner_add_suite(sr, parse_suite());
+    srunner_add_suite(sr, config_suite());
+    srunner_add_suite(sr, router_suite());
+    srunner_add_suite(sr, request_suite());
+    srunner_add_suite(sr, response_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

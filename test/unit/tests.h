@@ -1,0 +1,24 @@
+/* tests.h - the unit-test suites (one per module) and small helpers they
+ * share.  test_main.c runs every suite listed here. */
+#ifndef OPENBOOK_TESTS_H
+#define OPENBOOK_TESTS_H
+
+#include <check.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "openbook/arena.h"
+
+Suite *arena_suite(void);
+Suite *buf_suite(void);
+Suite *json_suite(void);
+Suite *parse_suite(void);
+Suite *config_suite(void);
+Suite *router_suite(void);
+Suite *request_suite(void);
+Suite *response_suite(void);
+
+/* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
+ * (mutable strings).  The list must end with NULL. */
+char **test_env(ob_arena *a, const char *const *vars);
+
+#endif
