@@ -16,7 +16,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib
+PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib libwslay
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -42,12 +42,25 @@ GEN_SRC := build/gen/migrations_data.c
 BUILD ?= build
 OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(APP_SRC) $(MAIN_SRC)) $(BUILD)/obj/gen/migrations_data.o
 
+# The WebSocket relay: its own small binary, on the core layer plus libev
+# and wslay.  It never links libpq or libfcgi.
+RELAY_PKGS := hiredis libev libwslay libcjson yaml-0.1 libsodium
+RELAY_SRC := $(wildcard src/relay/*.c)
+RELAY_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(RELAY_SRC))
+# libev ships no .pc file on Debian 12.
+RELAY_LIBS = $(shell $(PKG_CONFIG) --libs hiredis libwslay libcjson yaml-0.1 libsodium zlib 2>/dev/null) -lev
+
 .PHONY: all deps run bench install clean asan
 
-all: $(BUILD)/openbook
+all: $(BUILD)/openbook $(if $(RELAY_SRC),$(BUILD)/openbook-relay)
 
 $(BUILD)/openbook: $(OBJ)
-	$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+	@echo "  LD $@"
+	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
+
+$(BUILD)/openbook-relay: $(RELAY_OBJ)
+	@echo "  LD $@"
+	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(RELAY_LIBS) $(PKG_LIBS)
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/openbook/*.h) | build/gen/migrations_data.c
 	@mkdir -p $(dir $@)
@@ -67,7 +80,8 @@ build/gen/migrations_data.c: $(MIGRATIONS) src/db/embed-migrations.sh
 # Sanitizer build used by the tests.
 asan:
 	$(MAKE) BUILD=build/asan OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
-	        LDFLAGS='-fsanitize=address,undefined' build/asan/openbook
+	        LDFLAGS='-fsanitize=address,undefined' build/asan/openbook \
+	        $(if $(RELAY_SRC),build/asan/openbook-relay)
 
 deps:
 	@sh deploy/local/deps.sh
@@ -87,6 +101,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(SYSCONFDIR)/openbook \
 	           $(DESTDIR)$(PREFIX)/share/openbook $(DESTDIR)/var/lib/openbook/media
 	install -m 0755 $(BUILD)/openbook $(DESTDIR)$(PREFIX)/bin/openbook
+	$(if $(RELAY_SRC),install -m 0755 $(BUILD)/openbook-relay $(DESTDIR)$(PREFIX)/bin/openbook-relay)
 	install -m 0644 conf/openbook.yaml $(DESTDIR)$(SYSCONFDIR)/openbook/openbook.yaml
 	install -m 0644 conf/local.yaml.example $(DESTDIR)$(SYSCONFDIR)/openbook/local.yaml.example
 	install -d $(DESTDIR)$(PREFIX)/share/openbook/migrations

@@ -30,8 +30,8 @@ test: deps
 
 # Both compilers must build the tree warning-free.
 build-both:
-	@$(MAKE) --no-print-directory CC=gcc BUILD=build/gcc build/gcc/openbook
-	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang build/clang/openbook
+	@$(MAKE) --no-print-directory CC=gcc BUILD=build/gcc all
+	@$(MAKE) --no-print-directory CC=clang BUILD=build/clang all
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory asan
 

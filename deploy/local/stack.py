@@ -228,6 +228,7 @@ class Stack:
         themselves.  env: extra environment for the openbook processes."""
         self.repo = os.path.abspath(repo or REPO)
         self.root = os.path.abspath(root_dir)
+        self._auto_port = not port   # a free port we may change if taken
         self.port = int(port) if port else free_port()
         self.binary = os.path.abspath(binary or os.path.join(self.repo, "build", "openbook"))
         self.workers = int(workers)
@@ -565,16 +566,19 @@ class Stack:
 
     # ---- Redis
 
-    def _start_redis(self):
+    def _start_redis(self, attempt=1):
         self.redis_port = free_port()
         argv = [_which("redis-server"), "--bind", "127.0.0.1", "--port", str(self.redis_port),
                 "--protected-mode", "yes", "--save", "", "--appendonly", "no",
                 "--daemonize", "no", "--dir", self.run_dir, "--logfile", ""]
+        mark = os.path.getsize(self.log_path("redis")) if os.path.exists(self.log_path("redis")) else 0
         p = self._spawn("redis", argv, signal.SIGTERM)
         deadline = time.monotonic() + 20
         while True:
             if p.poll() is not None:
                 del self.procs["redis"]
+                if attempt < 3 and "in use" in self._log_since("redis", mark):
+                    return self._start_redis(attempt + 1)   # lost a race for the port
                 raise StackError("redis-server exited with status %s\n%s"
                                  % (p.returncode, tail(self.log_path("redis"))))
             try:
@@ -742,8 +746,18 @@ class Stack:
         return [_which("nginx"), "-p", self.nginx_dir + "/", "-c", conf,
                 "-e", self.log_path("nginx-error")]
 
-    def _start_nginx(self):
+    def _log_since(self, name, offset):
+        try:
+            with open(self.log_path(name), "rb") as f:
+                f.seek(offset)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    def _start_nginx(self, attempt=1):
         conf = self.write_nginx_conf()
+        elog = self.log_path("nginx-error")
+        mark = os.path.getsize(elog) if os.path.exists(elog) else 0
         argv = self._nginx_argv(conf)
         r = subprocess.run(argv + ["-t", "-q"], capture_output=True, text=True,
                            env=self._clean_env())
@@ -754,11 +768,18 @@ class Stack:
         while True:
             if p.poll() is not None:
                 del self.procs["nginx"]
+                if self._auto_port and attempt < 3 and \
+                        "Address already in use" in self._log_since("nginx-error", mark):
+                    self.port = free_port()   # lost a race for the port
+                    return self._start_nginx(attempt + 1)
                 raise StackError("nginx exited with status %s\n%s"
                                  % (p.returncode, tail(self.log_path("nginx-error"))))
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
+                time.sleep(0.05)
+                if p.poll() is None:   # (not someone else on that port)
+                    return
+                continue
             except OSError:
                 pass
             if time.monotonic() > deadline:

@@ -68,6 +68,16 @@ typedef struct ob_config {
     char *relay_listen;
     long relay_ping_interval;
     long relay_max_connections;
+    char *relay_ticket_secret;
+    char *relay_ticket_secret_previous;
+    long relay_ticket_ttl;
+    long relay_idle_timeout;
+    long relay_max_frame_bytes;
+    long relay_send_queue_max_frames;
+    long relay_send_queue_max_bytes;
+    long relay_max_channels;
+    long relay_max_connections_per_user;
+    long relay_max_lifetime;
 
     /* Not settings: where the configuration came from (for messages). */
     char *source_file;

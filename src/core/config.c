@@ -68,6 +68,16 @@ const ob_config_key ob_config_keys[] = {
     K_STR("relay", "listen", relay_listen),
     K_INT("relay", "ping_interval", relay_ping_interval, 1, 3600),
     K_INT("relay", "max_connections", relay_max_connections, 1, 10000000),
+    K_SECRET("relay", "ticket_secret", relay_ticket_secret),
+    K_SECRET("relay", "ticket_secret_previous", relay_ticket_secret_previous),
+    K_INT("relay", "ticket_ttl", relay_ticket_ttl, 1, 3600),
+    K_INT("relay", "idle_timeout", relay_idle_timeout, 1, 86400),
+    K_INT("relay", "max_frame_bytes", relay_max_frame_bytes, 128, 16777216),
+    K_INT("relay", "send_queue_max_frames", relay_send_queue_max_frames, 1, 1000000),
+    K_INT("relay", "send_queue_max_bytes", relay_send_queue_max_bytes, 1024, 1L << 30),
+    K_INT("relay", "max_channels", relay_max_channels, 1, 10000),
+    K_INT("relay", "max_connections_per_user", relay_max_connections_per_user, 1, 100000),
+    K_INT("relay", "max_lifetime", relay_max_lifetime, 60, 31536000),
 };
 const size_t ob_config_nkeys = sizeof ob_config_keys / sizeof ob_config_keys[0];
 
@@ -163,7 +173,17 @@ void ob_config_defaults(ob_config *c)
     set_str(&c->media_url, "/media/");
     set_str(&c->relay_listen, "unix:/run/openbook/relay.sock");
     c->relay_ping_interval = 25;
-    c->relay_max_connections = 20000;
+    c->relay_max_connections = 10000;
+    set_str(&c->relay_ticket_secret, "");
+    set_str(&c->relay_ticket_secret_previous, "");
+    c->relay_ticket_ttl = 60;
+    c->relay_idle_timeout = 60;
+    c->relay_max_frame_bytes = 16384;
+    c->relay_send_queue_max_frames = 256;
+    c->relay_send_queue_max_bytes = 1048576;
+    c->relay_max_channels = 64;
+    c->relay_max_connections_per_user = 16;
+    c->relay_max_lifetime = 43200;
 }
 
 void ob_config_free(ob_config *c)
@@ -492,6 +512,8 @@ int ob_config_validate(const ob_config *c, ob_config_error *err)
             if (strcmp(c->secret_key, builtin_secrets[i]) == 0)
                 return fail(err, "key 'security.secret_key': is the shipped example value; "
                                  "generate your own");
+        if (*c->relay_ticket_secret && strlen(c->relay_ticket_secret) < 32)
+            return fail(err, "key 'relay.ticket_secret': shorter than 32 bytes");
         if (!c->cookie_secure)
             return fail(err, "key 'security.cookie_secure': may be false in development mode only");
     }

@@ -68,7 +68,8 @@ def start_stack(tag, **kw):
     config = kw.pop("config", {})
     # Short graceful timeout so that the shutdown tests stay fast.
     config.setdefault("server", {}).setdefault("graceful_timeout", 10)
-    st = Stack(root, free_port(), binary(), REPO, config=config, **kw)
+    # port None: the stack picks a free one (and another if it gets taken).
+    st = Stack(root, None, binary(), REPO, config=config, **kw)
     try:
         st.start()
     except BaseException:

@@ -4,6 +4,7 @@ Expected bodies come from /work/shared/spec (api-conventions.md, the sites and
 languages blocks and section 5 "Initial data" of api-resources.md).
 """
 
+import os
 import unittest
 from urllib.parse import parse_qs, urlsplit
 
@@ -304,6 +305,49 @@ class Languages(ReadTestCase):
         self.assertPage(r, [{"language": "de"}], count=2,
                         previous="/api/core/languages/?_search=e&_sort=-language"
                                  "&_fields=language&_page_size=1")
+
+
+class FrontServer(ReadTestCase):
+    """What nginx serves itself (deploy/nginx/openbook.conf)."""
+
+    def put_media(self, rel, data):
+        path = os.path.join(self.stack.media_dir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+
+    def test_media_lib_nosniff(self):
+        self.put_media("lib/acme/widgets/1.0.0/library.js", b"export default 1;\n")
+        r = self.get("/media/lib/acme/widgets/1.0.0/library.js")
+        self.assertEqual(r.status, 200, repr(r))
+        self.assertEqual(r.body, b"export default 1;\n")
+        self.assertIn(r.header("Content-Type"), ("application/javascript", "text/javascript"))
+        self.assertEqual(r.header_all("X-Content-Type-Options"), ["nosniff"], repr(r))
+        self.assertIn("max-age=3600", ",".join(r.header_all("Cache-Control")), repr(r))
+
+    def test_media_file(self):
+        self.put_media("openbook_content/course/x/notes.txt", b"hello")
+        r = self.get("/media/openbook_content/course/x/notes.txt")
+        self.assertEqual((r.status, r.body), (200, b"hello"), repr(r))
+        self.assertTrue(r.header("Content-Type", "").startswith("text/plain"), repr(r))
+        self.assertEqual(r.header_all("X-Content-Type-Options"), ["nosniff"], repr(r))
+        self.assertIn("max-age=3600", ",".join(r.header_all("Cache-Control")), repr(r))
+
+    def test_media_errors_are_json(self):
+        self.put_media("lib-install/secret.zip", b"PK")
+        for path in ("/media/", "/media/nothing.txt", "/media/lib/", "/media/lib-install/secret.zip",
+                     "/static/nothing.js", "/static/"):
+            self.assertJSON(self.get(path), 404, {"detail": "Not found."})
+
+    def test_static_method_not_allowed_is_json(self):
+        self.put_media("lib/a.js", b"1")
+        r = self.req("POST", "/media/lib/a.js", body=b"x")
+        self.assertJSON(r, 405, {"detail": 'Method "POST" not allowed.'})
+
+    def test_relay_down_is_json(self):
+        # No relay runs in this stack: nginx's 502 must be JSON too.
+        r = self.get("/ws/events", headers={"Upgrade": "websocket", "Connection": "Upgrade"})
+        self.assertJSON(r, 502, {"detail": "Service temporarily unavailable."})
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ class ProcessModel(support.StackTestCase):
         failures, done = [], []
         lock = threading.Lock()
 
-        def client(n):
+        def client(n, pause):
             for _ in range(n):
                 try:
                     r = self.get("/api/core/languages/", timeout=30)
@@ -93,25 +93,29 @@ class ProcessModel(support.StackTestCase):
                     done.append(1)
                     if not ok:
                         failures.append(repr(r))
+                time.sleep(pause)
 
-        # ~300 requests: one sequential client and four concurrent ones.
-        threads = [threading.Thread(target=client, args=(100,))] + \
-                  [threading.Thread(target=client, args=(50,)) for _ in range(4)]
+        # 300 requests: one sequential client and four concurrent ones,
+        # paced so that the load spans both reloads.
+        threads = [threading.Thread(target=client, args=(100, 0.01))] + \
+                  [threading.Thread(target=client, args=(50, 0.02)) for _ in range(4)]
         for t in threads:
             t.start()
-        support.wait_for(lambda: len(done) >= 30, 30, 0.01, "first requests")
+        support.wait_for(lambda: len(done) >= 20, 30, 0.005, "first requests")
         self.stack.reload()
-        support.wait_for(lambda: len(done) >= 120, 60, 0.01, "requests after reload 1")
+        mid = self.wait_workers(exclude=before, timeout=GRACEFUL + 5)
+        at_second = len(done)
         self.stack.reload()
+        after = self.wait_workers(exclude=before + mid, timeout=GRACEFUL + 5)
         for t in threads:
             t.join(90)
         self.assertEqual(len(done), 300)
         self.assertEqual(failures, [], "%d of 300 requests failed" % len(failures))
+        self.assertLess(at_second, 250, "load ended before the second reload")
         self.assertEqual(self.stack.master_pid, master, "master changed")
-        after = self.wait_workers(exclude=before, timeout=GRACEFUL + 5)
-        self.assertFalse(set(after) & set(before), "%s -> %s" % (before, after))
-        for p in before:
+        for p in before + mid:
             self.assertFalse(support.pid_alive(p), "old worker %d still alive" % p)
+        self.assertEqual(self.stack.worker_pids(), after)
         self.assertServes(5)
 
     def test_4_database_down(self):

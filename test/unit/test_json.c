@@ -1,6 +1,7 @@
 /* test_json.c - the streaming JSON writer and ob_json_escape. */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
 #include "openbook/json.h"

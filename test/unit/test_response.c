@@ -1,0 +1,234 @@
+/* test_response.c - response helpers and serialisation to FastCGI stdout. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "openbook/http.h"
+#include "tests.h"
+
+static ob_arena A;
+static ob_request R;
+static ob_buf OUT;
+
+static void setup(void)
+{
+    ob_arena_init(&A, 4096);
+    memset(&R, 0, sizeof R);
+    R.arena = &A;
+    R.language = "en";
+    ob_response_init(&R.res, &A);
+    ob_buf_init(&OUT, &A);
+}
+
+static void teardown(void)
+{
+    ob_arena_destroy(&A);
+}
+
+/* Splits OUT into header block and body; returns the body. */
+static const char *serialize(bool head_only, const char **headers)
+{
+    ob_buf_reset(&OUT);
+    ob_response_serialize(&R, head_only, &OUT);
+    const char *all = ob_buf_cstr(&OUT);
+    const char *sep = strstr(all, "\r\n\r\n");
+    ck_assert_msg(sep != NULL, "no blank line after headers: %s", all);
+    *headers = ob_arena_strndup(&A, all, (size_t)(sep - all) + 2);
+    return sep + 4;
+}
+
+static bool has_header(const char *headers, const char *line)
+{
+    char want[256];
+    snprintf(want, sizeof want, "\r\n%s\r\n", line);
+    /* The first line has no CRLF before it. */
+    return strstr(headers, want) != NULL ||
+           strncmp(headers, want + 2, strlen(want) - 2) == 0;
+}
+
+static size_t count(const char *hay, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+static void assert_security_headers(const char *h)
+{
+    ck_assert(has_header(h, "X-Content-Type-Options: nosniff"));
+    ck_assert(has_header(h, "X-Frame-Options: DENY"));
+    ck_assert(has_header(h, "Referrer-Policy: same-origin"));
+    ck_assert(has_header(h, "Vary: Accept, Cookie, Accept-Language"));
+    ck_assert(has_header(h, "Cache-Control: private, no-store"));
+}
+
+START_TEST(test_serialize_json_error)
+{
+    ob_fail(&R, 404, "Not found.");
+    const char *h;
+    const char *b = serialize(false, &h);
+    ck_assert_str_eq(b, "{\"detail\":\"Not found.\"}");
+    ck_assert_int_eq(strncmp(h, "Status: 404 Not Found\r\n", 23), 0);
+    ck_assert(has_header(h, "Content-Type: application/json"));
+    ck_assert(has_header(h, "Content-Length: 23"));
+    ck_assert(has_header(h, "Content-Language: en"));
+    assert_security_headers(h);
+    ck_assert_uint_eq(count(h, "Content-Type:"), 1);
+    /* Every header line ends in CRLF and has a name. */
+    for (const char *p = h; *p;) {
+        const char *eol = strstr(p, "\r\n");
+        ck_assert_ptr_nonnull(eol);
+        ck_assert_ptr_nonnull(memchr(p, ':', (size_t)(eol - p)));
+        ck_assert_ptr_null(memchr(p, '\n', (size_t)(eol - p)));
+        p = eol + 2;
+    }
+}
+END_TEST
+
+START_TEST(test_content_length_matches_body)
+{
+    ob_json *j = ob_json_response(&R, 200);
+    ob_json_object_begin(j);
+    ob_json_kv_string(j, "name", "caf\xc3\xa9 \xe2\x82\xac");
+    ob_json_object_end(j);
+    const char *h;
+    const char *b = serialize(false, &h);
+    char want[64];
+    snprintf(want, sizeof want, "Content-Length: %zu", strlen(b));
+    ck_assert(has_header(h, want));
+    ck_assert_uint_eq(strlen(b), R.res.body.len);
+    ck_assert_int_eq(strncmp(h, "Status: 200 OK\r\n", 16), 0);
+}
+END_TEST
+
+START_TEST(test_head_has_no_body)
+{
+    ob_json *j = ob_json_response(&R, 200);
+    ob_json_object_begin(j);
+    ob_json_kv_int(j, "count", 12345);
+    ob_json_object_end(j);
+    size_t len = R.res.body.len;
+    const char *h;
+    const char *b = serialize(true, &h);
+    ck_assert_str_eq(b, "");
+    /* HEAD keeps the GET headers, Content-Length included. */
+    char want[64];
+    snprintf(want, sizeof want, "Content-Length: %zu", len);
+    ck_assert(has_header(h, want));
+    ck_assert(has_header(h, "Content-Type: application/json"));
+    assert_security_headers(h);
+}
+END_TEST
+
+START_TEST(test_204_has_no_body_or_type)
+{
+    R.res.status = 204;
+    ob_buf_puts(&R.res.body, "should not be sent");
+    ob_response_header(&R.res, "Allow", "GET, HEAD, OPTIONS");
+    const char *h;
+    const char *b = serialize(false, &h);
+    ck_assert_str_eq(b, "");
+    ck_assert_int_eq(strncmp(h, "Status: 204 No Content\r\n", 24), 0);
+    ck_assert_uint_eq(count(h, "Content-Type:"), 0);
+    ck_assert_uint_eq(count(h, "Content-Length:"), 0);
+    ck_assert(has_header(h, "Allow: GET, HEAD, OPTIONS"));
+    assert_security_headers(h);
+    R.res.status = 304;
+    b = serialize(false, &h);
+    ck_assert_str_eq(b, "");
+    ck_assert_uint_eq(count(h, "Content-Length:"), 0);
+}
+END_TEST
+
+START_TEST(test_empty_200_body)
+{
+    const char *h;
+    const char *b = serialize(false, &h);
+    ck_assert_str_eq(b, "");
+    ck_assert(has_header(h, "Content-Length: 0"));
+}
+END_TEST
+
+START_TEST(test_custom_type_language_and_headers)
+{
+    R.res.content_type = "text/plain; charset=utf-8";
+    R.language = "de";
+    ob_buf_puts(&R.res.body, "hello");
+    ob_response_header(&R.res, "Set-Cookie", "a=b; Path=/");
+    ob_response_header(&R.res, "X-Injected", "ok\r\nSet-Cookie: evil=1");
+    const char *h;
+    const char *b = serialize(false, &h);
+    ck_assert_str_eq(b, "hello");
+    ck_assert(has_header(h, "Content-Type: text/plain; charset=utf-8"));
+    ck_assert(has_header(h, "Content-Language: de"));
+    ck_assert(has_header(h, "Set-Cookie: a=b; Path=/"));
+    ck_assert(has_header(h, "X-Injected: ok"));
+    ck_assert_ptr_null(strstr(h, "evil"));
+    /* No language resolved yet: "en". */
+    R.language = NULL;
+    serialize(false, &h);
+    ck_assert(has_header(h, "Content-Language: en"));
+}
+END_TEST
+
+START_TEST(test_fail_replaces_body)
+{
+    ob_buf_puts(&R.res.body, "{\"partial\":");
+    R.res.content_type = "text/html";
+    ob_failf(&R, 400, "Bad \"%s\" #%d", "thing", 3);
+    ck_assert_int_eq(R.res.status, 400);
+    ck_assert_ptr_null(R.res.content_type);
+    ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"detail\":\"Bad \\\"thing\\\" #3\"}");
+    const char *h;
+    serialize(false, &h);
+    ck_assert_int_eq(strncmp(h, "Status: 400 Bad Request\r\n", 25), 0);
+    ck_assert(has_header(h, "Content-Type: application/json"));
+}
+END_TEST
+
+START_TEST(test_status_texts)
+{
+    static const struct {
+        int code;
+        const char *text;
+    } t[] = {{200, "OK"}, {201, "Created"}, {204, "No Content"}, {400, "Bad Request"},
+             {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
+             {413, "Request Entity Too Large"}, {414, "Request-URI Too Long"},
+             {415, "Unsupported Media Type"}, {500, "Internal Server Error"},
+             {503, "Service Unavailable"}};
+    for (size_t i = 0; i < sizeof t / sizeof *t; i++)
+        ck_assert_str_eq(ob_status_text(t[i].code), t[i].text);
+    ck_assert_ptr_nonnull(ob_status_text(299));
+}
+END_TEST
+
+START_TEST(test_method_names)
+{
+    static const ob_method ms[] = {OB_GET, OB_HEAD, OB_POST, OB_PUT, OB_PATCH, OB_DELETE,
+                                   OB_OPTIONS};
+    for (size_t i = 0; i < sizeof ms / sizeof *ms; i++)
+        ck_assert_int_eq(ob_method_parse(ob_method_name(ms[i])), ms[i]);
+    ck_assert_str_eq(ob_method_name(OB_PATCH), "PATCH");
+    ck_assert_int_eq(ob_method_parse("TRACE"), OB_OTHER);
+    ck_assert_int_eq(ob_method_parse(""), OB_OTHER);
+    ck_assert_str_eq(ob_method_name(OB_OTHER), "OTHER");
+}
+END_TEST
+
+Suite *response_suite(void)
+{
+    Suite *s = suite_create("response");
+    TCase *tc = tcase_create("response");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_serialize_json_error);
+    tcase_add_test(tc, test_content_length_matches_body);
+    tcase_add_test(tc, test_head_has_no_body);
+    tcase_add_test(tc, test_204_has_no_body_or_type);
+    tcase_add_test(tc, test_empty_200_body);
+    tcase_add_test(tc, test_custom_type_language_and_headers);
+    tcase_add_test(tc, test_fail_replaces_body);
+    tcase_add_test(tc, test_status_texts);
+    tcase_add_test(tc, test_method_names);
+    suite_add_tcase(s, tc);
+    return s;
+}
