@@ -16,7 +16,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib libwslay
+PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -44,11 +44,11 @@ OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(APP_SRC) $(MAIN_SRC)) $(BUIL
 
 # The WebSocket relay: its own small binary, on the core layer plus libev
 # and wslay.  It never links libpq or libfcgi.
-RELAY_PKGS := hiredis libev libwslay libcjson yaml-0.1 libsodium
+
 RELAY_SRC := $(wildcard src/relay/*.c)
 RELAY_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(RELAY_SRC))
-# libev ships no .pc file on Debian 12.
-RELAY_LIBS = $(shell $(PKG_CONFIG) --libs hiredis libwslay libcjson yaml-0.1 libsodium zlib 2>/dev/null) -lev
+# libev and wslay ship no .pc files on Debian 12.
+RELAY_LIBS = -lwslay -lev
 
 .PHONY: all deps run bench install clean asan
 
