@@ -48,7 +48,7 @@ OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(APP_SRC) $(MAIN_SRC)) $(BUIL
 RELAY_SRC := $(wildcard src/relay/*.c)
 RELAY_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(RELAY_SRC))
 # libev and wslay ship no .pc files on Debian 12.
-RELAY_LIBS = -lwslay -lev
+RELAY_LIBS = $(shell $(PKG_CONFIG) --libs hiredis libcjson yaml-0.1 libsodium zlib 2>/dev/null) -lwslay -lev
 
 .PHONY: all deps run bench install clean asan
 
@@ -60,7 +60,7 @@ $(BUILD)/openbook: $(OBJ)
 
 $(BUILD)/openbook-relay: $(RELAY_OBJ)
 	@echo "  LD $@"
-	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(RELAY_LIBS) $(PKG_LIBS)
+	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(RELAY_LIBS)
 
 $(BUILD)/obj/%.o: %.c $(wildcard include/openbook/*.h) | build/gen/migrations_data.c
 	@mkdir -p $(dir $@)
