@@ -25,7 +25,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
         -Wno-format-nonliteral
 CSTD := -std=c17 -D_GNU_SOURCE
 CPPFLAGS += -Iinclude -Ibuild/gen -DOB_VERSION='"$(VERSION)"' \
-            -DOB_SYSCONFDIR='"$(SYSCONFDIR)/openbook"'
+            -DOB_SYSCONFDIR='"$(SYSCONFDIR)/openbook"' -DOB_DATADIR='"$(PREFIX)/share/openbook"'
 OPT ?= -O2 -g
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS)
@@ -106,6 +106,7 @@ install: all
 	install -m 0644 conf/local.yaml.example $(DESTDIR)$(SYSCONFDIR)/openbook/local.yaml.example
 	install -d $(DESTDIR)$(PREFIX)/share/openbook/migrations
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/openbook/migrations/
+	install -m 0644 conf/common-passwords.txt.gz $(DESTDIR)$(PREFIX)/share/openbook/
 	cp -R static $(DESTDIR)$(PREFIX)/share/openbook/static
 	cp -R deploy $(DESTDIR)$(PREFIX)/share/openbook/deploy
 

@@ -79,6 +79,24 @@ typedef struct ob_config {
     long relay_max_connections_per_user;
     long relay_max_lifetime;
 
+    /* auth */
+    long auth_login_timeout;
+    long auth_reauthentication_timeout;
+    long auth_max_email_addresses;
+    long auth_verification_cooldown;
+    char *auth_common_passwords;
+    /* mail */
+    char *mail_backend;
+    char *mail_file_dir;
+    char *mail_from;
+    char *mail_smtp_host;
+    long mail_smtp_port;
+    char *mail_smtp_security;
+    char *mail_smtp_username;
+    char *mail_smtp_password;
+    long mail_smtp_timeout;
+    long mail_max_attempts;
+
     /* Not settings: where the configuration came from (for messages). */
     char *source_file;
 } ob_config;

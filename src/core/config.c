@@ -78,6 +78,21 @@ const ob_config_key ob_config_keys[] = {
     K_INT("relay", "max_channels", relay_max_channels, 1, 10000),
     K_INT("relay", "max_connections_per_user", relay_max_connections_per_user, 1, 100000),
     K_INT("relay", "max_lifetime", relay_max_lifetime, 60, 31536000),
+    K_INT("auth", "login_timeout", auth_login_timeout, 30, 86400),
+    K_INT("auth", "reauthentication_timeout", auth_reauthentication_timeout, 10, 86400),
+    K_INT("auth", "max_email_addresses", auth_max_email_addresses, 1, 1000),
+    K_INT("auth", "verification_cooldown", auth_verification_cooldown, 0, 86400),
+    K_STR("auth", "common_passwords", auth_common_passwords),
+    K_STR("mail", "backend", mail_backend),
+    K_STR("mail", "file_dir", mail_file_dir),
+    K_STR("mail", "from", mail_from),
+    K_STR("mail", "smtp_host", mail_smtp_host),
+    K_INT("mail", "smtp_port", mail_smtp_port, 1, 65535),
+    K_STR("mail", "smtp_security", mail_smtp_security),
+    K_STR("mail", "smtp_username", mail_smtp_username),
+    K_SECRET("mail", "smtp_password", mail_smtp_password),
+    K_INT("mail", "smtp_timeout", mail_smtp_timeout, 1, 3600),
+    K_INT("mail", "max_attempts", mail_max_attempts, 1, 1000),
 };
 const size_t ob_config_nkeys = sizeof ob_config_keys / sizeof ob_config_keys[0];
 
@@ -184,6 +199,21 @@ void ob_config_defaults(ob_config *c)
     c->relay_max_channels = 64;
     c->relay_max_connections_per_user = 16;
     c->relay_max_lifetime = 43200;
+    c->auth_login_timeout = 900;
+    c->auth_reauthentication_timeout = 300;
+    c->auth_max_email_addresses = 10;
+    c->auth_verification_cooldown = 180;
+    set_str(&c->auth_common_passwords, OB_DATADIR "/common-passwords.txt.gz");
+    set_str(&c->mail_backend, "smtp");
+    set_str(&c->mail_file_dir, "/var/lib/openbook/mail");
+    set_str(&c->mail_from, "");
+    set_str(&c->mail_smtp_host, "localhost");
+    c->mail_smtp_port = 25;
+    set_str(&c->mail_smtp_security, "none");
+    set_str(&c->mail_smtp_username, "");
+    set_str(&c->mail_smtp_password, "");
+    c->mail_smtp_timeout = 30;
+    c->mail_max_attempts = 20;
 }
 
 void ob_config_free(ob_config *c)
@@ -501,6 +531,12 @@ int ob_config_validate(const ob_config *c, ob_config_error *err)
             return fail(err, "key 'http.allowed_hosts': \"*\" is only allowed in development mode");
     if (strlen(c->default_language) == 0 || strlen(c->default_language) > 3)
         return fail(err, "key 'http.default_language': must be a language code of 1-3 letters");
+    if (strcmp(c->mail_backend, "smtp") != 0 && strcmp(c->mail_backend, "file") != 0)
+        return fail(err, "key 'mail.backend': \"%s\" is not smtp or file", c->mail_backend);
+    if (strcmp(c->mail_smtp_security, "none") != 0 && strcmp(c->mail_smtp_security, "starttls") != 0 &&
+        strcmp(c->mail_smtp_security, "tls") != 0)
+        return fail(err, "key 'mail.smtp_security': \"%s\" is not none, starttls or tls",
+                    c->mail_smtp_security);
     if (*c->public_base_url && strncmp(c->public_base_url, "http://", 7) != 0 &&
         strncmp(c->public_base_url, "https://", 8) != 0)
         return fail(err, "key 'http.public_base_url': must start with http:// or https://");
@@ -556,6 +592,10 @@ static int load_file(ob_config *c, const char *path, ob_config_error *err)
 
 const char *ob_config_default_path(void)
 {
+#ifndef OB_DATADIR
+#define OB_DATADIR "/usr/share/openbook"
+#endif
+
 #ifdef OB_SYSCONFDIR
     return OB_SYSCONFDIR "/openbook.yaml";
 #else

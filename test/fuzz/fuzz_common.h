@@ -6,7 +6,12 @@
  * input resets, and a stand-in routing table: the fuzz targets link
  * src/core + src/http only, and src/http/router.c refers to ob_routes from
  * src/api/routes.c.  The stand-in is weak, so a build that links the real
- * table uses it instead. */
+ * table uses it instead.
+ *
+ * test/test.mk builds the targets with -fsanitize=undefined but without
+ * -fno-sanitize-recover, so UBSan would only log undefined behaviour and
+ * the run would still count as clean; __ubsan_default_options makes every
+ * UBSan report fatal, so libFuzzer saves the input as a crash. */
 #ifndef OPENBOOK_FUZZ_COMMON_H
 #define OPENBOOK_FUZZ_COMMON_H
 
@@ -19,6 +24,12 @@
 #include "openbook/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+    return "halt_on_error=1:print_stacktrace=1";
+}
 
 __attribute__((weak)) const ob_route ob_routes[1] = {{.pattern = "/"}};
 __attribute__((weak)) const size_t ob_nroutes = 0;

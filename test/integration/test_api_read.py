@@ -4,7 +4,11 @@ Expected bodies come from /work/shared/spec (api-conventions.md, the sites and
 languages blocks and section 5 "Initial data" of api-resources.md).
 """
 
+import base64
+import hashlib
 import os
+import socket
+import threading
 import unittest
 from urllib.parse import parse_qs, urlsplit
 
@@ -348,6 +352,83 @@ class FrontServer(ReadTestCase):
         # No relay runs in this stack: nginx's 502 must be JSON too.
         r = self.get("/ws/events", headers={"Upgrade": "websocket", "Connection": "Upgrade"})
         self.assertJSON(r, 502, {"detail": "Service temporarily unavailable."})
+
+    def test_websocket_proxied_to_relay(self):
+        # A stand-in relay on relay.listen: nginx must pass the upgrade
+        # through and then relay bytes both ways.
+        path = self.stack.relay_socket_path
+        if os.path.exists(path):
+            os.unlink(path)
+        srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        srv.bind(path)
+        os.chmod(path, 0o666)
+        srv.listen(1)
+        srv.settimeout(10)
+        seen = {}
+
+        def relay():
+            try:
+                c, _ = srv.accept()
+                c.settimeout(10)
+                buf = b""
+                while b"\r\n\r\n" not in buf:
+                    d = c.recv(4096)
+                    if not d:
+                        return
+                    buf += d
+                head = buf.split(b"\r\n\r\n")[0].decode("latin1").split("\r\n")
+                seen["request"] = head[0]
+                seen["headers"] = {k.strip().lower(): v.strip() for k, _, v in
+                                   (h.partition(":") for h in head[1:])}
+                key = seen["headers"].get("sec-websocket-key", "")
+                acc = base64.b64encode(hashlib.sha1(
+                    (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+                c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
+                           % acc).encode())
+                data = c.recv(100)
+                c.sendall(b"echo:" + data)
+                c.close()
+            except OSError as e:
+                seen["error"] = repr(e)
+
+        t = threading.Thread(target=relay)
+        t.start()
+        try:
+            cl = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            cl.sendall(("GET /ws/events?ticket=abc HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                        "Sec-WebSocket-Version: 13\r\nOrigin: http://127.0.0.1:%d\r\n\r\n"
+                        % (self.port, self.port)).encode())
+            buf = b""
+            while b"\r\n\r\n" not in buf:
+                d = cl.recv(4096)
+                if not d:
+                    break
+                buf += d
+            head, _, rest = buf.partition(b"\r\n\r\n")
+            self.assertTrue(head.startswith(b"HTTP/1.1 101"), "%r (relay saw %r)" % (buf, seen))
+            self.assertIn(b"s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", head)
+            cl.sendall(b"ping")
+            while len(rest) < len(b"echo:ping"):
+                d = cl.recv(100)
+                if not d:
+                    break
+                rest += d
+            self.assertEqual(rest, b"echo:ping")
+            cl.close()
+        finally:
+            t.join(10)
+            srv.close()
+            os.unlink(path)
+        self.assertEqual(seen.get("request"), "GET /ws/events?ticket=abc HTTP/1.1", seen)
+        h = seen["headers"]
+        self.assertEqual(h.get("upgrade"), "websocket", h)
+        self.assertEqual(h.get("connection", "").lower(), "upgrade", h)
+        self.assertEqual(h.get("host"), "127.0.0.1:%d" % self.port, h)
+        self.assertEqual(h.get("x-forwarded-for"), "127.0.0.1", h)
+        self.assertEqual(h.get("origin"), "http://127.0.0.1:%d" % self.port, h)
 
 
 if __name__ == "__main__":
