@@ -16,7 +16,12 @@ enum {
     OB_LOGIN = 0,          /* every method needs an authenticated user */
     OB_ANON_READ = 1,      /* GET/HEAD/OPTIONS allowed anonymously */
     OB_ANON = 2,           /* every method allowed anonymously */
+    OB_AUTH_API = 3,       /* /auth-api/: anonymous allowed, CSRF on every unsafe
+                              browser request, errors in the auth envelope */
 };
+
+/* The /auth-api/ envelope for a body-less status: {"status": N}. */
+void ob_auth_api_status(ob_request *r, int status);
 
 typedef struct ob_route {
     const char *pattern;   /* e.g. "/api/core/sites/{id}/" */

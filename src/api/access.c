@@ -12,8 +12,54 @@ static bool unsafe(ob_method m)
     return m == OB_POST || m == OB_PUT || m == OB_PATCH || m == OB_DELETE;
 }
 
+/* /auth-api/: sessions only; a bad X-Session-Token is 410 for app clients;
+ * browser clients need CSRF on every unsafe request, logged in or not. */
+static int auth_api_check(ob_request *r)
+{
+    bool app = strncmp(r->path, "/auth-api/app/", 14) == 0;
+    if (ob_authenticate(r) != 0) {
+        if (app && r->bad_app_session) {
+            ob_json *j = ob_json_response(r, 410);
+            ob_json_object_begin(j);
+            ob_json_kv_int(j, "status", 410);
+            ob_json_key(j, "data");
+            ob_json_object_begin(j);
+            ob_json_object_end(j);
+            ob_json_key(j, "meta");
+            ob_json_object_begin(j);
+            ob_json_key(j, "is_authenticated");
+            ob_json_bool(j, false);
+            ob_json_object_end(j);
+            ob_json_object_end(j);
+        } else if (r->res.status != 503) {
+            ob_auth_api_status(r, 403);
+        }
+        return -1;
+    }
+    if (!app && unsafe(r->method)) {
+        const char *why = ob_csrf_check(r);
+        if (why) {
+            ob_json *j = ob_json_response(r, 403);
+            ob_json_object_begin(j);
+            ob_json_kv_int(j, "status", 403);
+            ob_json_key(j, "errors");
+            ob_json_array_begin(j);
+            ob_json_object_begin(j);
+            ob_json_kv_string(j, "code", "csrf_failed");
+            ob_json_kv_string(j, "message", ob_arena_printf(r->arena, "CSRF Failed: %s", why));
+            ob_json_object_end(j);
+            ob_json_array_end(j);
+            ob_json_object_end(j);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int access_check(ob_request *r, const ob_route *route)
 {
+    if (route->access == OB_AUTH_API)
+        return auth_api_check(r);
     if (ob_authenticate(r) != 0)
         return -1;
     if (r->auth_method == OB_AUTH_COOKIE && r->user && unsafe(r->method)) {

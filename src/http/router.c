@@ -66,8 +66,18 @@ static void allow_header(ob_request *r, unsigned mask)
     ob_response_header(&r->res, "Allow", buf);
 }
 
+void ob_auth_api_status(ob_request *r, int status)
+{
+    ob_json *j = ob_json_response(r, status);
+    ob_json_object_begin(j);
+    ob_json_kv_int(j, "status", status);
+    ob_json_object_end(j);
+}
+
 void ob_route_dispatch(ob_request *r)
 {
+    /* The authentication API has its own envelope (api-auth.md §1.1). */
+    bool auth_api = strncmp(r->path, "/auth-api/", 10) == 0;
     unsigned allowed = 0;
     const ob_route *hit = NULL, *first = NULL;
     for (size_t i = 0; i < ob_nroutes; i++) {
@@ -82,7 +92,10 @@ void ob_route_dispatch(ob_request *r)
             hit = rt;
     }
     if (!allowed) {
-        ob_fail(r, 404, "Not found.");
+        if (auth_api)
+            ob_auth_api_status(r, 404);
+        else
+            ob_fail(r, 404, "Not found.");
         return;
     }
     if (r->content_length > r->cfg->max_body_bytes) {
@@ -98,7 +111,10 @@ void ob_route_dispatch(ob_request *r)
     }
     if (!hit) {
         allow_header(r, allowed);
-        ob_failf(r, 405, "Method \"%s\" not allowed.", r->method_name);
+        if (auth_api)
+            ob_auth_api_status(r, 405);
+        else
+            ob_failf(r, 405, "Method \"%s\" not allowed.", r->method_name);
         return;
     }
     ob_route_match(hit->pattern, r->path, r->path_len, r);
