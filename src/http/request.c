@@ -191,7 +191,8 @@ static const char *json_type_name(const cJSON *v)
         return "NoneType";
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
-        return (d == (double)(long long)d && d < 9.2e18 && d > -9.2e18) ? "int" : "float";
+        /* Range first: casting an out-of-range double is undefined. */
+        return (d < 9.2e18 && d > -9.2e18 && d == (double)(long long)d) ? "int" : "float";
     }
     return "dict";
 }
