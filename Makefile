@@ -16,7 +16,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib
+PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib libcurl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -34,7 +34,7 @@ LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS)
 # targets and most unit tests link against it alone.
 CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/http/*.c)
 APP_SRC  := $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/api/*.c) $(wildcard src/pool/*.c) \
-            $(wildcard src/cli/*.c) $(wildcard src/redis/*.c)
+            $(wildcard src/cli/*.c) $(wildcard src/redis/*.c) $(wildcard src/mail/*.c)
 MAIN_SRC := src/main.c
 MIGRATIONS := $(sort $(wildcard src/db/migrations/*.sql))
 GEN_SRC := build/gen/migrations_data.c
@@ -62,7 +62,7 @@ $(BUILD)/openbook-relay: $(RELAY_OBJ)
 	@echo "  LD $@"
 	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(RELAY_LIBS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/openbook/*.h) | build/gen/migrations_data.c
+$(BUILD)/obj/%.o: %.c $(wildcard include/openbook/*.h) $(wildcard src/*/*.inc) | build/gen/migrations_data.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS_ALL) -c -o $@ $<

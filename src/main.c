@@ -13,6 +13,9 @@ static const ob_command commands[] = {
     {"check-config", "validate and print the effective configuration (secrets masked)",
      ob_cmd_check_config},
     {"createsuperuser", "create an administrator account", ob_cmd_createsuperuser},
+    {"changepassword", "set a user's password (and log the user out everywhere)",
+     ob_cmd_changepassword},
+    {"send-mail", "deliver queued mail (SMTP or .eml files), once or as a loop", ob_cmd_send_mail},
 };
 
 static void usage(FILE *f)

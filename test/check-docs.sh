@@ -25,7 +25,7 @@ while IFS= read -r line; do
     *) section=$(echo "$line" | tr -d ':') ;;
     esac
 done < "$tmp/out"
-for cmd in serve migrate load-initial-data check-config createsuperuser; do
+for cmd in serve migrate load-initial-data check-config createsuperuser changepassword send-mail; do
     "$bin" "$cmd" --help > /dev/null || { echo "check-docs: $cmd --help failed" >&2; missing=1; }
 done
 "$bin" --help > /dev/null

@@ -34,6 +34,8 @@ typedef struct ob_session {
     char key_hash_hex[65];  /* SHA-256 of the key, hex */
     int64_t user_id;        /* 0 if none */
     const char *data;       /* jsonb text */
+    const char *new_key;    /* set by ob_session_start: the key created by
+                               this request (NULL for a loaded session) */
 } ob_session;
 
 #define OB_SESSION_KEY_LEN 32

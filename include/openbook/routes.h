@@ -15,5 +15,11 @@ void ob_api_sites_list(ob_request *r);
 void ob_api_sites_get(ob_request *r);
 void ob_api_languages_list(ob_request *r);
 void ob_api_languages_get(ob_request *r);
+/* auth_users.c */
+void ob_api_current_user(ob_request *r);
+void ob_api_users(ob_request *r);
+void ob_api_user(ob_request *r);
+void ob_api_auth_tokens(ob_request *r);
+void ob_api_auth_token(ob_request *r);
 
 #endif

@@ -8,27 +8,27 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "openbook/auth.h"
 #include "openbook/config.h"
 #include "openbook/db.h"
 #include "openbook/log.h"
 #include "openbook/resource.h"
 
-#define MAX_PARAMS 64
 #define MAX_SEARCH_TERMS 16
 #define MAX_SORT_KEYS 8
+#define MAX_EXPAND 8
 
-typedef struct {
-    const char *v[MAX_PARAMS];
-    int n;
-} params;
+typedef ob_sql_params params;
 
-static int add_param(params *p, const char *v)
+int ob_sql_param(ob_sql_params *p, const char *v)
 {
-    if (p->n >= MAX_PARAMS)
+    if (p->n >= OB_SQL_MAX_PARAMS)
         return -1;
     p->v[p->n] = v;
     return ++p->n;
 }
+
+#define add_param ob_sql_param
 
 void ob_db_failure(ob_request *r)
 {
@@ -42,6 +42,17 @@ void ob_db_failure(ob_request *r)
     ob_fail(r, 503, "Service temporarily unavailable.");
 }
 
+static bool is_superuser(const ob_request *r)
+{
+    return r->user && r->user->is_superuser;
+}
+
+/* A field exists for this requester (admin fields: superusers only). */
+static bool field_exists(const ob_request *r, const ob_field *f)
+{
+    return !(f->flags & OB_FF_ADMIN) || is_superuser(r);
+}
+
 static const ob_field *field_by_name(const ob_resource *res, const char *name, size_t n)
 {
     for (size_t i = 0; i < res->nfields; i++)
@@ -50,25 +61,89 @@ static const ob_field *field_by_name(const ob_resource *res, const char *name, s
     return NULL;
 }
 
-/* The visibility predicate of permissions.md §7, as far as the guard
- * needs.  Global guard: the view or change permission granted to
- * everybody.  (Users and model permissions join here with accounts.) */
+/* As field_by_name, among the fields this requester has. */
+static const ob_field *field_for(ob_request *r, const ob_resource *res, const char *name,
+                                 size_t n)
+{
+    const ob_field *f = field_by_name(res, name, n);
+    return f && field_exists(r, f) ? f : NULL;
+}
+
+/* "One of these permissions is granted to the requester for every item":
+ * an anonymous permission, or a model permission of the user or of one of
+ * their groups (permissions.md §3).  r->user is set only for active users,
+ * so inactive ones hold nothing.  The subqueries do not refer to the row,
+ * so PostgreSQL evaluates them once per statement. */
+static void granted_sql(ob_buf *sql, params *p, ob_request *r, const char *app,
+                        const char *codename1, const char *codename2)
+{
+    int a = add_param(p, app);
+    int c1 = add_param(p, codename1);
+    int c2 = codename2 ? add_param(p, codename2) : c1;
+    ob_buf_printf(sql,
+                  "EXISTS (SELECT 1 FROM permissions p JOIN content_types ct ON ct.id = p.content_type_id"
+                  " WHERE ct.app_label = $%d AND p.codename IN ($%d, $%d)"
+                  " AND (EXISTS (SELECT 1 FROM anonymous_permissions ap WHERE ap.permission_id = p.id)",
+                  a, c1, c2);
+    if (r->user) {
+        int u = add_param(p, ob_arena_printf(r->arena, "%lld", (long long)r->user->id));
+        ob_buf_printf(sql,
+                      " OR EXISTS (SELECT 1 FROM user_permissions up"
+                      " WHERE up.user_id = $%d::bigint AND up.permission_id = p.id)"
+                      " OR EXISTS (SELECT 1 FROM user_groups ug"
+                      " JOIN group_permissions gp ON gp.group_id = ug.group_id"
+                      " WHERE ug.user_id = $%d::bigint AND gp.permission_id = p.id)",
+                      u, u);
+    }
+    ob_buf_puts(sql, "))");
+}
+
+/* The visibility predicate of permissions.md §7: step 1 (global view or
+ * change permission), then the guard's own rows (step 2). */
 static void visible_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request *r)
 {
-    switch (res->guard) {
-    case OB_GUARD_GLOBAL: {
-        int a = add_param(p, res->app_label);
-        int v = add_param(p, ob_arena_printf(r->arena, "view_%s", res->model));
-        int c = add_param(p, ob_arena_printf(r->arena, "change_%s", res->model));
-        ob_buf_printf(sql,
-                      "EXISTS (SELECT 1 FROM anonymous_permissions ap"
-                      " JOIN permissions p ON p.id = ap.permission_id"
-                      " JOIN content_types ct ON ct.id = p.content_type_id"
-                      " WHERE ct.app_label = $%d AND p.codename IN ($%d, $%d))",
-                      a, v, c);
-        break;
+    if (is_superuser(r)) {
+        ob_buf_puts(sql, "true");
+        return;
     }
+    ob_buf_putc(sql, '(');
+    granted_sql(sql, p, r, res->app_label, ob_arena_printf(r->arena, "view_%s", res->model),
+                ob_arena_printf(r->arena, "change_%s", res->model));
+    if (res->guard == OB_GUARD_SELF && r->user && res->self_sql) {
+        int u = add_param(p, ob_arena_printf(r->arena, "%lld", (long long)r->user->id));
+        ob_buf_printf(sql, " OR (%s = $%d::bigint", res->self_sql, u);
+        if (res->self_perm) {
+            ob_buf_puts(sql, " AND ");
+            granted_sql(sql, p, r, res->app_label, res->self_perm, NULL);
+        }
+        ob_buf_putc(sql, ')');
     }
+    ob_buf_putc(sql, ')');
+    if (res->restrict_sql)
+        ob_buf_printf(sql, " AND %s", res->restrict_sql);
+}
+
+void ob_resource_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res,
+                             ob_request *r)
+{
+    visible_sql(sql, p, res, r);
+}
+
+int ob_perm_global(ob_request *r, const char *app_label, const char *codename)
+{
+    if (is_superuser(r))
+        return 1;
+    params p = {.n = 0};
+    ob_buf sql;
+    ob_buf_init(&sql, r->arena);
+    ob_buf_puts(&sql, "SELECT ");
+    granted_sql(&sql, &p, r, app_label, codename, NULL);
+    PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
+    if (!pg) {
+        ob_db_failure(r);
+        return -1;
+    }
+    return PQgetvalue(pg, 0, 0)[0] == 't';
 }
 
 /* Escapes LIKE metacharacters so a search term matches literally. */
@@ -159,7 +234,7 @@ static int filter_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request
             continue;
         const char *sep = strstr(key, "__");
         size_t flen = sep ? (size_t)(sep - key) : strlen(key);
-        const ob_field *f = field_by_name(res, key, flen);
+        const ob_field *f = field_for(r, res, key, flen);
         if (!f)
             continue; /* unknown parameters are ignored */
         const char *lookup = sep ? sep + 2 : "";
@@ -194,6 +269,23 @@ static int filter_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request
             ob_json_object_end(j);
             return -1;
         }
+        if (f->type == OB_FT_DATETIME) {
+            char *norm = ob_arena_alloc(r->arena, 40);
+            if (!ob_parse_datetime(val, true, norm)) {
+                ob_json *j = ob_json_response(r, 400);
+                ob_json_object_begin(j);
+                ob_json_key(j, key);
+                ob_json_array_begin(j);
+                ob_json_string(j, "Enter a valid date/time.");
+                ob_json_array_end(j);
+                ob_json_object_end(j);
+                return -1;
+            }
+            idx = add_param(p, norm);
+            if (idx > 0)
+                ob_buf_printf(sql, " AND %s %s $%d::timestamptz", f->sql, op, idx);
+            continue;
+        }
         if (f->type == OB_FT_BOOL) {
             if (strcasecmp(val, "true") == 0 || strcmp(val, "1") == 0)
                 val = "true";
@@ -207,6 +299,20 @@ static int filter_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request
             ob_buf_printf(sql, " AND %s %s $%d", f->sql, op, idx);
     }
     return 0;
+}
+
+static const ob_field_ref *ref_of(const ob_resource *res, const ob_field *f)
+{
+    for (size_t i = 0; i < res->nrefs; i++)
+        if (strcmp(res->refs[i].field, f->name) == 0)
+            return &res->refs[i];
+    return NULL;
+}
+
+static const char *sort_expr(const ob_resource *res, const ob_field *f)
+{
+    const ob_field_ref *ref = ref_of(res, f);
+    return ref && ref->sort_sql ? ref->sort_sql : f->sql;
 }
 
 static void order_sql(ob_buf *sql, const ob_resource *res, ob_request *r)
@@ -227,9 +333,9 @@ static void order_sql(ob_buf *sql, const ob_resource *res, ob_request *r)
             name++;
             n--;
         }
-        const ob_field *f = n ? field_by_name(res, name, n) : NULL;
+        const ob_field *f = n ? field_for(r, res, name, n) : NULL;
         if (f && (f->flags & OB_FF_SORT)) {
-            ob_buf_printf(sql, "%s%s%s", used ? ", " : "", f->sql, desc ? " DESC" : "");
+            ob_buf_printf(sql, "%s%s%s", used ? ", " : "", sort_expr(res, f), desc ? " DESC" : "");
             used++;
         }
         s = comma ? comma + 1 : NULL;
@@ -239,29 +345,204 @@ static void order_sql(ob_buf *sql, const ob_resource *res, ob_request *r)
     ob_buf_printf(sql, ", %s", res->pk->sql);
 }
 
-/* Which fields to output: _fields then _omit (top level; dotted paths
- * name nested levels, which these resources do not have). */
-static void field_mask(ob_request *r, const ob_resource *res, bool *show)
+/* ---- output: field masks, expansions, values ---- */
+
+/* Does the comma-separated entry s[0..n) address this level?  `prefix` is
+ * "" for the top level or e.g. "user." inside an expanded user.  On a hit,
+ * name and nlen give the field name at this level, and deeper tells
+ * whether the entry goes on below it. */
+static bool entry_at(const char *s, size_t n, const char *prefix, const char **name,
+                     size_t *nlen, bool *deeper)
+{
+    size_t pl = strlen(prefix);
+    if (n <= pl || strncmp(s, prefix, pl) != 0)
+        return false;
+    *name = s + pl;
+    const char *dot = memchr(*name, '.', n - pl);
+    *nlen = dot ? (size_t)(dot - *name) : n - pl;
+    *deeper = dot != NULL;
+    return *nlen > 0;
+}
+
+/* Which fields to output at one level: _fields, then _omit.  Dotted paths
+ * reach nested levels (api-conventions.md §8): "user.username" keeps `user`
+ * at the top and only `username` inside it.  A nested level that _fields
+ * does not name shows all its fields. */
+static void field_mask(ob_request *r, const ob_resource *res, const char *prefix, bool *show)
 {
     const char *only = ob_request_query(r, "_fields");
     const char *omit = ob_request_query(r, "_omit");
+    if (only && !*only)
+        only = NULL;
+    const char *name;
+    size_t nlen;
+    bool deeper;
+    bool restrict_ = only && !*prefix;
+    for (const char *s = only; s && *s && !restrict_;) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        restrict_ = entry_at(s, n, prefix, &name, &nlen, &deeper);
+        s = comma ? comma + 1 : NULL;
+    }
     for (size_t i = 0; i < res->nfields; i++)
-        show[i] = !only || !*only;
-    const char *lists[2] = {only && *only ? only : NULL, omit};
+        show[i] = !restrict_ && field_exists(r, &res->fields[i]);
+    const char *lists[2] = {restrict_ ? only : NULL, omit};
     for (int l = 0; l < 2; l++) {
         const char *s = lists[l];
         while (s && *s) {
             const char *comma = strchr(s, ',');
             size_t n = comma ? (size_t)(comma - s) : strlen(s);
-            for (size_t i = 0; i < res->nfields; i++)
-                if (strlen(res->fields[i].name) == n && strncmp(res->fields[i].name, s, n) == 0)
-                    show[i] = l == 0;
+            /* _omit removes only what it names exactly: "user.email" does
+             * not remove `user`. */
+            if (entry_at(s, n, prefix, &name, &nlen, &deeper) && (l == 0 || !deeper)) {
+                for (size_t i = 0; i < res->nfields; i++)
+                    if (strlen(res->fields[i].name) == nlen &&
+                        strncmp(res->fields[i].name, name, nlen) == 0)
+                        show[i] = l == 0 && field_exists(r, &res->fields[i]);
+            }
             s = comma ? comma + 1 : NULL;
         }
     }
 }
 
-static void write_value(ob_json *j, const ob_field *f, const PGresult *res, int row, int col)
+typedef struct {
+    size_t field;        /* index in res->fields */
+    int col;             /* column of the stored key in the outer result */
+    const char *key_sql; /* the stored key */
+    const ob_resource *target;
+    PGresult *pg;        /* the visible referenced rows; key in the last column */
+    bool *show;
+    const char *prefix;
+} expansion;
+
+typedef struct {
+    expansion e[MAX_EXPAND];
+    size_t n;
+} expansions;
+
+static bool listed(const char *list, const char *name)
+{
+    size_t nl = strlen(name);
+    for (const char *s = list; s && *s;) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t)(comma - s) : strlen(s);
+        const char *dot = memchr(s, '.', n);
+        size_t top = dot ? (size_t)(dot - s) : n;
+        if (top == nl && strncmp(s, name, nl) == 0)
+            return true;
+        s = comma ? comma + 1 : NULL;
+    }
+    return false;
+}
+
+/* The fields named in _expand that this resource can expand. */
+static void plan_expansions(ob_request *r, const ob_resource *res, expansions *ex)
+{
+    ex->n = 0;
+    const char *list = ob_request_query(r, "_expand");
+    if (!list || !*list)
+        return;
+    for (size_t i = 0; i < res->nfields && ex->n < MAX_EXPAND; i++) {
+        const ob_field *f = &res->fields[i];
+        const ob_field_ref *ref = ref_of(res, f);
+        if (!ref || !ref->expand || !ref->key_sql || !field_exists(r, f) || !listed(list, f->name))
+            continue;
+        expansion *e = &ex->e[ex->n];
+        e->field = i;
+        e->col = (int)(res->nfields + ex->n);
+        e->key_sql = ref->key_sql;
+        e->target = ref->expand;
+        e->pg = NULL;
+        e->prefix = ob_arena_printf(r->arena, "%s.", f->name);
+        e->show = ob_arena_alloc(r->arena, ref->expand->nfields * sizeof *e->show);
+        field_mask(r, ref->expand, e->prefix, e->show);
+        ex->n++;
+    }
+}
+
+static void select_sql(ob_buf *sql, const ob_resource *res, const expansions *ex)
+{
+    ob_buf_puts(sql, "SELECT ");
+    for (size_t i = 0; i < res->nfields; i++) {
+        const ob_field *f = &res->fields[i];
+        if (f->type == OB_FT_DATETIME)
+            ob_buf_printf(sql, "%sto_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+                          i ? ", " : "", f->sql);
+        else
+            ob_buf_printf(sql, "%s%s", i ? ", " : "", f->sql);
+    }
+    for (size_t k = 0; ex && k < ex->n; k++)
+        ob_buf_printf(sql, ", %s", ex->e[k].key_sql);
+}
+
+static const char *ref_expr(const ob_resource *res)
+{
+    return res->ref_sql ? res->ref_sql : res->pk->sql;
+}
+
+/* One query per expanded field for the whole page (never one per row):
+ * the referenced rows the requester may view, so an expansion never
+ * reveals an item its own resource would hide (api-conventions.md §8). */
+static int fetch_expansions(ob_request *r, expansions *ex, const PGresult *outer)
+{
+    int rows = PQntuples(outer);
+    for (size_t k = 0; k < ex->n; k++) {
+        expansion *e = &ex->e[k];
+        ob_buf arr;
+        ob_buf_init(&arr, r->arena);
+        ob_buf_putc(&arr, '{');
+        size_t nkeys = 0;
+        for (int i = 0; i < rows; i++) {
+            if (PQgetisnull(outer, i, e->col))
+                continue;
+            ob_buf_puts(&arr, nkeys++ ? ",\"" : "\"");
+            for (const char *v = PQgetvalue(outer, i, e->col); *v; v++) {
+                if (*v == '"' || *v == '\\')
+                    ob_buf_putc(&arr, '\\');
+                ob_buf_putc(&arr, *v);
+            }
+            ob_buf_putc(&arr, '"');
+        }
+        ob_buf_putc(&arr, '}');
+        if (nkeys == 0)
+            continue;
+        params p = {.n = 0};
+        ob_buf sql;
+        ob_buf_init(&sql, r->arena);
+        select_sql(&sql, e->target, NULL);
+        ob_buf_printf(&sql, ", %s FROM %s WHERE ", ref_expr(e->target), e->target->from);
+        visible_sql(&sql, &p, e->target, r);
+        int a = add_param(&p, ob_buf_cstr(&arr));
+        ob_buf_printf(&sql, " AND %s = ANY($%d::%s[])", ref_expr(e->target), a,
+                      e->target->ref_type ? e->target->ref_type : "text");
+        e->pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
+        if (!e->pg) {
+            ob_db_failure(r);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void write_url_path(ob_buf *out, const char *s)
+{
+    /* As the original's file URLs: everything but unreserved characters
+     * and / ~ ! * ( ) ' is percent-encoded. */
+    static const char hex[] = "0123456789ABCDEF";
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || strchr("-._~/!*()'", c)) {
+            ob_buf_putc(out, (char)c);
+        } else {
+            ob_buf_putc(out, '%');
+            ob_buf_putc(out, hex[c >> 4]);
+            ob_buf_putc(out, hex[c & 15]);
+        }
+    }
+}
+
+static void write_value(ob_request *r, ob_json *j, const ob_field *f, const PGresult *res,
+                        int row, int col)
 {
     if (PQgetisnull(res, row, col)) {
         ob_json_null(j);
@@ -283,36 +564,68 @@ static void write_value(ob_json *j, const ob_field *f, const PGresult *res, int 
         ob_json_raw(j, v, (size_t)len);
         break;
     case OB_FT_DATETIME:
+        /* Microseconds only when they are not zero (api-conventions.md §3). */
+        if (len > 8 && strcmp(v + len - 8, ".000000Z") == 0) {
+            ob_json_string(j, ob_arena_printf(r->arena, "%.*sZ", len - 8, v));
+            break;
+        }
+        ob_json_string_n(j, v, (size_t)len);
+        break;
+    case OB_FT_FILE: {
+        if (len == 0) {
+            ob_json_null(j);
+            break;
+        }
+        ob_buf url;
+        ob_buf_init(&url, r->arena);
+        const char *m = r->cfg->media_url;
+        if (strncmp(m, "http://", 7) != 0 && strncmp(m, "https://", 8) != 0)
+            ob_buf_puts(&url, ob_request_base_url(r));
+        ob_buf_puts(&url, m);
+        if (url.len == 0 || url.data[url.len - 1] != '/')
+            ob_buf_putc(&url, '/');
+        write_url_path(&url, v[0] == '/' ? v + 1 : v);
+        ob_json_string(j, ob_buf_cstr(&url));
+        break;
+    }
     case OB_FT_TEXT:
         ob_json_string_n(j, v, (size_t)len);
         break;
     }
 }
 
-static void write_row(ob_json *j, const ob_resource *res, const bool *show, const PGresult *pg,
-                      int row)
+static void write_row(ob_request *r, ob_json *j, const ob_resource *res, const bool *show,
+                      const PGresult *pg, int row, const expansions *ex,
+                      const ob_item_opts *o)
 {
     ob_json_object_begin(j);
     for (size_t i = 0; i < res->nfields; i++) {
         if (!show[i])
             continue;
-        ob_json_key(j, res->fields[i].name);
-        write_value(j, &res->fields[i], pg, row, (int)i);
+        const ob_field *f = &res->fields[i];
+        ob_json_key(j, f->name);
+        if (o && o->set_field && strcmp(o->set_field, f->name) == 0) {
+            ob_json_string(j, o->set_value);
+            continue;
+        }
+        const expansion *e = NULL;
+        for (size_t k = 0; ex && k < ex->n; k++)
+            if (ex->e[k].field == i)
+                e = &ex->e[k];
+        int hit = -1;
+        if (e && e->pg && !PQgetisnull(pg, row, e->col)) {
+            const char *key = PQgetvalue(pg, row, e->col);
+            int keycol = (int)e->target->nfields;
+            for (int t = 0; t < PQntuples(e->pg) && hit < 0; t++)
+                if (strcmp(PQgetvalue(e->pg, t, keycol), key) == 0)
+                    hit = t;
+        }
+        if (hit >= 0)
+            write_row(r, j, e->target, e->show, e->pg, hit, NULL, NULL);
+        else /* not expanded, or not visible: the plain key */
+            write_value(r, j, f, pg, row, (int)i);
     }
     ob_json_object_end(j);
-}
-
-static void select_sql(ob_buf *sql, const ob_resource *res)
-{
-    ob_buf_puts(sql, "SELECT ");
-    for (size_t i = 0; i < res->nfields; i++) {
-        const ob_field *f = &res->fields[i];
-        if (f->type == OB_FT_DATETIME)
-            ob_buf_printf(sql, "%sto_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-                          i ? ", " : "", f->sql);
-        else
-            ob_buf_printf(sql, "%s%s", i ? ", " : "", f->sql);
-    }
 }
 
 /* Appends `key=value` pairs, sorted by key and form-encoded the way the
@@ -425,10 +738,12 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
         }
     }
 
+    expansions ex;
+    plan_expansions(r, res, &ex);
     /* One query: the page and, through a window, the total. */
     ob_buf sql;
     ob_buf_init(&sql, r->arena);
-    select_sql(&sql, res);
+    select_sql(&sql, res, &ex);
     ob_buf_puts(&sql, ", count(*) OVER ()");
     ob_buf_append(&sql, where.data, where.len);
     order_sql(&sql, res, r);
@@ -442,7 +757,7 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
     }
     int rows = PQntuples(pg);
     if (rows > 0)
-        count = strtol(PQgetvalue(pg, 0, (int)res->nfields), NULL, 10);
+        count = strtol(PQgetvalue(pg, 0, (int)(res->nfields + ex.n)), NULL, 10);
     else if (count < 0)
         count = 0;
     if (rows == 0 && page > 1) {
@@ -450,8 +765,10 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
         ob_fail(r, 404, "Invalid page.");
         return;
     }
+    if (fetch_expansions(r, &ex, pg))
+        return;
     bool *show = ob_arena_alloc(r->arena, res->nfields * sizeof *show);
-    field_mask(r, res, show);
+    field_mask(r, res, "", show);
 
     ob_json *j = ob_json_response(r, 200);
     ob_json_object_begin(j);
@@ -469,31 +786,67 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
     ob_json_key(j, "results");
     ob_json_array_begin(j);
     for (int i = 0; i < rows; i++)
-        write_row(j, res, show, pg, i);
+        write_row(r, j, res, show, pg, i, &ex, NULL);
     ob_json_array_end(j);
     ob_json_object_end(j);
 }
 
-void ob_resource_retrieve(ob_request *r, const ob_resource *res)
+bool ob_parse_uuid(const char *in, char out[37])
 {
-    const char *key = r->npath_params ? r->path_params[0] : "";
+    size_t n = 0;
+    for (const char *s = in; *s; s++) {
+        if (*s == '-')
+            continue;
+        if (!isxdigit((unsigned char)*s) || n >= 32)
+            return false;
+        if (n == 8 || n == 12 || n == 16 || n == 20)
+            *out++ = '-';
+        *out++ = (char)tolower((unsigned char)*s);
+        n++;
+    }
+    *out = '\0';
+    /* Hyphens may be left out, but only where they belong if present. */
+    if (n != 32)
+        return false;
+    size_t len = strlen(in);
+    return len == 32 || (len == 36 && in[8] == '-' && in[13] == '-' && in[18] == '-' && in[23] == '-');
+}
+
+const char *ob_resource_key(ob_request *r, const ob_resource *res, const char *key)
+{
+    if (res->pk_is_uuid) {
+        char *out = ob_arena_alloc(r->arena, 37);
+        return strlen(key) <= 36 && ob_parse_uuid(key, out) ? out : NULL;
+    }
     bool ok = res->pk_is_int ? valid_int(key) && key[0] != '-' && key[0] != '+' &&
                                    strtoll(key, NULL, 10) <= 2147483647LL
                              : strlen(key) <= res->pk_max_len;
-    if (!ok) {
+    return ok ? key : NULL;
+}
+
+void ob_resource_item(ob_request *r, const ob_resource *res, const char *key,
+                      const ob_item_opts *o)
+{
+    const char *k = ob_resource_key(r, res, key ? key : "");
+    if (!k) {
         ob_failf(r, 404, "No %s matches the given query.", res->class_name);
         return;
     }
+    expansions ex;
+    plan_expansions(r, res, &ex);
     params p = {.n = 0};
     ob_buf sql;
     ob_buf_init(&sql, r->arena);
-    select_sql(&sql, res);
+    select_sql(&sql, res, &ex);
     ob_buf_puts(&sql, " FROM ");
     ob_buf_puts(&sql, res->from);
     ob_buf_puts(&sql, " WHERE ");
-    visible_sql(&sql, &p, res, r);
-    int k = add_param(&p, key);
-    ob_buf_printf(&sql, " AND %s = $%d", res->pk->sql, k);
+    if (o && o->skip_visibility)
+        ob_buf_puts(&sql, "true");
+    else
+        visible_sql(&sql, &p, res, r);
+    int ki = add_param(&p, k);
+    ob_buf_printf(&sql, " AND %s = $%d", res->pk->sql, ki);
     PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
     if (!pg) {
         ob_db_failure(r);
@@ -503,8 +856,93 @@ void ob_resource_retrieve(ob_request *r, const ob_resource *res)
         ob_failf(r, 404, "No %s matches the given query.", res->class_name);
         return;
     }
+    if (fetch_expansions(r, &ex, pg))
+        return;
     bool *show = ob_arena_alloc(r->arena, res->nfields * sizeof *show);
-    field_mask(r, res, show);
-    ob_json *j = ob_json_response(r, 200);
-    write_row(j, res, show, pg, 0);
+    field_mask(r, res, "", show);
+    ob_json *j = ob_json_response(r, o && o->status ? o->status : 200);
+    write_row(r, j, res, show, pg, 0, &ex, o);
+}
+
+void ob_resource_retrieve(ob_request *r, const ob_resource *res)
+{
+    ob_resource_item(r, res, r->npath_params ? r->path_params[0] : "", NULL);
+}
+
+/* ---- ISO 8601 input ---- */
+
+static bool digits(const char **s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!isdigit((unsigned char)(*s)[i]))
+            return false;
+        v = v * 10 + ((*s)[i] - '0');
+    }
+    *s += n;
+    *out = v;
+    return true;
+}
+
+bool ob_parse_datetime(const char *in, bool date_only_ok, char out[40])
+{
+    const char *s = in;
+    int y, mo, d, h = 0, mi = 0, sec = 0, us = 0, oh = 0, om = 0;
+    char sign = '+';
+    while (*s == ' ')
+        s++;
+    if (!digits(&s, 4, &y) || *s++ != '-' || !digits(&s, 2, &mo) || *s++ != '-' ||
+        !digits(&s, 2, &d))
+        return false;
+    if (*s == '\0' && date_only_ok)
+        goto check;
+    if (*s != 'T' && *s != 't' && *s != ' ')
+        return false;
+    s++;
+    if (!digits(&s, 2, &h) || *s++ != ':' || !digits(&s, 2, &mi))
+        return false;
+    if (*s == ':') {
+        s++;
+        if (!digits(&s, 2, &sec))
+            return false;
+        if (*s == '.' || *s == ',') {
+            s++;
+            int nd = 0;
+            while (isdigit((unsigned char)*s)) {
+                if (nd < 6)
+                    us = us * 10 + (*s - '0');
+                nd++;
+                s++;
+            }
+            if (nd == 0 || nd > 12)
+                return false;
+            for (; nd < 6; nd++)
+                us *= 10;
+        }
+    }
+    if (*s == 'Z' || *s == 'z') {
+        s++;
+    } else if (*s == '+' || *s == '-') {
+        sign = *s++;
+        if (!digits(&s, 2, &oh))
+            return false;
+        if (*s == ':')
+            s++;
+        if (isdigit((unsigned char)*s) && !digits(&s, 2, &om))
+            return false;
+    }
+    while (*s == ' ')
+        s++;
+    if (*s)
+        return false;
+check:;
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap) ||
+        h > 23 || mi > 59 || sec > 59 || oh > 23 || om > 59)
+        return false;
+    /* Every value is range-checked above, so this fits in 33 bytes. */
+    snprintf(out, 40, "%04d-%02d-%02dT%02d:%02d:%02d.%06d%c%02d:%02d", y % 10000, mo % 100,
+             d % 100, h % 100, mi % 100, sec % 100, us % 1000000, sign, oh % 100, om % 100);
+    return true;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "openbook/router.h"
 #include "openbook/routes.h"
+#include "openbook/auth_api.h"
 
 const ob_route ob_routes[] = {
     {"/api/", OB_GET, ob_api_root, OB_ANON, NULL},
@@ -11,6 +12,12 @@ const ob_route ob_routes[] = {
     {"/api/core/sites/{id}/", OB_GET, ob_api_sites_get, OB_ANON_READ, NULL},
     {"/api/core/languages/", OB_GET, ob_api_languages_list, OB_ANON_READ, "core/languages"},
     {"/api/core/languages/{code}/", OB_GET, ob_api_languages_get, OB_ANON_READ, NULL},
+    {"/api/auth/current_user/", OB_GET, ob_api_current_user, OB_ANON, "auth/current_user"},
+    {"/api/auth/users/", OB_GET | OB_POST, ob_api_users, OB_LOGIN, "auth/users"},
+    {"/api/auth/users/{username}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_user, OB_LOGIN, NULL},
+    {"/api/auth/auth_tokens/", OB_GET | OB_POST, ob_api_auth_tokens, OB_LOGIN, "auth/auth_tokens"},
+    {"/api/auth/auth_tokens/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_auth_token, OB_LOGIN, NULL},
+#include "../auth/routes_auth.inc"
 };
 const size_t ob_nroutes = sizeof ob_routes / sizeof ob_routes[0];
 

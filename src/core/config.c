@@ -203,7 +203,7 @@ void ob_config_defaults(ob_config *c)
     c->auth_reauthentication_timeout = 300;
     c->auth_max_email_addresses = 10;
     c->auth_verification_cooldown = 180;
-    set_str(&c->auth_common_passwords, OB_DATADIR "/common-passwords.txt.gz");
+    set_str(&c->auth_common_passwords, "");
     set_str(&c->mail_backend, "smtp");
     set_str(&c->mail_file_dir, "/var/lib/openbook/mail");
     set_str(&c->mail_from, "");
@@ -629,6 +629,14 @@ int ob_config_load(ob_config *c, const char *path, char *const *envp, ob_config_
     }
     if (ob_config_apply_env(c, envp, err))
         return -1;
+    /* Data files: empty means "beside the main file" (the source tree's
+     * conf/), else the installed data directory. */
+    if (!*c->auth_common_passwords) {
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%.*scommon-passwords.txt.gz", (int)dirlen, path);
+        set_str(&c->auth_common_passwords,
+                access(p, R_OK) == 0 ? p : OB_DATADIR "/common-passwords.txt.gz");
+    }
     if (ob_config_validate(c, err)) {
         /* Prefix the file name, keeping as much of the message as fits. */
         size_t pl = strlen(path);
@@ -676,8 +684,15 @@ void ob_config_print(const ob_config *cc, void *file)
             const char *v = *str_field(c, k);
             if (k->secret && *v && strcmp(k->key, "url") != 0)
                 v = "********";
-            if (k->secret && strcmp(k->key, "url") == 0 && strstr(v, "password"))
-                v = "******** (contains a password)";
+            if (k->secret && strcmp(k->key, "url") == 0) {
+                /* Keep the URL readable, hide the password in either form:
+                 * postgresql://user:PASS@host/db or password=PASS. */
+                const char *at = strchr(v, '@');
+                const char *scheme = strstr(v, "://");
+                const char *colon = scheme ? strchr(scheme + 3, ':') : NULL;
+                if (strstr(v, "password") || (scheme && at && colon && colon < at))
+                    v = "******** (contains a password)";
+            }
             print_yaml_string(f, v);
             break;
         }

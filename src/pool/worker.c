@@ -21,6 +21,8 @@
 #include "openbook/log.h"
 #include "openbook/pool.h"
 #include "openbook/redis.h"
+#include "openbook/auth_api.h"
+#include "openbook/session.h"
 #include "openbook/router.h"
 #include "openbook/routes.h"
 
@@ -112,6 +114,11 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_arena *a
             langs_refresh(db, arena);
         resolve_language(&r);
         ob_route_dispatch(&r);
+        /* Every /auth-api/browser/ answer, errors from the router and the
+         * access checks included, hands out a CSRF cookie if the client has
+         * none (api-auth.md §1); a no-op when the handler already did. */
+        if (strncmp(r.path, "/auth-api/browser/", 18) == 0)
+            ob_csrf_cookie(&r, false);
         ob_db_rollback(db); /* a handler that failed mid-transaction */
     }
     ob_buf out;
@@ -141,6 +148,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
     if (sodium_init() < 0)
         ob_fatal("libsodium failed to initialise");
     ob_access_install();
+    ob_auth_worker_init(cfg); /* common-password list, dummy hash: once, not per request */
     if (FCGX_Init() != 0)
         ob_fatal("FCGX_Init failed");
     int fl = fcntl(listen_fd, F_GETFL);

@@ -139,10 +139,23 @@ START_TEST(test_shipped_file_matches_defaults)
     char *a = print_cfg(&C);
     char *b = print_cfg(&d);
     ob_config_free(&d);
+    /* Report the first line that differs. */
+    const char *pa = a, *pb = b;
+    while (*pa && *pa == *pb) {
+        pa++;
+        pb++;
+    }
+    while (pa > a && pa[-1] != '\n') {
+        pa--;
+        pb--;
+    }
+    char msg[300];
+    snprintf(msg, sizeof msg, "file: %.*s / built in: %.*s", (int)strcspn(pa, "\n"), pa,
+             (int)strcspn(pb, "\n"), pb);
     int same = strcmp(a, b) == 0;
     free(a);
     free(b);
-    ck_assert_msg(same, "conf/openbook.yaml differs from ob_config_defaults()");
+    ck_assert_msg(same, "conf/openbook.yaml differs from ob_config_defaults(): %s", msg);
 }
 END_TEST
 
@@ -450,6 +463,17 @@ START_TEST(test_validate_other_rules)
     set_str(&C.default_language, "english");
     ASSERT_ERR(ob_config_validate(&C, &E), "key 'http.default_language'");
     set_str(&C.default_language, "de");
+
+    set_str(&C.mail_backend, "sendmail");
+    ASSERT_ERR(ob_config_validate(&C, &E), "key 'mail.backend'");
+    set_str(&C.mail_backend, "file");
+    set_str(&C.mail_smtp_security, "ssl");
+    ASSERT_ERR(ob_config_validate(&C, &E), "key 'mail.smtp_security'");
+    set_str(&C.mail_smtp_security, "starttls");
+    set_str(&C.relay_ticket_secret, "short");
+    ASSERT_ERR(ob_config_validate(&C, &E), "key 'relay.ticket_secret'");
+    set_str(&C.relay_ticket_secret, "");
+    ck_assert_msg(ob_config_validate(&C, &E) == 0, "%s", E.msg);
 
     set_str(&C.public_base_url, "books.example.org");
     ASSERT_ERR(ob_config_validate(&C, &E), "key 'http.public_base_url'");

@@ -29,6 +29,10 @@ int main(void)
     srunner_add_suite(sr, router_suite());
     srunner_add_suite(sr, request_suite());
     srunner_add_suite(sr, response_suite());
+    srunner_add_suite(sr, mail_suite());
+    srunner_add_suite(sr, resource_suite());
+    srunner_add_suite(sr, password_suite());
+    srunner_add_suite(sr, auth_input_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

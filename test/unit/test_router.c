@@ -151,6 +151,25 @@ START_TEST(test_dispatch_404)
 }
 END_TEST
 
+START_TEST(test_dispatch_auth_api_envelope)
+{
+    /* /auth-api/ errors use {"status": N} (api-auth.md §1), and a trailing
+     * slash there is a different path. */
+    init_request("GET", "/auth-api/browser/v1/no/such/thing");
+    ob_route_dispatch(&R);
+    ck_assert_int_eq(R.res.status, 404);
+    ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"status\":404}");
+    ob_auth_api_status(&R, 405);
+    ck_assert_int_eq(R.res.status, 405);
+    ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"status\":405}");
+    ck_assert_ptr_null(R.res.content_type);
+    /* Paths that merely start alike keep the REST envelope. */
+    init_request("GET", "/auth-apix/");
+    ob_route_dispatch(&R);
+    ck_assert_str_eq(detail(), "Not found.");
+}
+END_TEST
+
 START_TEST(test_dispatch_405_with_allow)
 {
     init_request("POST", "/api/core/sites/");
@@ -286,7 +305,13 @@ START_TEST(test_route_table_well_formed)
         ck_assert_int_eq(rt->pattern[0], '/');
         ck_assert_ptr_nonnull(rt->handler);
         ck_assert_uint_ne(rt->methods, 0);
-        ck_assert(rt->access == OB_LOGIN || rt->access == OB_ANON_READ || rt->access == OB_ANON);
+        ck_assert(rt->access == OB_LOGIN || rt->access == OB_ANON_READ || rt->access == OB_ANON ||
+                  rt->access == OB_AUTH_API);
+        /* /auth-api/ routes use the auth envelope and have no final slash. */
+        if (strncmp(rt->pattern, "/auth-api/", 10) == 0) {
+            ck_assert_int_eq(rt->access, OB_AUTH_API);
+            ck_assert_int_ne(rt->pattern[strlen(rt->pattern) - 1], '/');
+        }
         if (strncmp(rt->pattern, "/api/", 5) == 0)
             ck_assert_msg(rt->pattern[strlen(rt->pattern) - 1] == '/',
                           "%s: /api/ patterns are canonical (end in '/')", rt->pattern);
@@ -309,6 +334,7 @@ Suite *router_suite(void)
     tcase_add_test(tc, test_trailing_slash_strict_elsewhere);
     tcase_add_test(tc, test_path_len_honoured_and_null_request);
     tcase_add_test(tc, test_dispatch_404);
+    tcase_add_test(tc, test_dispatch_auth_api_envelope);
     tcase_add_test(tc, test_dispatch_405_with_allow);
     tcase_add_test(tc, test_dispatch_options);
     tcase_add_test(tc, test_dispatch_api_root_get_and_head);

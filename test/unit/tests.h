@@ -16,6 +16,10 @@ Suite *config_suite(void);
 Suite *router_suite(void);
 Suite *request_suite(void);
 Suite *response_suite(void);
+Suite *mail_suite(void);
+Suite *resource_suite(void);
+Suite *password_suite(void);
+Suite *auth_input_suite(void);
 
 /* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
  * (mutable strings).  The list must end with NULL. */

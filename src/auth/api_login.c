@@ -1,0 +1,345 @@
+/* api_login.c - log in, re-authenticate, session status and log out, and
+ * login by e-mailed code (api-auth.md §4.2, §4.7, §4.11-§4.13). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cjson/cJSON.h>
+#include <sodium.h>
+#include "openbook/auth_api.h"
+#include "openbook/config.h"
+#include "openbook/db.h"
+#include "openbook/mail.h"
+#include "openbook/password.h"
+#include "openbook/ratelimit.h"
+#include "openbook/session.h"
+#include "openbook/validate.h"
+
+#define CODE_CHARS "BCDFGHJKLMNPQRSTVWXZ"
+#define CODE_TTL 300.0
+#define CODE_TRIES 3
+
+/* ---- POST /auth/login ---- */
+
+static bool login_locked(ob_authapi *a, const char *ukey)
+{
+    ob_request *r = a->r;
+    return ob_ratelimit_peek(r, &ob_rate_login_failed_ip, ob_ratelimit_client(r)) ||
+           ob_ratelimit_peek(r, &ob_rate_login_failed_user, ukey);
+}
+
+static void login_failed(ob_authapi *a, const char *ukey)
+{
+    ob_request *r = a->r;
+    ob_ratelimit_hit(r, &ob_rate_login_failed_ip, ob_ratelimit_client(r));
+    ob_ratelimit_hit(r, &ob_rate_login_failed_user, ukey);
+    ob_authapi_fail(a, "username_password_mismatch", "password");
+}
+
+/* Correct password, unverified address: mail (outside the cooldown) and
+ * leave the verify_email stage pending with the login to record later. */
+static int login_unverified(ob_authapi *a, ob_user *u)
+{
+    bool err = false;
+    const char *mail = ob_authapi_verification_address(a, u, &err);
+    if (err || (mail && ob_authapi_send_verification(a, u->id, u->username, mail, true) < 0))
+        return -1;
+    cJSON *st = ob_authapi_new_stage(a, "verify_email", u->id);
+    cJSON_AddStringToObject(st, "username", u->username);
+    ob_authapi_set_stage(a, st);
+    return ob_authapi_save(a);
+}
+
+/* The password matched: rehash if needed, then log in or ask for the
+ * e-mail verification. */
+static void login_correct(ob_authapi *a, ob_user *u, const char *password, bool rehash)
+{
+    ob_request *r = a->r;
+    if (ob_db_begin(r->db) != 0 ||
+        (rehash && ob_authapi_set_password(a, u->id, password) != 0)) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    int verified = ob_authapi_email_verified(a, u->id);
+    int rc = -1;
+    if (verified > 0) {
+        cJSON *m = ob_authapi_method(a, "password");
+        cJSON_AddStringToObject(m, "username", u->username);
+        rc = ob_authapi_login(a, u, m);
+    } else if (verified == 0) {
+        rc = login_unverified(a, u);
+    }
+    if (rc != 0 || ob_db_commit(r->db) != 0) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    if (verified > 0)
+        ob_authapi_authenticated(a);
+    else
+        ob_authapi_unauthenticated(a);
+}
+
+void ob_authapi_login_post(ob_request *r)
+{
+    ob_authapi *a = ob_authapi_begin(r);
+    if (a->user) {
+        ob_authapi_status(a, 409);
+        return;
+    }
+    if (ob_authapi_read_body(a) != 0)
+        return;
+    const char *username, *password;
+    ob_authapi_string(a, "username", OB_USERNAME_MAX, OB_FIELD_TRIM | OB_FIELD_REQUIRED, &username);
+    ob_authapi_string(a, "password", OB_PASSWORD_MAX, OB_FIELD_REQUIRED, &password);
+    if (a->nerrors) {
+        ob_authapi_errors(a);
+        return;
+    }
+    long wait = ob_ratelimit_hit(r, &ob_rate_login_ip, ob_ratelimit_client(r));
+    if (wait) {
+        ob_authapi_throttled(a, wait);
+        return;
+    }
+    const char *ukey = ob_authapi_lower(a, username);
+    if (login_locked(a, ukey)) {
+        ob_authapi_fail(a, "too_many_login_attempts", NULL);
+        return;
+    }
+    bool err = false, rehash = false;
+    ob_user *u = ob_authapi_user_where(a, "lower(u.username) = lower($1)", username, &err);
+    if (err) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    /* The hash is always checked, so every refusal takes as long. */
+    bool ok = ob_authapi_verify_password(u, password, &rehash);
+    if (!ok || !u->is_active || strcmp(u->user_type, "human") != 0) {
+        login_failed(a, ukey);
+        return;
+    }
+    login_correct(a, u, password, rehash);
+}
+
+/* ---- POST /auth/reauthenticate ---- */
+
+void ob_authapi_reauthenticate(ob_request *r)
+{
+    ob_authapi *a = ob_authapi_begin(r);
+    if (!a->user) {
+        ob_authapi_unauthenticated(a);
+        return;
+    }
+    if (ob_authapi_read_body(a) != 0)
+        return;
+    const char *password;
+    ob_authapi_string(a, "password", OB_PASSWORD_MAX, OB_FIELD_REQUIRED, &password);
+    if (a->nerrors) {
+        ob_authapi_errors(a);
+        return;
+    }
+    long wait = ob_ratelimit_hit(r, &ob_rate_reauthenticate, ob_authapi_user_key(a));
+    if (wait) {
+        ob_authapi_throttled(a, wait);
+        return;
+    }
+    bool rehash = false;
+    if (!ob_authapi_verify_password(a->user, password, &rehash)) {
+        ob_authapi_fail(a, "incorrect_password", "password");
+        return;
+    }
+    if (ob_db_begin(r->db) != 0 || (rehash && ob_authapi_set_password(a, a->user->id, password))) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    cJSON *m = ob_authapi_method(a, "password");
+    cJSON_AddBoolToObject(m, "reauthenticated", true);
+    if (ob_authapi_rekey(a, m) != 0 || ob_db_commit(r->db) != 0) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    ob_authapi_authenticated(a);
+}
+
+/* ---- GET/DELETE /auth/session ---- */
+
+void ob_authapi_session_get(ob_request *r)
+{
+    ob_authapi *a = ob_authapi_begin(r);
+    if (a->user)
+        ob_authapi_authenticated(a);
+    else
+        ob_authapi_unauthenticated(a);
+}
+
+void ob_authapi_session_delete(ob_request *r)
+{
+    ob_authapi *a = ob_authapi_begin(r);
+    if (ob_session_end(r, a->app) != 0) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    a->user = NULL;
+    cJSON_Delete(a->data);
+    a->data = cJSON_CreateObject();
+    ob_authapi_unauthenticated(a);
+}
+
+/* ---- login by code ---- */
+
+static void code_hash(const char *normalized, char out[65])
+{
+    char buf[32];
+    snprintf(buf, sizeof buf, "login_by_code:%s", normalized);
+    ob_sha256_hex(buf, strlen(buf), out);
+}
+
+/* The user a code may log in: an active human with the address. */
+static ob_user *code_user(ob_authapi *a, const char *email, bool *err)
+{
+    return ob_authapi_user_where(
+        a,
+        "u.is_active AND u.user_type = 'human' AND (lower(u.email) = $1 OR EXISTS (SELECT 1 "
+        "FROM email_addresses e WHERE e.user_id = u.id AND lower(e.email) = $1))",
+        email, err);
+}
+
+/* Creates the stage and mails the code (or the unknown-account mail). */
+static int code_start(ob_authapi *a, ob_user *u, const char *email)
+{
+    char code[OB_LOGIN_CODE_LEN + 1], hash[65];
+    ob_random_token(code, OB_LOGIN_CODE_LEN, CODE_CHARS);
+    code_hash(code, hash);
+    cJSON *st = ob_authapi_new_stage(a, "login_by_code", u ? u->id : 0);
+    cJSON_AddStringToObject(st, "email", email);
+    cJSON_AddStringToObject(st, "code_hash", hash);
+    cJSON_AddNumberToObject(st, "tries", 0);
+    cJSON_AddNumberToObject(st, "expires", a->now + CODE_TTL);
+    ob_authapi_set_stage(a, st);
+    int rc;
+    if (u) {
+        ob_mail_vars v = {.username = u->username, .code = code};
+        rc = ob_mail_enqueue(a->r, OB_MAIL_CODE, email, &v);
+    } else {
+        ob_mail_vars v = {0};
+        rc = ob_mail_enqueue(a->r, OB_MAIL_UNKNOWN_ACCOUNT, email, &v);
+    }
+    sodium_memzero(code, sizeof code);
+    return rc == 0 ? ob_authapi_save(a) : -1;
+}
+
+void ob_authapi_code_request(ob_request *r)
+{
+    ob_authapi *a = ob_authapi_begin(r);
+    if (a->user) {
+        ob_authapi_status(a, 409);
+        return;
+    }
+    if (ob_authapi_read_body(a) != 0)
+        return;
+    const char *email = ob_authapi_email_field(a);
+    if (a->nerrors) {
+        ob_authapi_errors(a);
+        return;
+    }
+    if (ob_ratelimit_hit(r, &ob_rate_code_ip, ob_ratelimit_client(r)) ||
+        ob_ratelimit_hit(r, &ob_rate_code_email, email)) {
+        ob_authapi_fail(a, "too_many_login_attempts", "email");
+        return;
+    }
+    bool err = false;
+    ob_user *u = code_user(a, email, &err);
+    if (err || ob_db_begin(r->db) != 0 || code_start(a, u, email) != 0 ||
+        ob_db_commit(r->db) != 0) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    ob_authapi_unauthenticated(a);
+}
+
+static bool code_matches(const cJSON *st, const char *code)
+{
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(st, "code_hash");
+    const cJSON *uid = cJSON_GetObjectItemCaseSensitive(st, "user_id");
+    char norm[OB_LOGIN_CODE_LEN + 1], hash[65];
+    if (!cJSON_IsString(want) || strlen(want->valuestring) != 64 || !cJSON_IsNumber(uid))
+        return false;
+    if (ob_login_code_normalize(code, strlen(code), norm) != OB_LOGIN_CODE_LEN)
+        return false;
+    code_hash(norm, hash);
+    return sodium_memcmp(hash, want->valuestring, 64) == 0;
+}
+
+/* A wrong code: counts the try; the third ends the stage. */
+static void code_wrong(ob_authapi *a, cJSON *st)
+{
+    cJSON *tries = cJSON_GetObjectItemCaseSensitive(st, "tries");
+    double n = (cJSON_IsNumber(tries) ? tries->valuedouble : 0) + 1;
+    if (n >= CODE_TRIES)
+        ob_authapi_set_stage(a, NULL);
+    else
+        cJSON_SetNumberValue(tries, n);
+    if (ob_authapi_save(a) != 0) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    ob_authapi_fail(a, "incorrect_code", "code");
+}
+
+static void code_login(ob_authapi *a, const cJSON *st)
+{
+    ob_request *r = a->r;
+    int64_t uid = (int64_t)cJSON_GetObjectItemCaseSensitive(st, "user_id")->valuedouble;
+    const char *email =
+        ob_arena_strdup(r->arena, cJSON_GetObjectItemCaseSensitive(st, "email")->valuestring);
+    bool err = false;
+    ob_user *u = ob_authapi_user_by_id(a, uid, &err);
+    if (!err && (!u || !u->is_active || strcmp(u->user_type, "human") != 0)) {
+        /* Deactivated since the code was sent: the stage cannot succeed. */
+        ob_authapi_set_stage(a, NULL);
+        if (ob_authapi_save(a) == 0)
+            ob_authapi_status(a, 409);
+        else
+            ob_authapi_db_failure(a);
+        return;
+    }
+    if (err || ob_db_begin(r->db) != 0 || ob_authapi_mark_verified(a, uid, email) != 0) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    cJSON *m = ob_authapi_method(a, "code");
+    cJSON_AddStringToObject(m, "email", email);
+    if (ob_authapi_login(a, u, m) != 0 || ob_db_commit(r->db) != 0) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    /* users.email may just have been set from the code's address. */
+    if (!*u->email)
+        u->email = email;
+    ob_authapi_authenticated(a);
+}
+
+void ob_authapi_code_confirm(ob_request *r)
+{
+    ob_authapi *a = ob_authapi_begin(r);
+    cJSON *st = a->user ? NULL : ob_authapi_stage(a, "login_by_code");
+    if (!st) {
+        ob_authapi_status(a, 409);
+        return;
+    }
+    if (ob_authapi_read_body(a) != 0)
+        return;
+    const char *code;
+    ob_authapi_string(a, "code", 64, OB_FIELD_TRIM | OB_FIELD_REQUIRED, &code);
+    if (a->nerrors) {
+        ob_authapi_errors(a);
+        return;
+    }
+    if (!code_matches(st, code))
+        code_wrong(a, st);
+    else
+        code_login(a, st);
+}
+
+void ob_authapi_code_resend(ob_request *r)
+{
+    ob_authapi_status(ob_authapi_begin(r), 409);
+}

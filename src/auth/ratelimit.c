@@ -1,0 +1,166 @@
+/* ratelimit.c - fixed-window counters in Redis, with an in-process
+ * fallback (see ratelimit.h). */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "openbook/auth.h"
+#include "openbook/config.h"
+#include "openbook/log.h"
+#include "openbook/ratelimit.h"
+#include "openbook/redis.h"
+
+const ob_rate ob_rate_login_ip = {"login", 30, 60};
+const ob_rate ob_rate_login_failed_ip = {"login_failed_ip", 10, 60};
+const ob_rate ob_rate_login_failed_user = {"login_failed_user", 5, 300};
+const ob_rate ob_rate_signup_ip = {"signup", 20, 60};
+const ob_rate ob_rate_reset_ip = {"reset_password_ip", 20, 60};
+const ob_rate ob_rate_reset_email = {"reset_password_email", 5, 60};
+const ob_rate ob_rate_reset_key_ip = {"reset_password_from_key", 20, 60};
+const ob_rate ob_rate_code_ip = {"request_login_code_ip", 20, 60};
+const ob_rate ob_rate_code_email = {"request_login_code_email", 3, 60};
+const ob_rate ob_rate_change_password = {"change_password", 5, 60};
+const ob_rate ob_rate_manage_email = {"manage_email", 10, 60};
+const ob_rate ob_rate_reauthenticate = {"reauthenticate", 10, 60};
+
+/* One round trip, atomic: the first hit of a window sets its expiry, so a
+ * counter can never be left without one. */
+static const char hit_script[] =
+    "local c = redis.call('INCR', KEYS[1]) "
+    "local t = redis.call('TTL', KEYS[1]) "
+    "if t < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) t = tonumber(ARGV[1]) end "
+    "return {c, t}";
+static const char peek_script[] =
+    "local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
+    "local t = redis.call('TTL', KEYS[1]) "
+    "return {c, t}";
+
+const char *ob_ratelimit_client(const ob_request *r)
+{
+    return r->remote_addr && *r->remote_addr ? r->remote_addr : "-";
+}
+
+/* Keys are hashed: usernames and addresses are user input of any length
+ * and must not show up in Redis in clear. */
+static void redis_key(const ob_rate *rate, const char *key, char out[128])
+{
+    char h[65];
+    ob_sha256_hex(key, strlen(key), h);
+    snprintf(out, 128, "openbook:rl:%s:%.32s", rate->action, h);
+}
+
+/* Runs a script; returns 0 with count and ttl, or -1 if Redis is down. */
+static int redis_count(ob_request *r, const char *script, const ob_rate *rate, const char *key,
+                       long *count, long *ttl)
+{
+    if (!r->redis)
+        return -1;
+    char k[128], win[24];
+    redis_key(rate, key, k);
+    snprintf(win, sizeof win, "%ld", rate->window);
+    const char *argv[] = {"EVAL", script, "1", k, win};
+    redisReply *rep = ob_redis_command(r->redis, 5, argv, NULL);
+    if (!rep)
+        return -1;
+    int rc = -1;
+    if (rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[0]->type == REDIS_REPLY_INTEGER && rep->element[1]->type == REDIS_REPLY_INTEGER) {
+        *count = (long)rep->element[0]->integer;
+        *ttl = (long)rep->element[1]->integer;
+        rc = 0;
+    }
+    freeReplyObject(rep);
+    return rc;
+}
+
+/* ---- in-process fallback ---- */
+
+#define LOCAL_SLOTS 1024 /* power of two */
+#define LOCAL_PROBE 8
+
+static struct local_slot {
+    uint64_t hash;
+    long count;
+    int64_t window_end; /* monotonic seconds; 0 = free */
+} local[LOCAL_SLOTS];
+
+void ob_ratelimit_reset_local(void)
+{
+    memset(local, 0, sizeof local);
+}
+
+static int64_t now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec + 1; /* never 0, which marks a free slot */
+}
+
+static uint64_t fnv(uint64_t h, const char *s)
+{
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h ^ 0xff;
+}
+
+/* The slot for (action, key): the live one, else a free or expired one,
+ * else the one whose window ends first (evicting it). */
+static struct local_slot *local_slot(const ob_rate *rate, const char *key, int64_t now)
+{
+    uint64_t h = fnv(fnv(1469598103934665603ULL, rate->action), key);
+    struct local_slot *victim = NULL;
+    for (unsigned i = 0; i < LOCAL_PROBE; i++) {
+        struct local_slot *s = &local[(h + i) & (LOCAL_SLOTS - 1)];
+        if (s->window_end > now && s->hash == h)
+            return s;
+        if (!victim || s->window_end < victim->window_end)
+            victim = s;
+    }
+    victim->hash = h;
+    victim->count = 0;
+    victim->window_end = now + rate->window;
+    return victim;
+}
+
+/* Conservative: the workers count separately, so each gets its share. */
+static long local_limit(const ob_request *r, const ob_rate *rate)
+{
+    long workers = r->cfg && r->cfg->workers > 0 ? r->cfg->workers : 1;
+    long l = rate->limit / workers;
+    return l < 1 ? 1 : l;
+}
+
+static long local_count(ob_request *r, const ob_rate *rate, const char *key, bool count_it)
+{
+    int64_t now = now_s();
+    struct local_slot *s = local_slot(rate, key, now);
+    if (count_it)
+        s->count++;
+    long limit = local_limit(r, rate);
+    bool over = count_it ? s->count > limit : s->count >= limit;
+    long left = (long)(s->window_end - now);
+    return over ? (left < 1 ? 1 : left) : 0;
+}
+
+static long check(ob_request *r, const ob_rate *rate, const char *key, bool count_it)
+{
+    long count, ttl;
+    if (redis_count(r, count_it ? hit_script : peek_script, rate, key, &count, &ttl) != 0)
+        return local_count(r, rate, key, count_it);
+    bool over = count_it ? count > rate->limit : count >= rate->limit;
+    if (!over)
+        return 0;
+    return ttl < 1 ? 1 : ttl;
+}
+
+long ob_ratelimit_hit(ob_request *r, const ob_rate *rate, const char *key)
+{
+    return check(r, rate, key ? key : "", true);
+}
+
+long ob_ratelimit_peek(ob_request *r, const ob_rate *rate, const char *key)
+{
+    return check(r, rate, key ? key : "", false);
+}

@@ -1,0 +1,45 @@
+/* outbox.c - ob_mail_enqueue: render a mail and queue it in mail_outbox.
+ *
+ * The insert runs on the request's connection, inside the caller's
+ * transaction: the mail exists exactly when the change that caused it was
+ * committed.  The NOTIFY is transactional too, so a waiting `openbook
+ * send-mail` wakes at the commit, never for a rolled-back mail. */
+#include <stdio.h>
+#include <string.h>
+#include "openbook/config.h"
+#include "openbook/db.h"
+#include "openbook/log.h"
+#include "openbook/mail.h"
+
+int ob_mail_enqueue(ob_request *r, ob_mail_kind kind, const char *to, const ob_mail_vars *v)
+{
+    /* The address ends up in the To header and the SMTP envelope. */
+    if (!ob_mail_header_safe(to) || strlen(to) > 254 || !strchr(to, '@')) {
+        ob_error("mail: refusing to queue a mail to an invalid address");
+        return -1;
+    }
+    char site_id[24];
+    snprintf(site_id, sizeof site_id, "%ld", r->cfg->site_id);
+    const char *sp[] = {site_id};
+    PGresult *res =
+        ob_db_query(r->db, r->arena, "SELECT name, domain FROM sites WHERE id = $1", 1, sp);
+    if (!res)
+        return -1;
+    ob_mail_site site = {"OpenBook", r->host ? r->host : "localhost"};
+    if (PQntuples(res) == 1) {
+        site.name = PQgetvalue(res, 0, 0);
+        site.domain = PQgetvalue(res, 0, 1);
+    }
+    ob_mail_text text;
+    if (ob_mail_render(r->arena, kind, r->language, &site, ob_request_base_url(r), to, v, &text)) {
+        ob_error("mail: cannot render mail kind %d: a variable is missing", (int)kind);
+        return -1;
+    }
+    const char *p[] = {to, text.subject, text.body};
+    res = ob_db_query(r->db, r->arena,
+                      "WITH m AS (INSERT INTO mail_outbox (recipient, subject, body) "
+                      "VALUES ($1, $2, $3) RETURNING id) "
+                      "SELECT pg_notify('" OB_MAIL_CHANNEL "', id::text) FROM m",
+                      3, p);
+    return res ? 0 : -1;
+}

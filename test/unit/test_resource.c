@@ -1,0 +1,56 @@
+/* test_resource.c - the input parsers of the resource machinery: UUID keys
+ * and ISO 8601 date-times (api-conventions.md §3). */
+#include <string.h>
+#include "openbook/resource.h"
+#include "tests.h"
+
+START_TEST(test_uuid)
+{
+    char out[37];
+    ck_assert(ob_parse_uuid("0E8E4C8B-1F2A-4B3C-9D4E-5F6A7B8C9D0E", out));
+    ck_assert_str_eq(out, "0e8e4c8b-1f2a-4b3c-9d4e-5f6a7b8c9d0e");
+    ck_assert(ob_parse_uuid("0e8e4c8b1f2a4b3c9d4e5f6a7b8c9d0e", out));
+    ck_assert_str_eq(out, "0e8e4c8b-1f2a-4b3c-9d4e-5f6a7b8c9d0e");
+    ck_assert(!ob_parse_uuid("", out));
+    ck_assert(!ob_parse_uuid("not-a-uuid", out));
+    ck_assert(!ob_parse_uuid("0e8e4c8b1f2a4b3c9d4e5f6a7b8c9d0", out));   /* 31 digits */
+    ck_assert(!ob_parse_uuid("0e8e4c8b1f2a4b3c9d4e5f6a7b8c9d0e0", out)); /* 33 digits */
+    ck_assert(!ob_parse_uuid("0e8e4c8b-1f2a4b3c-9d4e-5f6a7b8c9d0e", out)); /* hyphen misplaced */
+    ck_assert(!ob_parse_uuid("0e8e4c8g-1f2a-4b3c-9d4e-5f6a7b8c9d0e", out));
+}
+END_TEST
+
+START_TEST(test_datetime)
+{
+    char out[40];
+    ck_assert(ob_parse_datetime("2025-06-01T12:40:13.046314Z", false, out));
+    ck_assert_str_eq(out, "2025-06-01T12:40:13.046314+00:00");
+    ck_assert(ob_parse_datetime("2025-06-01T12:40", false, out));
+    ck_assert_str_eq(out, "2025-06-01T12:40:00.000000+00:00");
+    ck_assert(ob_parse_datetime("2025-06-01 12:40:13.5+02:00", false, out));
+    ck_assert_str_eq(out, "2025-06-01T12:40:13.500000+02:00");
+    ck_assert(ob_parse_datetime("2025-06-01T12:40:13-0530", false, out));
+    ck_assert_str_eq(out, "2025-06-01T12:40:13.000000-05:30");
+    ck_assert(ob_parse_datetime("2024-02-29T00:00:00+01", false, out));
+    ck_assert_str_eq(out, "2024-02-29T00:00:00.000000+01:00");
+    ck_assert(!ob_parse_datetime("2025-06-01", false, out));
+    ck_assert(ob_parse_datetime("2025-06-01", true, out));
+    ck_assert_str_eq(out, "2025-06-01T00:00:00.000000+00:00");
+    const char *bad[] = {"", "tomorrow", "2025-13-01T00:00", "2025-02-29T00:00", "2025-06-31T00:00",
+                         "2025-06-01T24:00", "2025-06-01T12:60", "2025-06-01T12:40:61",
+                         "2025-06-01T12:40:13.", "2025-06-01T12:40Zjunk", "0000-01-01T00:00",
+                         "2025-6-1T00:00", "2025-06-01T12:40+25:00", "99999-01-01T00:00"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(!ob_parse_datetime(bad[i], true, out), "accepted %s", bad[i]);
+}
+END_TEST
+
+Suite *resource_suite(void)
+{
+    Suite *s = suite_create("resource");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, test_uuid);
+    tcase_add_test(tc, test_datetime);
+    suite_add_tcase(s, tc);
+    return s;
+}
