@@ -50,7 +50,7 @@ RELAY_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(RELAY_SRC))
 # libev and wslay ship no .pc files on Debian 12.
 RELAY_LIBS = $(shell $(PKG_CONFIG) --libs hiredis libcjson yaml-0.1 libsodium zlib 2>/dev/null) -lwslay -lev
 
-.PHONY: all deps run bench install clean asan
+.PHONY: all deps run bench install clean asan FORCE
 
 all: $(BUILD)/openbook $(if $(RELAY_SRC),$(BUILD)/openbook-relay)
 
@@ -62,7 +62,14 @@ $(BUILD)/openbook-relay: $(RELAY_OBJ)
 	@echo "  LD $@"
 	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(RELAY_LIBS)
 
-$(BUILD)/obj/%.o: %.c $(wildcard include/openbook/*.h) $(wildcard src/*/*.inc) | build/gen/migrations_data.c
+# Objects depend on the flags they were built with (PREFIX and SYSCONFDIR
+# are compiled in), so `make install PREFIX=/usr` after `make` rebuilds.
+$(BUILD)/flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(CFLAGS_ALL)' | cmp -s - $@ || echo '$(CC) $(CFLAGS_ALL)' > $@
+FORCE:
+
+$(BUILD)/obj/%.o: %.c $(wildcard include/openbook/*.h) $(wildcard src/*/*.inc) $(BUILD)/flags | build/gen/migrations_data.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
 	@$(CC) $(CFLAGS_ALL) -c -o $@ $<

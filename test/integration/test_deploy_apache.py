@@ -139,7 +139,8 @@ class Apache:
         self.port = support.free_port()
         self.error_log = st.log_path("apache-%s-error" % name)
         self.proc = None
-        for d in ("run", "logs", "fcgid"):
+        # (FcgidIPCDir is left to mod_fcgid: it creates it for Apache's user.)
+        for d in ("run", "logs"):
             os.makedirs(os.path.join(self.root, d), exist_ok=True)
         src = os.path.join("deploy", "apache", conf_name)
         vhost = substitute(shipped(conf_name),
@@ -228,6 +229,89 @@ class Apache:
         return support.stackmod.tail(self.error_log, 30)
 
 
+# A FastCGI responder that answers every request with its params as JSON.
+# It serves a listening socket on fd 0 (as mod_fcgid starts it) or, given a
+# path, one it opens itself.  Standard library only; run with /usr/bin/python3
+# because Apache's user may not reach the interpreter running the tests.
+ECHO_APP = r"""
+import json, os, socket, struct, sys
+if len(sys.argv) > 1:
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o666); ls.listen(16)
+else:
+    ls = socket.socket(fileno=0)
+def rec(c, n):
+    b = b""
+    while len(b) < n:
+        d = c.recv(n - len(b))
+        if not d:
+            raise EOFError
+        b += d
+    return b
+def nv(b):
+    out, i = {}, 0
+    while i < len(b):
+        ln = []
+        for _ in range(2):
+            if b[i] < 128:
+                ln.append(b[i]); i += 1
+            else:
+                ln.append(struct.unpack(">I", b[i:i + 4])[0] & 0x7fffffff); i += 4
+        out[b[i:i + ln[0]].decode("latin1")] = b[i + ln[0]:i + ln[0] + ln[1]].decode("latin1")
+        i += ln[0] + ln[1]
+    return out
+def send(c, typ, rid, data):
+    c.sendall(struct.pack(">BBHHBB", 1, typ, rid, len(data), 0, 0) + data)
+while True:
+    c, _ = ls.accept()
+    try:
+        params, body, rid = b"", b"", 1
+        while True:
+            _, typ, rid, clen, plen, _ = struct.unpack(">BBHHBB", rec(c, 8))
+            data = rec(c, clen + plen)[:clen]
+            if typ == 4:
+                params += data
+            elif typ == 5:
+                if not data:
+                    break
+                body += data
+        p = nv(params)
+        p["_body_len"] = str(len(body))
+        out = json.dumps(p).encode()
+        send(c, 6, rid, b"Status: 200 OK\r\nContent-Type: application/json\r\n\r\n" + out)
+        send(c, 6, rid, b"")
+        send(c, 3, rid, struct.pack(">IB3x", 0, 0))
+    except (EOFError, OSError):
+        pass
+    finally:
+        c.close()
+"""
+
+
+def echo_app_path(st):
+    path = os.path.join(st.root, "fcgi-echo.py")
+    with open(path, "w") as f:
+        f.write(ECHO_APP)
+    os.chmod(path, 0o644)
+    return path
+
+
+def dechunk(r):
+    """raw_request() leaves a chunked body as it came."""
+    if (r.header("Transfer-Encoding") or "").lower() != "chunked":
+        return r
+    data, out = r.body, b""
+    while data:
+        size, _, rest = data.partition(b"\r\n")
+        n = int(size.split(b";")[0], 16)
+        if n == 0:
+            break
+        out += rest[:n]
+        data = rest[n + 2:]
+    r.body = out
+    return r
+
+
 def static_copy(st):
     """A copy of the repo's static/ with a test file (never written into the repo)."""
     d = os.path.join(st.root, "static")
@@ -249,10 +333,24 @@ def common_substitutions(st):
     ]
 
 
+def app_binary(st):
+    """The binary as Apache's user (www-data) can run it: a copy under the
+    stack directory when the checkout is not reachable for other users
+    (e.g. below /root)."""
+    if os.geteuid() != 0 or support.stackmod._ancestors_searchable(st.binary):
+        return st.binary
+    dest = os.path.join(st.root, "bin", os.path.basename(st.binary))
+    if not os.path.exists(dest):
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copy2(st.binary, dest)
+        os.chmod(dest, 0o755)
+    return dest
+
+
 def fcgid_apache(st):
     return Apache(st, "fcgid", "openbook.conf", COMMON_MODULES + ["fcgid"],
                   common_substitutions(st) + [
-                      ("/usr/bin/openbook", st.binary),
+                      ("/usr/bin/openbook", app_binary(st)),
                       ("/etc/openbook/openbook.yaml", st.config_path),
                   ])
 
@@ -263,6 +361,61 @@ def proxy_fcgi_apache(st):
                   common_substitutions(st) + [
                       ("unix:/run/openbook/openbook.sock", "unix:" + st.socket_path),
                   ])
+
+
+class EchoMixin:
+    """What Apache hands the application, seen by the echo responder."""
+
+    def echo(self, path, headers=None):
+        r = support.request(self.echo_apache.port, "GET", path,
+                            headers=dict({"Host": "127.0.0.1:%d" % self.echo_apache.port},
+                                         **(headers or {})))
+        return self.assertJSON(r, 200, security=False)
+
+    def echo_wait(self):
+        deadline = time.monotonic() + 20
+        while True:
+            r = support.request(self.echo_apache.port, "GET", "/api/")
+            if r.status == 200 or time.monotonic() > deadline:
+                return r
+            time.sleep(0.2)
+
+    def test_params_passed_to_application(self):
+        self.assertEqual(self.echo_wait().status, 200)
+        p = self.echo("/api/core/languages/a%2Fb/?_search=x%20y&a=1", headers={
+            "Authorization": "Token 0123456789abcdef",
+            "X-Session-Token": "sess",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-Host": "evil.example",
+            "X-Forwarded-For": "10.9.8.7",
+            "Proxy": "http://evil.example:3128/",
+            "Cookie": "django_language=de",
+        })
+        port = self.echo_apache.port
+        self.assertEqual(p.get("REQUEST_URI"), "/api/core/languages/a%2Fb/?_search=x%20y&a=1")
+        self.assertEqual(p.get("QUERY_STRING"), "_search=x%20y&a=1")
+        self.assertEqual(p.get("REQUEST_METHOD"), "GET")
+        self.assertEqual(p.get("HTTP_HOST"), "127.0.0.1:%d" % port)
+        self.assertEqual(p.get("HTTP_AUTHORIZATION"), "Token 0123456789abcdef")
+        self.assertEqual(p.get("HTTP_X_SESSION_TOKEN"), "sess")
+        self.assertEqual(p.get("HTTP_COOKIE"), "django_language=de")
+        self.assertEqual(p.get("REMOTE_ADDR"), "127.0.0.1")
+        # The truth replaces what the client claimed.
+        self.assertEqual(p.get("HTTP_X_FORWARDED_PROTO"), "http")
+        self.assertEqual(p.get("HTTP_X_FORWARDED_HOST"), "127.0.0.1:%d" % port)
+        self.assertEqual(p.get("HTTP_X_FORWARDED_FOR"), "127.0.0.1")
+        self.assertNotIn("HTTP_PROXY", p)
+        self.assertNotEqual(p.get("HTTPS"), "on")
+
+    def test_body_passed_to_application(self):
+        self.assertEqual(self.echo_wait().status, 200)
+        body = b'{"x":"' + b"y" * 300000 + b'"}'
+        r = support.request(self.echo_apache.port, "POST", "/api/core/languages/", body=body,
+                            headers={"Content-Type": "application/json"})
+        p = self.assertJSON(r, 200, security=False)
+        self.assertEqual(p.get("CONTENT_LENGTH"), str(len(body)))
+        self.assertEqual(p.get("CONTENT_TYPE"), "application/json")
+        self.assertEqual(p.get("_body_len"), str(len(body)))
 
 
 class ConfigTest(support.StackTestCase):
@@ -321,6 +474,10 @@ class ServesMixin:
 
     def req(self, method, path, **kw):
         return support.request(self.apache.port, method, path, **kw)
+
+    def app_log(self):
+        """What the application processes logged (access lines included)."""
+        return self.stack.log_text("openbook") + support.stackmod.tail(self.apache.error_log, 10**6)
 
     def health(self, timeout=20):
         # mod_fcgid starts processes on demand: the first request may wait
@@ -405,23 +562,49 @@ class ServesMixin:
             f.write(b"PK")
         self.assertDetail(self.get("/media/lib-install/upload.zip"), 404, "Not found.")
 
-    def test_body_over_limit_is_json_413(self):
+    def post_raw(self, head, chunks):
         r = support.raw_request(
             self.apache.port,
             b"POST /api/core/languages/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-            b"Content-Type: application/json\r\nContent-Length: 2621441\r\n"
-            b"Connection: close\r\n\r\n", body_chunks=[b"x" * 65536])
+            b"Content-Type: application/json\r\n" + head + b"Connection: close\r\n\r\n",
+            body_chunks=chunks)
+        return dechunk(r)
+
+    # mod_fcgid would hand the process an empty body for an oversized one
+    # (it skips LimitRequestBody's error): such requests must never reach
+    # it.  mod_proxy_fcgi passes the announced length on, the application
+    # refuses it itself (413), and aborts the connection if the body
+    # turns out too long while streaming.
+    oversized_reaches_app = True
+
+    def assertAppNeverSaw(self, what):
+        if not self.oversized_reaches_app:
+            self.assertNotIn(what, self.app_log(), "the oversized request reached the application")
+
+    def test_body_over_limit_is_json_413(self):
+        r = self.post_raw(b"Content-Length: 2621441\r\n", [b"x" * 65536])
         self.assertDetail(r, 413, "Request body too large.")
+        self.assertAppNeverSaw("POST /api/core/languages/")
+
+    def test_chunked_body_over_limit_refused(self):
+        chunk = b"x" * 65536
+        r = self.post_raw(b"Transfer-Encoding: chunked\r\n",
+                          [b"%x\r\n" % len(chunk) + chunk + b"\r\n"] * 45 + [b"0\r\n\r\n"])
+        # mod_fcgid's own limit (FcgidMaxRequestLen) answers 500 (see the
+        # conf); through mod_proxy_fcgi the application may answer before it
+        # reads the body (here 403: no credentials).
+        self.assertTrue(400 <= r.status < 600 and r.status != 404, r)
+        self.assertJSON(r, r.status)
+        self.assertAppNeverSaw("POST /api/core/languages/")
 
     def test_uri_too_long_is_json_414(self):
         r = self.get("/api/core/languages/?q=" + "a" * 9000)
         self.assertDetail(r, 414, "Request-URI too long.")
 
     def test_apache_405_is_json(self):
-        # POST to a static file: Apache's own 405.
-        r = self.req("POST", "/static/deploy-test.css", body=b"{}",
-                     headers={"Content-Type": "application/json"})
-        self.assertDetail(r, 405, 'Method "POST" not allowed.')
+        # TRACE is the one method Apache refuses itself (TraceEnable off).
+        self.assertDetail(self.req("TRACE", "/api/core/sites/health/"), 405,
+                          'Method "TRACE" not allowed.')
 
     def test_websocket_through_wstunnel(self):
         key = base64.b64encode(os.urandom(16)).decode()
@@ -453,12 +636,31 @@ class ServesMixin:
         self.assertEqual(hdrs.get("upgrade", "").lower(), "websocket")
 
 
-class ApacheFcgid(ServesMixin, support.StackTestCase):
+class ApacheFcgid(ServesMixin, EchoMixin, support.StackTestCase):
     """openbook.conf: mod_fcgid runs `openbook serve --single` itself."""
+
+    oversized_reaches_app = False
+    echo_apache = None
 
     @classmethod
     def setUpClass(cls):
         cls.start_apache(fcgid_apache(STACK))
+        # A second Apache whose FcgidWrapper runs the echo responder.
+        wrapper = "/usr/bin/openbook serve --single -c /etc/openbook/openbook.yaml"
+        cls.echo_apache = Apache(STACK, "fcgid-echo", "openbook.conf", COMMON_MODULES + ["fcgid"],
+                                 [(wrapper, "/usr/bin/python3 " + echo_app_path(STACK))]
+                                 + common_substitutions(STACK))
+        try:
+            cls.echo_apache.start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.echo_apache:
+            cls.echo_apache.stop()
+        super().tearDownClass()
 
     def test_processes_are_single_mode_children_of_apache(self):
         self.assertJSON(self.health(), 200, HEALTH)
@@ -471,18 +673,45 @@ class ApacheFcgid(ServesMixin, support.StackTestCase):
                     argv = f.read().split(b"\0")
             except OSError:
                 continue
-            if argv[:1] == [self.stack.binary.encode()] and b"--single" in argv:
+            if argv[:1] == [app_binary(self.stack).encode()] and b"--single" in argv:
                 found.append(int(d))
         self.assertTrue(found, "no `openbook serve --single` process found")
         self.assertIn("inherited on fd 0", support.stackmod.tail(self.apache.error_log, 400))
 
 
-class ApacheProxyFcgi(ServesMixin, support.StackTestCase):
+class ApacheProxyFcgi(ServesMixin, EchoMixin, support.StackTestCase):
     """openbook-proxy-fcgi.conf: mod_proxy_fcgi in front of the pool."""
+
+    echo_apache = None
+    echo_proc = None
 
     @classmethod
     def setUpClass(cls):
         cls.start_apache(proxy_fcgi_apache(STACK))
+        # A second Apache in front of the echo responder instead of the pool.
+        sock = os.path.join(STACK.run_dir, "echo.sock")
+        cls.echo_proc = subprocess.Popen(["/usr/bin/python3", echo_app_path(STACK), sock],
+                                         stdin=subprocess.DEVNULL, start_new_session=True,
+                                         preexec_fn=support.stackmod._set_pdeathsig(signal.SIGTERM))
+        cls.echo_apache = Apache(STACK, "proxy-echo", "openbook-proxy-fcgi.conf",
+                                 COMMON_MODULES + ["proxy_fcgi"],
+                                 common_substitutions(STACK) + [
+                                     ("unix:/run/openbook/openbook.sock", "unix:" + sock)])
+        try:
+            support.wait_for(lambda: os.path.exists(sock), 10, what="echo socket")
+            cls.echo_apache.start()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.echo_apache:
+            cls.echo_apache.stop()
+        if cls.echo_proc:
+            cls.echo_proc.kill()
+            cls.echo_proc.wait()
+        super().tearDownClass()
 
     def test_pool_down_is_json_503(self):
         self.assertJSON(self.health(), 200, HEALTH)
