@@ -36,9 +36,17 @@ behind when this script is killed.
 
 PostgreSQL refuses to run as root.  When run as root, the cluster runs as
 user "postgres" if that user can reach root_dir (every ancestor directory
-searchable by others), else inside `unshare --user --map-user=1000
---map-group=1000`, where it sees a non-root uid but keeps root's access to
-root-owned files.
+searchable by others; root_dir/pg and root_dir/run are then chowned to it).
+That is `runuser -u postgres` done by subprocess itself (setuid in the
+child), so that the pid we signal is PostgreSQL's and not runuser's.
+Otherwise it runs inside `unshare --user --map-user=1000 --map-group=1000`,
+where it sees a non-root uid but keeps root's access to root-owned files.
+The superuser is "postgres" in every mode (trust auth, unix socket only).
+
+Stop signals: nginx SIGQUIT (graceful), openbook SIGTERM (graceful, up to
+server.graceful_timeout), redis SIGTERM, PostgreSQL SIGINT (fast shutdown:
+it disconnects the workers instead of waiting for them); SIGKILL after a
+timeout.
 """
 
 import argparse
@@ -213,6 +221,7 @@ class Stack:
         "nginx": (signal.SIGQUIT, 10),       # graceful: finish requests
         "openbook": (signal.SIGTERM, None),  # graceful_timeout + margin
         "redis": (signal.SIGTERM, 10),
+        "send-mail": (signal.SIGTERM, 10),   # `make run` only: finishes the message in flight
         "postgres": (signal.SIGINT, 20),     # fast shutdown: drops clients
     }
 
@@ -265,7 +274,7 @@ class Stack:
         try:
             self._start_postgres(first=True)
             self._start_redis()
-            self._write_config()
+            self.write_config()
             if self.with_server or os.path.exists(self.binary):
                 self._migrate()
             if self.with_server:
@@ -280,8 +289,11 @@ class Stack:
         return self
 
     def stop(self):
-        """Stop everything this object started, in reverse order."""
-        for name in reversed(list(self.procs)):
+        """Stop everything this object started, in reverse start order
+        (fixed: a PostgreSQL restarted by a test still goes last)."""
+        order = ["send-mail", "nginx", "openbook", "redis", "postgres"]
+        for name in [n for n in order if n in self.procs] + \
+                [n for n in reversed(list(self.procs)) if n not in order]:
             self._stop_proc(name)
         for f in self._logs.values():
             try:
@@ -610,7 +622,9 @@ class Stack:
             f.write(s + "\n")
         return s
 
-    def _write_config(self):
+    def write_config(self):
+        """(Re)writes openbook.yaml from the generated values and
+        self.overrides; reload() then makes the server read it."""
         cfg = {
             "server": {
                 "listen": "unix:" + self.socket_path,
@@ -635,8 +649,18 @@ class Stack:
             "media": {
                 "media_root": self.media_dir,
             },
+            "auth": {
+                "common_passwords": os.path.join(self.repo, "conf",
+                                                 "common-passwords.txt.gz"),
+            },
             "relay": {
                 "listen": "unix:" + self.relay_socket_path,
+            },
+            # Mail is queued in the database; `send-mail` (started by `make
+            # run`) writes it as .eml files here.
+            "mail": {
+                "backend": "file",
+                "file_dir": os.path.join(self.root, "mail"),
             },
         }
         for section, values in self.overrides.items():
@@ -651,6 +675,8 @@ class Stack:
         with open(tmp, "w") as f:
             f.write("\n".join(lines) + "\n")
         os.replace(tmp, self.config_path)
+
+    _write_config = write_config   # (old name)
 
     # ---- openbook
 
@@ -811,11 +837,15 @@ def _cmd_run(args):
     except StackError as e:
         print("stack: %s" % e, file=sys.stderr)
         return 1
+    # Delivers queued mail as .eml files into <dir>/mail (api-auth.md §9).
+    stack._spawn("send-mail", [binary, "send-mail", "-c", stack.config_path], signal.SIGTERM,
+                 env=stack.server_env())
     print("OpenBook is running at %s  (Ctrl-C stops it)" % stack.url("/"))
     print("  API:      %s" % stack.url("/api/"))
     print("  data:     %s  (logs in %s)" % (root, stack.log_dir))
     print("  psql:     psql -h %s -p %d -U %s openbook" % (stack.run_dir, stack.pg_port, stack.pg_user))
     print("  redis:    redis-cli -p %d" % stack.redis_port)
+    print("  mail:     %s  (one .eml per message)" % stack.config["mail"]["file_dir"])
     print("  reload:   kill -HUP %d" % stack.master_pid)
     sys.stdout.flush()
     rc = 0

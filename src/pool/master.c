@@ -2,8 +2,9 @@
  *
  * Signal contract (as PgBouncer's):
  *   SIGHUP   re-read the configuration; start a new generation of workers,
- *            then ask the old ones to finish their request and exit.  No
- *            request is refused: the listening socket never closes.
+ *            then ask the old ones (with SIGHUP) to finish their requests,
+ *            serve their kept-alive connection until nginx lets it go, and
+ *            exit.  No request is refused: the socket never closes.
  *   SIGTERM, SIGINT   graceful stop: workers finish their requests; after
  *            graceful_timeout the rest are killed.
  * A worker that dies is replaced, with exponential back-off while workers
@@ -233,9 +234,11 @@ int ob_master_run(ob_config *cfg, const char *config_path, char **envp, int list
                 /* New workers first, so the socket is never without one. */
                 for (long i = 0; i < want; i++)
                     spawn(cfg, listen_fd, generation, &oldmask);
+                /* SIGHUP asks a worker to retire: finish, drain its kept-alive
+                 * connection, exit (see worker.c). */
                 for (int i = 0; i < MAX_SLOTS; i++)
                     if (workers[i].pid && workers[i].generation != generation) {
-                        kill(workers[i].pid, SIGTERM);
+                        kill(workers[i].pid, SIGHUP);
                         workers[i].stopping = true;
                     }
                 crashes = 0;

@@ -26,12 +26,19 @@
 #include "openbook/router.h"
 #include "openbook/routes.h"
 
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested;   /* SIGTERM/SIGINT: leave now */
+static volatile sig_atomic_t retire_requested; /* SIGHUP from the master: drain */
 
 static void on_stop(int sig)
 {
     (void)sig;
     stop_requested = 1;
+}
+
+static void on_retire(int sig)
+{
+    (void)sig;
+    retire_requested = 1;
 }
 
 int64_t ob_now_ns(void)
@@ -140,7 +147,18 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
      * kept-alive connection's next request. */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    signal(SIGHUP, single ? SIG_IGN : SIG_DFL);
+    /* Retiring (reload) is different: closing a kept-alive FastCGI
+     * connection while nginx may be sending a request on it makes nginx
+     * answer 502 to non-idempotent requests.  So a retiring worker keeps
+     * serving its connection until nginx closes it (upstream
+     * keepalive_timeout), and only then exits; SA_RESTART keeps the signal
+     * from breaking that read. */
+    struct sigaction ra = {.sa_handler = on_retire, .sa_flags = SA_RESTART};
+    sigemptyset(&ra.sa_mask);
+    if (single)
+        signal(SIGHUP, SIG_IGN);
+    else
+        sigaction(SIGHUP, &ra, NULL);
     signal(SIGPIPE, SIG_IGN);
     if (single && cfg->request_timeout > 0)
         signal(SIGALRM, SIG_DFL);
@@ -170,14 +188,22 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
                      ? randombytes_uniform((uint32_t)cfg->max_requests_jitter + 1)
                      : 0);
     uint64_t served = 0;
-    while (!stop_requested && (limit == 0 || served < limit)) {
+    int64_t retire_deadline = 0;
+    while (!stop_requested) {
+        bool retiring = retire_requested || (limit && served >= limit);
+        if (retiring && !retire_deadline)
+            retire_deadline = ob_now_ns() + (cfg->graceful_timeout + 1) * 1000000000LL;
         if (req.ipcFd < 0) {
+            if (retiring)
+                break; /* no connection held: nothing to drain */
             struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
             int pr = poll(&pfd, 1, 1000);
-            if (pr <= 0 || stop_requested)
+            if (pr <= 0 || stop_requested || retire_requested)
                 continue;
             if (!single && getppid() == 1)
                 break; /* the master is gone: do not linger as an orphan */
+        } else if (retiring && ob_now_ns() > retire_deadline) {
+            break; /* a connection busy for longer than graceful_timeout */
         }
         if (FCGX_Accept_r(&req) < 0)
             continue; /* another worker took it, or the peer went away */

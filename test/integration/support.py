@@ -158,9 +158,10 @@ def request(port, method, path, body=None, headers=None, timeout=30, json_body=N
         conn.close()
 
 
-def raw_request(port, data, timeout=30, body_chunks=()):
+def raw_request(port, data, timeout=30, body_chunks=(), decode_chunked=False):
     """Send raw bytes (and then body chunks, tolerating an early close by the
-    server); parse the answer.  For requests http.client refuses to make."""
+    server); parse the answer.  For requests http.client refuses to make.
+    A chunked response body is returned as received unless decode_chunked."""
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:
         s.sendall(data)
@@ -186,18 +187,35 @@ def raw_request(port, data, timeout=30, body_chunks=()):
                 break
     finally:
         s.close()
-    return parse_http(buf)
+    return parse_http(buf, decode_chunked)
 
 
 def _complete_http(buf):
     i = buf.find(b"\r\n\r\n")
     if i < 0:
         return False
+    if re.search(rb"(?im)^transfer-encoding:\s*chunked", buf[:i]):
+        return buf.endswith(b"\r\n0\r\n\r\n") or buf[i + 4:].startswith(b"0\r\n\r\n")
     m = re.search(rb"(?im)^content-length:\s*(\d+)", buf[:i])
     return bool(m) and len(buf) >= i + 4 + int(m.group(1))
 
 
-def parse_http(buf):
+def _dechunk(body):
+    out, rest = b"", body
+    while rest:
+        line, sep, rest = rest.partition(b"\r\n")
+        if not sep:
+            raise AssertionError("truncated chunked body: %r" % body[:300])
+        size = int(line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            break
+        out, rest = out + rest[:size], rest[size + 2:]
+    return out
+
+
+def parse_http(buf, decode_chunked=False):
+    """A raw HTTP response as a Resp.  A chunked body stays as it came
+    unless decode_chunked."""
     head, _, body = buf.partition(b"\r\n\r\n")
     lines = head.decode("latin1").split("\r\n")
     if not lines or not lines[0].startswith("HTTP/"):
@@ -207,9 +225,15 @@ def parse_http(buf):
     for line in lines[1:]:
         k, _, v = line.partition(":")
         headers.append((k.strip(), v.strip()))
-    m = [v for k, v in headers if k.lower() == "content-length"]
-    if m:
-        body = body[:int(m[0])]
+    chunked = any(k.lower() == "transfer-encoding" and "chunked" in v.lower()
+                  for k, v in headers)
+    if chunked:
+        if decode_chunked:
+            body = _dechunk(body)
+    else:
+        m = [v for k, v in headers if k.lower() == "content-length"]
+        if m:
+            body = body[:int(m[0])]
     return Resp(int(parts[1]), parts[2] if len(parts) > 2 else "", headers, body)
 
 

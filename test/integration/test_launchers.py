@@ -13,6 +13,7 @@ here runs only PostgreSQL and Redis (and the migrations).
 import os
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -93,12 +94,24 @@ class Launchers(support.StackTestCase):
         return p
 
     def wait_socket(self, proc=None, timeout=10):
+        """Until the socket accepts connections (bind() creates the file
+        before listen(): existence alone is not enough).  Under
+        systemd-socket-activate this first connection starts the binary."""
         def ok():
             if proc is not None and proc.poll() is not None and proc.returncode != 0:
                 raise AssertionError("launcher exited with %s:\n%s"
                                      % (proc.returncode, self.log_tail()))
-            return os.path.exists(self.sock)
-        support.wait_for(ok, timeout, what="socket %s" % self.sock)
+            if not os.path.exists(self.sock):
+                return False
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(self.sock)
+                return True
+            except OSError:
+                return False
+            finally:
+                s.close()
+        support.wait_for(ok, timeout, 0.02, what="socket %s" % self.sock)
 
     def log_tail(self):
         self.log.flush()
