@@ -119,6 +119,7 @@ static const ob_resource current_user = {
     .from = "users t",
     .pk = &current_user_fields[0],
     .pk_is_int = true,
+    .ref_type = "bigint",
     .fields = current_user_fields,
     .nfields = N(current_user_fields),
     .default_order = "t.username",
@@ -758,6 +759,7 @@ typedef struct {
 static int lock_visible_user(ob_request *r, const char *key, user_row *u)
 {
     if (!ob_resource_key(r, &users, key)) {
+        ob_db_rollback(r->db);
         ob_fail(r, 404, "No User matches the given query.");
         return 0;
     }
@@ -997,8 +999,6 @@ static void check_validity(errors *e, const char *start, long long start_us, con
 {
     if (e->n || !start || !end)
         return;
-    (void)start;
-    (void)end;
     if (end_us <= start_us)
         err(e, "non_field_errors", "End date must be later than start date.");
 }
@@ -1114,6 +1114,7 @@ static int lock_visible_token(ob_request *r, const char *key, token_row *t)
 {
     const char *k = ob_resource_key(r, &tokens, key);
     if (!k) {
+        ob_db_rollback(r->db);
         ob_fail(r, 404, "No AuthToken matches the given query.");
         return 0;
     }
@@ -1138,8 +1139,9 @@ static int lock_visible_token(ob_request *r, const char *key, token_row *t)
     }
     t->id = PQgetvalue(pg, 0, 0);
     t->owner = strtoll(PQgetvalue(pg, 0, 1), NULL, 10);
-    t->start = PQgetisnull(pg, 0, 2) ? NULL : "stored";
-    t->end = PQgetisnull(pg, 0, 3) ? NULL : "stored";
+    /* Only whether they are set matters here; the values are in _us. */
+    t->start = PQgetisnull(pg, 0, 2) ? NULL : "set";
+    t->end = PQgetisnull(pg, 0, 3) ? NULL : "set";
     t->start_us = t->start ? strtoll(PQgetvalue(pg, 0, 2), NULL, 10) : 0;
     t->end_us = t->end ? strtoll(PQgetvalue(pg, 0, 3), NULL, 10) : 0;
     return 1;

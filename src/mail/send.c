@@ -18,7 +18,11 @@
  * side by side without delivering the same row.
  *
  * The file backend is idempotent on top of that: it writes <id>.eml with
- * an atomic rename, so a repeated delivery replaces the file. */
+ * an atomic rename, so a repeated delivery replaces the file.
+ *
+ * A delivered message keeps its row (recipient, subject, times) but loses
+ * its body, which carries live keys and codes; rows are purged after 30
+ * days. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -375,6 +379,14 @@ int ob_mail_send_due(ob_db *db, const ob_config *cfg, ob_mail_stats *st,
     s.helo = domain;
     bool file = strcmp(cfg->mail_backend, "file") == 0;
 
+    /* Rows of delivered or given-up mail are kept 30 days for reference. */
+    res = ob_db_query(db, NULL,
+                      "DELETE FROM mail_outbox WHERE created_at < now() - interval '30 days'"
+                      " AND (sent_at IS NOT NULL OR attempts >= $1)",
+                      1, (const char *const[]){max});
+    if (res)
+        PQclear(res);
+
     while (!(stop && *stop)) {
         ob_arena_reset(&a);
         if (ob_db_begin(db) != 0) {
@@ -432,9 +444,11 @@ int ob_mail_send_due(ob_db *db, const ob_config *cfg, ob_mail_stats *st,
         snprintf(delay, sizeof delay, "%ld", ob_mail_backoff(attempts));
         if (ok == 0) {
             const char *up[] = {id, att};
+            /* The body goes: it holds live keys and codes, which are
+             * otherwise only ever stored hashed (api-auth.md §7). */
             res = ob_db_query(db, NULL,
                               "UPDATE mail_outbox SET sent_at = now(), attempts = $2, "
-                              "last_error = NULL WHERE id = $1",
+                              "last_error = NULL, body = '' WHERE id = $1",
                               2, up);
         } else {
             const char *up[] = {id, att, delay, err};

@@ -563,6 +563,20 @@ START_TEST(test_print_masks_password_in_database_uri)
     bool leaked = strstr(out, "PGPASS") != NULL;
     free(out);
     ck_assert_msg(!leaked, "check-config prints the password of a postgresql:// URI");
+    /* URLs without a password stay readable. */
+    static const char *const plain[] = {"postgresql://openbook@db.internal/openbook",
+                                        "postgresql://db.internal:5432/openbook",
+                                        "postgresql://ob@db.internal:5432/openbook",
+                                        "host=/run/postgresql dbname=openbook"};
+    for (size_t i = 0; i < sizeof plain / sizeof *plain; i++) {
+        set_str(&C.database_url, plain[i]);
+        out = print_cfg(&C);
+        char want[128];
+        snprintf(want, sizeof want, "  url: \"%s\"\n", plain[i]);
+        bool shown = strstr(out, want) != NULL;
+        free(out);
+        ck_assert_msg(shown, "%s was masked", plain[i]);
+    }
 }
 END_TEST
 

@@ -33,6 +33,10 @@ int main(void)
     srunner_add_suite(sr, resource_suite());
     srunner_add_suite(sr, password_suite());
     srunner_add_suite(sr, auth_input_suite());
+    srunner_add_suite(sr, ticket_suite());
+    srunner_add_suite(sr, ws_handshake_suite());
+    srunner_add_suite(sr, ws_events_suite());
+    srunner_add_suite(sr, ws_ticket_api_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -519,6 +519,8 @@ START_TEST(test_json_depth)
     ck_assert_uint_eq(DEPTH("[[],[],[]]"), 2);
     ck_assert_uint_eq(DEPTH("{\"a\":\"]]}}[[{{\"}"), 1);
     ck_assert_uint_eq(DEPTH("{\"a\\\"[[\":[\"\\\\\",[1]]}"), 3); /* escapes in strings */
+    ck_assert_uint_eq(DEPTH("[\"\\\"[[[[\"]"), 1);           /* escaped quote */
+    ck_assert_uint_eq(DEPTH("[\"\\\\\",[[]]]"), 3);          /* escaped backslash */
     ck_assert_uint_eq(DEPTH("]]]][["), 2);  /* unbalanced closers are ignored */
     ck_assert_uint_eq(DEPTH("[[[[["), 5);
     char deep[2000];

@@ -20,6 +20,10 @@ Suite *mail_suite(void);
 Suite *resource_suite(void);
 Suite *password_suite(void);
 Suite *auth_input_suite(void);
+Suite *ticket_suite(void);
+Suite *ws_handshake_suite(void);
+Suite *ws_events_suite(void);
+Suite *ws_ticket_api_suite(void);
 
 /* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
  * (mutable strings).  The list must end with NULL. */
