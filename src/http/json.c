@@ -170,6 +170,10 @@ void ob_json_double(ob_json *j, double v)
         if (strtod(tmp, NULL) == v)
             break;
     }
+    /* %g switches to exponents early (100.0 -> "1e+02"); Python, and so
+     * the original, writes plain decimals below 1e16. */
+    if (strpbrk(tmp, "eE") && fabs(v) < 1e16 && v == floor(v))
+        snprintf(tmp, sizeof tmp, "%.0f", v);
     ob_buf_puts(j->out, tmp);
     if (!strpbrk(tmp, ".eE"))
         ob_buf_puts(j->out, ".0");

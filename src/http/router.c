@@ -99,7 +99,10 @@ void ob_route_dispatch(ob_request *r)
         return;
     }
     if (r->content_length > r->cfg->max_body_bytes) {
-        ob_fail(r, 413, "Request body too large.");
+        if (auth_api)
+            ob_auth_api_status(r, 413);
+        else
+            ob_fail(r, 413, "Request body too large.");
         return;
     }
     if (ob_dispatch_hook && ob_dispatch_hook(r, hit ? hit : first) != 0)

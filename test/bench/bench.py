@@ -34,12 +34,14 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 
@@ -66,6 +68,9 @@ GOAL_P99_CONNS = 32
 GOAL_RSS_KIB = 16 * 1024     # worker RSS < 16 MiB after the long memory run
 # "No growth": allocator and page-granularity noise allowed per worker.
 GROWTH_TOLERANCE_KIB = 128
+# A run is flagged unreliable above these (see "quality" in result.json).
+MAX_OTHER_CORES = 0.3
+MAX_DRIFT = 0.15
 
 
 class HarnessError(RuntimeError):
@@ -169,6 +174,78 @@ def proc_ppid(pid):
             return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return None
+
+
+def proc_table():
+    """{pid: (ppid, cpu ticks user+system)} of every process now."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            out[int(d)] = (int(fields[1]), int(fields[11]) + int(fields[12]))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def system_ticks():
+    """(busy, irq+softirq, steal) ticks of all CPUs from /proc/stat.  Time
+    in (soft)interrupts, e.g. loopback TCP, is not charged to processes."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:]] + [0] * 8
+    busy = sum(v[:8]) - v[3] - v[4]
+    return busy, v[5] + v[6], v[7]
+
+
+class CpuMeter:
+    """CPU used by groups of processes (each a root pid and its
+    descendants) during one measurement, in cores (1.0 = one CPU busy);
+    "other" is the rest of the machine (noise from outside the bench)."""
+
+    def __init__(self, groups):
+        self.groups = groups       # [(name, callable -> [root pids])]
+        self.hz = os.sysconf("SC_CLK_TCK")
+
+    def _snap(self):
+        table = proc_table()
+        kids = {}
+        for pid, (ppid, _) in table.items():
+            kids.setdefault(ppid, []).append(pid)
+        groups = {}
+        for name, roots_fn in self.groups:
+            ticks, todo = {}, list(roots_fn())
+            while todo:
+                pid = todo.pop()
+                if pid in ticks or pid not in table:
+                    continue
+                ticks[pid] = table[pid][1]
+                todo.extend(kids.get(pid, []))
+            groups[name] = ticks
+        return (groups, system_ticks(), time.monotonic(),
+                resource.getrusage(resource.RUSAGE_CHILDREN))
+
+    def start(self):
+        self._start = self._snap()
+
+    def stop(self):
+        (g0, (b0, i0, s0), w0, r0), (g1, (b1, i1, s1), w1, r1) = self._start, self._snap()
+        wall = max(w1 - w0, 1e-6)
+        out = {}
+        for name, _ in self.groups:
+            # processes alive at the end; one that started during the run
+            # counts whole, one that exited during it is lost (rare).
+            ticks = sum(t - g0[name].get(pid, 0) for pid, t in g1[name].items())
+            out[name] = max(0.0, ticks / self.hz / wall)
+        # wrk: our only child that finished in between
+        out["wrk"] = ((r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)) / wall
+        out["irq"] = (i1 - i0) / self.hz / wall
+        out["steal"] = (s1 - s0) / self.hz / wall
+        out["machine"] = (b1 - b0) / self.hz / wall
+        out["other"] = max(0.0, out["machine"] - sum(v for k, v in out.items() if k != "machine"))
+        return {k: round(v, 2) for k, v in out.items()}
 
 
 def children(ppid):
@@ -421,10 +498,32 @@ def wrk(url, connections, duration, headers=None, stop_after=None):
     argv.append(url)
     if stop_after:
         argv += ["--", str(-(-int(stop_after) // threads))]   # per thread, rounded up
+    limit = max(60, duration * 3 + 30)
     try:
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=max(60, duration * 3 + 30))
-    except subprocess.TimeoutExpired:
-        return {"harness_error": "wrk timed out", "wrk_argv": argv}
+        p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    except OSError as e:
+        return {"harness_error": "wrk: %s" % e, "wrk_argv": argv}
+    timer = threading.Timer(limit, p.kill)
+    timer.start()
+    lines = []
+    try:
+        finished = 0
+        for line in p.stdout:
+            lines.append(line)
+            if stop_after and line.startswith("BENCH_THREAD_DONE"):
+                finished += 1
+                if finished == threads:
+                    p.send_signal(signal.SIGINT)
+        err = p.stderr.read()
+        p.wait()
+    finally:
+        timer.cancel()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    if p.returncode == -signal.SIGKILL:
+        return {"harness_error": "wrk killed after %ds" % limit, "wrk_argv": argv}
+    r = subprocess.CompletedProcess(argv, p.returncode, "".join(lines), err)
     for line in r.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             try:
@@ -565,16 +664,18 @@ def main(argv=None):
             workers_fn = stack.worker_pids
             result["settings"].update(stack="started", url=base, workers=workers,
                                       binary=os.path.relpath(args.binary, REPO),
-                                      config_overrides={"server": {"max_requests": 0}},
-                                      stack_dir=stack.root)
+                                      config_overrides={"server": {"max_requests": 0}})
+            if keep:
+                result["settings"]["stack_dir"] = stack.root
 
         # ---- the ceilings, same keep-alive rule as the stack's nginx
         keep_line = dict(Stack(os.path.join(tmp, "unused"), 1, workers=nworkers)
                          .nginx_substitutions())["keepalive 8;"]
         ceil = Ceilings(os.path.join(tmp, "ceiling"), nworkers, keep_line).start()
-        result["settings"].update(ceiling_procs=nworkers, upstream_keepalive=keep_line)
+        result["settings"].update(ceiling_procs=nworkers,
+                                  upstream_keepalive=keep_line.rstrip(";"))
         say("ceilings up at %s (%d libfcgi processes; upstream %s)"
-            % (ceil.url("/"), nworkers, keep_line))
+            % (ceil.url("/"), nworkers, keep_line.rstrip(";")))
 
         # ---- what to measure
         collections = discover(base)
@@ -595,7 +696,18 @@ def main(argv=None):
                 if not 200 <= st < 300:
                     skipped["%s %s" % (name, label)] = st
                     continue
-                targets.append({"name": name, "kind": "list", "path": path + "?_page_size=%d" % PAGE_SIZE,
+                # A list answers {"count", "next", "previous", "results": [...]};
+                # anything else the API root names (e.g. a singleton) is
+                # measured too, without _page_size, but is no list.
+                try:
+                    doc = json.loads(body)
+                except ValueError:
+                    doc = None
+                is_list = isinstance(doc, dict) and isinstance(doc.get("results"), list)
+                if not is_list:
+                    url = base + path
+                targets.append({"name": name, "kind": "list" if is_list else "other",
+                                "path": path + ("?_page_size=%d" % PAGE_SIZE if is_list else ""),
                                 "url": url, "variant": label, "headers": headers,
                                 "body_bytes": len(body)})
         result["collections"] = collections
@@ -623,25 +735,64 @@ def main(argv=None):
             say("warm-up %s (%ds)" % (t["name"], warm_s))
             wrk(t["url"], 32, warm_s, headers=t.get("headers"))
 
-        # ---- measure: per connection count, the ceilings first
+        # ---- CPU accounting per point (cores used by each part)
+        def roots(*pids):
+            return lambda: [p for p in pids if p]
+        groups = [("pool", roots(master))]
+        if stack:
+            groups += [("postgres", roots(stack.procs["postgres"].pid)),
+                       ("redis", roots(stack.procs["redis"].pid)),
+                       ("nginx", roots(stack.procs["nginx"].pid))]
+        groups += [("ceiling", roots(ceil.ceiling.pid)),
+                   ("ceiling_nginx", roots(ceil.nginx.pid))]
+        meter = CpuMeter(groups)
+
+        # ---- measure: per connection count, the ceilings before AND after
+        # the endpoints (their mean is the reference; the difference between
+        # the two shows how steady the machine was)
+        def run_point(t, c):
+            meter.start()
+            res = wrk(t["url"], c, duration, headers=t.get("headers"))
+            cpu = meter.stop()
+            if "harness_error" in res:
+                result["harness_errors"].append("%s c=%d: %s" % (t["name"], c, res["harness_error"]))
+                return None
+            res["cpu_cores"] = cpu
+            return res
+
+        ceilings = [t for t in targets if t["kind"] == "ceiling"]
+        endpoints = [t for t in targets if t["kind"] != "ceiling"]
         for c in conns:
-            for t in targets:
-                res = wrk(t["url"], c, duration, headers=t.get("headers"))
+            runs = {}
+            for t in ceilings + endpoints + ceilings:
+                res = run_point(t, c)
+                runs.setdefault(t["name"], []).append(res)
+                say("%-16s c=%-4d %9s req/s  p50 %s ms  p99 %s ms  errors %s"
+                    % (t["name"], c, "%.0f" % res["rps"] if res else "-",
+                       fmt_ms(res and res["p50_us"]), fmt_ms(res and res["p99_us"]),
+                       res["errors"] if res else "-"))
+            for t in ceilings + endpoints:
+                ok = [r for r in runs[t["name"]] if r]
                 point = {"name": t["name"], "kind": t["kind"], "path": t["path"],
                          "variant": t["variant"], "connections": c}
-                if "harness_error" in res:
-                    point["harness_error"] = res["harness_error"]
-                    result["harness_errors"].append("%s c=%d: %s" % (t["name"], c, res["harness_error"]))
+                if ok:
+                    n = len(ok)
+                    point.update(
+                        rps=sum(r["rps"] for r in ok) / n,
+                        p50_us=sum(r["p50_us"] for r in ok) / n,
+                        p99_us=sum(r["p99_us"] for r in ok) / n,
+                        errors=sum(r["errors"] for r in ok),
+                        cpu_cores={k: round(sum(r["cpu_cores"][k] for r in ok) / n, 2)
+                                   for k in ok[0]["cpu_cores"]},
+                        runs=ok)
+                    if n == 2:
+                        point["spread"] = (ok[1]["rps"] - ok[0]["rps"]) / point["rps"]
                 else:
-                    point.update(rps=res["rps"], p50_us=res["p50_us"], p99_us=res["p99_us"],
-                                 errors=res["errors"], wrk=res)
+                    point["harness_error"] = "no result"
                 result["points"].append(point)
-                say("%-16s c=%-4d %9s req/s  p50 %s ms  p99 %s ms  errors %s"
-                    % (t["name"], c, "%.0f" % point["rps"] if "rps" in point else "-",
-                       fmt_ms(point.get("p50_us")), fmt_ms(point.get("p99_us")),
-                       point.get("errors", "-")))
 
         result["rss_after"] = sample_rss(master, workers_fn)
+        result["machine"]["loadavg_after"] = list(os.getloadavg())
         result["ceiling_rss_after"] = [dict(pid=p, **(proc_mem(p) or {})) for p in ceil.pids]
     except (HarnessError, StackError, OSError) as e:
         keep = True
@@ -696,6 +847,17 @@ def check_goals(result):
                 "each": {"%s c=%d" % (p["name"], p["connections"]): round(p["ratio_libfcgi"], 3)
                          for p in sel}}
 
+    # How far the numbers can be trusted: CPU taken by processes outside
+    # the bench, and how much the ceilings moved during each connection count.
+    others = [p["cpu_cores"].get("other", 0) for p in result["points"] if p.get("cpu_cores")]
+    drifts = [abs(p["spread"]) for p in result["points"] if "spread" in p]
+    q = {"max_other_cores": max(others) if others else None,
+         "mean_other_cores": round(sum(others) / len(others), 2) if others else None,
+         "max_ceiling_drift": round(max(drifts), 3) if drifts else None}
+    q["reliable"] = bool(others) and max(others) <= MAX_OTHER_CORES and \
+        (not drifts or max(drifts) <= MAX_DRIFT)
+    result["quality"] = q
+
     goals["health_vs_libfcgi"] = ratio_goal("health", GOAL_HEALTH_RATIO)
     goals["lists_vs_libfcgi"] = ratio_goal("list", GOAL_LIST_RATIO)
 
@@ -745,11 +907,16 @@ def print_summary(result):
     out.write("\nOpenBook benchmark  %s  commit %s%s  nproc %s  %s\n"
               % (m["date"], (m.get("git_commit") or "?")[:12], " (dirty)" if m.get("git_dirty") else "",
                  m["nproc"], m.get("cpu_model", "")))
+    la = m.get("loadavg_before") or [0]
+    if la[0] > 0.5:
+        out.write("warning: load average %.2f before the run: something else is using the "
+                  "CPUs; compare ratios, not absolute numbers\n" % la[0])
     out.write("stack: %s %s, %s workers; ceilings: %s libfcgi processes, upstream %s; "
               "wrk %ds per point\n\n"
               % (s.get("stack"), s.get("url"), s.get("workers"), s.get("ceiling_procs"),
                  s.get("upstream_keepalive"), s["duration_s"]))
-    hdr = ("endpoint", "variant", "conns", "req/s", "x libfcgi", "x return", "p50 ms", "p99 ms", "errors")
+    hdr = ("endpoint", "variant", "conns", "req/s", "x libfcgi", "x return", "p50 ms", "p99 ms", "errors",
+           "drift")
     rows = []
     for p in result["points"]:
         name = p["name"] if p["kind"] == "ceiling" else p["path"]
@@ -757,7 +924,8 @@ def print_summary(result):
                      "%.0f" % p["rps"] if "rps" in p else "FAILED",
                      fmt_ratio(p.get("ratio_libfcgi")), fmt_ratio(p.get("ratio_return")),
                      fmt_ms(p.get("p50_us")), fmt_ms(p.get("p99_us")),
-                     str(p.get("errors", "-"))))
+                     str(p.get("errors", "-")),
+                     "%+.0f%%" % (100 * p["spread"]) if "spread" in p else ""))
     widths = [max(len(r[i]) for r in rows + [hdr]) for i in range(len(hdr))]
     line = "  ".join("%-*s" if i < 2 else "%*s" for i in range(len(hdr)))
 
@@ -771,6 +939,23 @@ def print_summary(result):
             out.write("\n")
         last_c = r[2]
         w(r)
+
+    out.write("(ceilings are measured before and after the endpoints: req/s is the mean, "
+              "drift = after - before)\n")
+
+    cols = ["pool", "postgres", "redis", "nginx", "ceiling", "ceiling_nginx", "wrk", "irq",
+            "steal", "other", "machine"]
+    cpu_rows = [p for p in result["points"] if p.get("cpu_cores")]
+    if cpu_rows:
+        out.write("\nCPU during each point, in cores (of %s; \"other\" = outside the bench):\n"
+                  % m["nproc"])
+        hdr2 = ["endpoint", "conns"] + [c.replace("ceiling_nginx", "ceil-nginx") for c in cols]
+        rows2 = [[p["name"], str(p["connections"])] +
+                 ["%.2f" % p["cpu_cores"].get(c, 0) for c in cols] for p in cpu_rows]
+        w2 = [max(len(r[i]) for r in rows2 + [hdr2]) for i in range(len(hdr2))]
+        for r in [hdr2] + rows2:
+            out.write("  " + "  ".join(x.ljust(w2[i]) if i == 0 else x.rjust(w2[i])
+                                       for i, x in enumerate(r)).rstrip() + "\n")
 
     mem = result.get("memory") or {}
     if mem.get("samples"):
@@ -790,6 +975,14 @@ def print_summary(result):
         out.write("libfcgi ceiling processes (KiB VmRSS): %s\n" % ", ".join(
             str(x.get("VmRSS", "-")) for x in result["ceiling_rss_after"]))
 
+    q = result.get("quality") or {}
+    if q.get("max_other_cores") is not None:
+        out.write("\nmeasurement quality: %s (CPU used outside the bench: mean %.2f, max %.2f "
+                  "cores; ceiling drift up to %s)\n"
+                  % ("ok" if q["reliable"] else "UNRELIABLE: rerun on a quiet machine",
+                     q["mean_other_cores"], q["max_other_cores"],
+                     "%.0f%%" % (100 * q["max_ceiling_drift"]) if q["max_ceiling_drift"] is not None
+                     else "-"))
     out.write("\ngoals (never fail the build):\n")
     names = {
         "health_vs_libfcgi": "health >= %.1f x libfcgi ceiling" % GOAL_HEALTH_RATIO,

@@ -10,8 +10,9 @@
 -- that bench.py picks out of wrk's output.  Latencies are in microseconds.
 --
 -- With a script argument (`wrk ... URL -- N`) each thread stops after N
--- responses: a fixed request count (the memory check), the duration is
--- then only a limit.
+-- responses and prints BENCH_THREAD_DONE: a fixed request count (the
+-- memory check); bench.py then interrupts wrk (SIGINT), which reports as
+-- usual.  The duration is then only a limit.
 
 local threads = {}
 
@@ -29,7 +30,11 @@ end
 function response(status, headers, body)
    if quota then
       seen = seen + 1
-      if seen >= quota then
+      if seen == quota then
+         -- wrk's main thread sleeps for the whole duration even when every
+         -- thread stopped: bench.py sends SIGINT after one line per thread.
+         io.write("BENCH_THREAD_DONE\n")
+         io.flush()
          wrk.thread:stop()
       end
    end

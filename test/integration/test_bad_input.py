@@ -4,6 +4,7 @@ FastCGI: every error is JSON with the security headers.
 Spec: api-conventions.md sections 1, 2, 4, 5, 13; README deviations 9, 19-21.
 """
 
+import subprocess
 import unittest
 
 import support
@@ -30,10 +31,17 @@ class Paths(support.StackTestCase):
     def test_unknown_paths(self):
         for path in ("/api/nope/", "/api/nope", "/api/core/", "/api/core/nope/",
                      "/api/core/sites/1/nope/", "/api/core/languages/de/x/y/",
-                     "/nope", "/", "/auth-api/browser/v1/nope", "/apiary/",
+                     "/nope", "/", "/apiary/",
                      "/api/core/sitesx/"):
             r = self.get(path)
             self.assertJSON(r, 404, {"detail": "Not found."})
+
+    def test_unknown_auth_api_paths(self):
+        # /auth-api/ has its own envelope (api-auth.md sections 1.1, 2).
+        for path in ("/auth-api/browser/v1/nope", "/auth-api/app/v1/nope",
+                     "/auth-api/browser/v1/config/", "/auth-api/v1/config"):
+            r = self.get(path)
+            self.assertJSON(r, 404, {"status": 404})
 
     def test_nul_in_path(self):
         for path in ("/api/core/sites/%00/", "/api/core/%00", "/api/core/sites/1%00/"):
@@ -270,6 +278,103 @@ class Direct(support.StackTestCase):
             extra={"CONTENT_LENGTH": "100"}), stdin=b"{}")
         self.assertDetail(r, 400, "")
 
+
+
+class Credentials(support.StackTestCase):
+    """Presented credentials that are invalid end the request with 403 and
+    do not fall back to anonymous (api-conventions.md section 11)."""
+
+    def test_bad_token(self):
+        for value, detail in (("Token bogus", "Invalid token received."),
+                              ("token bogus", "Invalid token received."),
+                              ("Token", "Invalid Authorization header received."),
+                              ("Token a b", "Invalid Authorization header received.")):
+            r = self.get("/api/core/sites/", headers={"Authorization": value})
+            self.assertJSON(r, 403, {"detail": detail})
+
+    def test_other_scheme_ignored(self):
+        r = self.get("/api/core/sites/", headers={"Authorization": "Basic YTpi"})
+        self.assertJSON(r, 200)
+
+    def test_bad_session_token(self):
+        r = self.get("/api/core/sites/", headers={"X-Session-Token": "bogus"})
+        self.assertJSON(r, 403, {"detail": "Invalid session token."})
+
+    def test_unknown_session_cookie_is_anonymous(self):
+        r = self.get("/api/core/sites/", headers={"Cookie": "sessionid=bogus"})
+        self.assertJSON(r, 200)
+
+
+class Authenticated(support.StackTestCase):
+    """Method and body checks as a logged-in superuser (X-Session-Token from
+    the app login), where login-required 403s no longer come first."""
+
+    USER, PASSWORD = "it_admin", "Vq8#lumen-Orchard-42"
+
+    @classmethod
+    def setUpClass(cls):
+        env = STACK.server_env()
+        env["OPENBOOK_SUPERUSER_PASSWORD"] = cls.PASSWORD
+        r = subprocess.run([STACK.binary, "createsuperuser", "-c", STACK.config_path,
+                            "--no-input", "--username", cls.USER,
+                            "--email", "it_admin@example.org"],
+                           env=env, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("createsuperuser failed (%d): %s%s"
+                                 % (r.returncode, r.stdout, r.stderr))
+        r = support.request(STACK.port, "POST", "/auth-api/app/v1/auth/login",
+                            json_body={"username": cls.USER, "password": cls.PASSWORD})
+        try:
+            cls.token = r.json()["meta"]["session_token"]
+        except (ValueError, KeyError, TypeError):
+            raise AssertionError("app login failed: %r" % r)
+
+    def auth(self, method, path, **kw):
+        kw.setdefault("headers", {})["X-Session-Token"] = self.token
+        return self.req(method, path, **kw)
+
+    def allow(self, r):
+        return {m.strip() for m in (r.header("Allow") or "").split(",") if m.strip()}
+
+    def test_logged_in(self):
+        r = self.auth("GET", "/api/auth/current_user/")
+        data = self.assertJSON(r, 200)
+        self.assertEqual(data.get("username"), self.USER, repr(r))
+
+    def test_405_collection(self):
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            r = self.auth(method, "/api/core/sites/", json_body={"domain": "x"})
+            self.assertJSON(r, 405, {"detail": 'Method "%s" not allowed.' % method})
+            allow = self.allow(r)
+            self.assertTrue({"GET", "HEAD", "OPTIONS"} <= allow, repr(r))
+            self.assertNotIn(method, allow, repr(r))
+
+    def test_405_item(self):
+        # Sites: L R, and U P (admin addition); no C, no D.
+        for method in ("POST", "DELETE"):
+            r = self.auth(method, "/api/core/sites/1/", json_body={})
+            self.assertJSON(r, 405, {"detail": 'Method "%s" not allowed.' % method})
+            self.assertEqual(self.allow(r), {"GET", "PUT", "PATCH", "HEAD", "OPTIONS"}, repr(r))
+
+    def test_body_errors_auth_tokens_post(self):
+        self.check_body_errors("POST", "/api/auth/auth_tokens/")
+
+    def test_body_errors_sites_patch(self):
+        self.check_body_errors("PATCH", "/api/core/sites/1/")
+
+    def check_body_errors(self, method, path):
+        r = self.auth(method, path, body=b"{not json",
+                      headers={"Content-Type": "application/json"})
+        self.assertDetail(r, 400, "JSON parse error - ")
+        r = self.auth(method, path, body=b"[1]",
+                      headers={"Content-Type": "application/json"})
+        self.assertJSON(r, 400, {"non_field_errors": [
+            "Invalid data. Expected a dictionary, but got list."]})
+        r = self.auth(method, path, body=b"name=x",
+                      headers={"Content-Type": "text/plain"})
+        self.assertJSON(r, 415, {"detail": 'Unsupported media type "text/plain" in request.'})
+        # Nothing changed.
+        self.assertJSON(self.get("/api/core/sites/1/"), 200)
 
 
 if __name__ == "__main__":
