@@ -24,6 +24,11 @@ void ob_db_free(ob_db *db);
 int ob_db_ensure(ob_db *db);
 bool ob_db_broken(const ob_db *db);
 
+/* Cheap liveness check without a round trip: reads whatever the server
+ * sent (a terminated backend leaves EOF or an error on the socket).
+ * Returns false, and marks the connection broken, if it is gone. */
+bool ob_db_alive(ob_db *db);
+
 /* Runs a parameterised statement (text parameters, NULL = SQL NULL) and
  * returns its result, which the arena frees at the end of the request.
  * Returns NULL on failure; ob_db_last_error() says why and
@@ -33,6 +38,9 @@ PGresult *ob_db_query(ob_db *db, ob_arena *a, const char *sql, int nparams,
 const char *ob_db_last_error(const ob_db *db);
 /* SQLSTATE of the last failed statement ("" if none). */
 const char *ob_db_last_sqlstate(const ob_db *db);
+/* Constraint named by the last failed statement (unique, foreign key,
+ * check), "" if none. */
+const char *ob_db_last_constraint(const ob_db *db);
 
 /* Transactions for multi-statement writes. */
 int ob_db_begin(ob_db *db);

@@ -48,8 +48,11 @@ typedef struct ob_request {
     struct ob_db *db;
     struct ob_redis *redis;    /* lazily connected; NULL-safe to use */
 
-    /* From the FastCGI params. */
+    /* From the FastCGI params, indexed once by ob_request_init (a small
+     * hash table) so each lookup is not a scan of every param. */
     char **envp;
+    struct ob_param_slot *param_index;
+    unsigned param_mask;
     ob_method method;
     const char *method_name;
     const char *raw_uri;       /* REQUEST_URI as received */
@@ -79,6 +82,7 @@ typedef struct ob_request {
     int auth_method;           /* ob_auth_method */
     struct ob_session *session;
     bool bad_app_session;      /* X-Session-Token presented but unknown */
+    void *perm;                /* what the requester holds, loaded once (api/perm.c) */
 
     /* Routing. */
     const char *path_params[OB_MAX_PATH_PARAMS];
@@ -92,13 +96,15 @@ typedef struct ob_request {
     int64_t start_ns;
 } ob_request;
 
-/* Header lookup by CGI name, e.g. "HTTP_ACCEPT_LANGUAGE". */
+/* Header lookup by CGI name, e.g. "HTTP_ACCEPT_LANGUAGE".  The first of
+ * duplicate params wins. */
 const char *ob_request_param(const ob_request *r, const char *name);
 const char *ob_request_query(const ob_request *r, const char *key);
 const char *ob_request_cookie(const ob_request *r, const char *name);
 
-/* Fills method, path, query, cookies, host... from envp.  On bad input it
- * sets the error response (400/414) and returns -1. */
+/* Fills method, path, query, cookies, host... from envp.  r must be zeroed
+ * by the caller.  On bad input it sets the error response (400/414) and
+ * returns -1. */
 int ob_request_init(ob_request *r, ob_arena *a, const struct ob_config *cfg, char **envp);
 
 /* Reads and parses the body according to its content type.  Returns 0, or

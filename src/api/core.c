@@ -4,19 +4,6 @@
 #include "openbook/resource.h"
 #include "openbook/routes.h"
 
-/* GET /api/core/sites/health/ - no authentication; 503 BAD when the
- * database does not answer (spec deviation 18). */
-void ob_api_health(ob_request *r)
-{
-    PGresult *pg = NULL;
-    if (!ob_db_broken(r->db))
-        pg = ob_db_query(r->db, r->arena, "SELECT 1", 0, NULL);
-    ob_json *j = ob_json_response(r, pg ? 200 : 503);
-    ob_json_object_begin(j);
-    ob_json_kv_string(j, "status", pg ? "GOOD" : "BAD");
-    ob_json_object_end(j);
-}
-
 static const ob_field site_fields[] = {
     {"id", "t.id", OB_FT_INT, 0},
     {"domain", "t.domain", OB_FT_TEXT, OB_FF_SORT | OB_FF_SEARCH | OB_FF_SUBSTR},

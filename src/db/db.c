@@ -30,6 +30,7 @@ struct ob_db {
     unsigned nstmts;
     char last_error[512];
     char last_sqlstate[6];
+    char last_constraint[64]; /* of the last failed statement, "" if none */
     unsigned long nqueries;
 };
 
@@ -78,6 +79,7 @@ static void set_error(ob_db *db, const char *msg, const char *state)
     size_t n = strcspn(db->last_error, "\n");
     db->last_error[n] = '\0';
     snprintf(db->last_sqlstate, sizeof db->last_sqlstate, "%s", state ? state : "");
+    db->last_constraint[0] = '\0';
 }
 
 int ob_db_ensure(ob_db *db)
@@ -115,6 +117,22 @@ bool ob_db_broken(const ob_db *db)
     return !db->conn || db->broken;
 }
 
+bool ob_db_alive(ob_db *db)
+{
+    if (!db->conn || db->broken)
+        return false;
+    if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
+        set_error(db, PQerrorMessage(db->conn), "08006");
+        db->broken = true;
+        return false;
+    }
+    /* Drop notices or notifications that arrived while idle. */
+    PGnotify *n;
+    while ((n = PQnotifies(db->conn)))
+        PQfreemem(n);
+    return true;
+}
+
 /* Marks the connection broken when libpq says it is gone. */
 static void check_conn(ob_db *db)
 {
@@ -139,6 +157,10 @@ static PGresult *finish(ob_db *db, ob_arena *a, PGresult *res)
     }
     set_error(db, res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn),
               res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : "08006");
+    /* Unique and foreign-key violations name their constraint, so that
+     * the API can answer with the message of that constraint. */
+    const char *cons = res ? PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME) : NULL;
+    snprintf(db->last_constraint, sizeof db->last_constraint, "%s", cons ? cons : "");
     if (res)
         PQclear(res);
     check_conn(db);
@@ -188,6 +210,11 @@ const char *ob_db_last_error(const ob_db *db)
 const char *ob_db_last_sqlstate(const ob_db *db)
 {
     return db->last_sqlstate;
+}
+
+const char *ob_db_last_constraint(const ob_db *db)
+{
+    return db->last_constraint;
 }
 
 static int simple(ob_db *db, const char *sql)

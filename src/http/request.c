@@ -1,6 +1,7 @@
 /* request.c - turns FastCGI params into an ob_request, and reads bodies.
  * Everything is validated and bounded here, before any handler runs. */
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,13 +10,69 @@
 #include "openbook/config.h"
 #include "openbook/http.h"
 
+struct ob_param_slot {
+    const char *entry;   /* "NAME=value" */
+    size_t name_len;
+};
+
+static uint32_t name_hash(const char *s, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 16777619u;
+    return h;
+}
+
+/* One pass over the params into an open-addressing table twice their
+ * number (a power of two); without it every lookup scanned them all. */
+static void index_params(ob_request *r)
+{
+    size_t n = 0;
+    for (char **e = r->envp; e && *e; e++)
+        n++;
+    size_t cap = 16;
+    while (cap < 2 * n + 2)
+        cap *= 2;
+    r->param_index = ob_arena_calloc(r->arena, cap, sizeof *r->param_index);
+    r->param_mask = (unsigned)cap - 1;
+    for (char **e = r->envp; e && *e; e++) {
+        const char *eq = strchr(*e, '=');
+        if (!eq)
+            continue;
+        size_t nl = (size_t)(eq - *e);
+        unsigned i = name_hash(*e, nl) & r->param_mask;
+        for (;;) {
+            struct ob_param_slot *s = &r->param_index[i];
+            if (!s->entry) {
+                s->entry = *e;
+                s->name_len = nl;
+                break;
+            }
+            if (s->name_len == nl && memcmp(s->entry, *e, nl) == 0)
+                break; /* duplicate name: the first one stays */
+            i = (i + 1) & r->param_mask;
+        }
+    }
+}
+
 const char *ob_request_param(const ob_request *r, const char *name)
 {
     size_t n = strlen(name);
-    for (char **e = r->envp; e && *e; e++)
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
-    return NULL;
+    if (!r->param_index) {
+        for (char **e = r->envp; e && *e; e++)
+            if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+                return *e + n + 1;
+        return NULL;
+    }
+    unsigned i = name_hash(name, n) & r->param_mask;
+    for (;;) {
+        const struct ob_param_slot *s = &r->param_index[i];
+        if (!s->entry)
+            return NULL;
+        if (s->name_len == n && memcmp(s->entry, name, n) == 0)
+            return s->entry + n + 1;
+        i = (i + 1) & r->param_mask;
+    }
 }
 
 const char *ob_request_query(const ob_request *r, const char *key)
@@ -81,6 +138,7 @@ int ob_request_init(ob_request *r, ob_arena *a, const ob_config *cfg, char **env
     r->arena = a;
     r->cfg = cfg;
     r->envp = envp;
+    index_params(r);
     ob_response_init(&r->res, a);
     r->query = "";
     r->path = "/";
