@@ -18,6 +18,18 @@ static const char initial_usage[] =
     "  -c, --config FILE   configuration file\n"
     "  -h, --help          show this help\n";
 
+/* Small tables (the permission catalogue, languages) stay below
+ * autovacuum's thresholds and would never get statistics; without them
+ * the planner picks nested loops over seq scans for the visibility
+ * subqueries (measured: 0.28 ms vs 0.05 ms per list query). */
+static void analyze(ob_db *db)
+{
+    PGresult *res = PQexec(ob_db_conn(db), "ANALYZE");
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        fprintf(stderr, "openbook: ANALYZE failed: %s", PQresultErrorMessage(res));
+    PQclear(res);
+}
+
 static int with_db(int argc, char **argv, char **envp, const char *usage, int which)
 {
     const char *path = NULL;
@@ -33,6 +45,8 @@ static int with_db(int argc, char **argv, char **envp, const char *usage, int wh
         rc = 1;
     } else if (which == 0) {
         rc = ob_migrate(db) ? 1 : 0;
+        if (rc == 0)
+            analyze(db);
     } else {
         int v = ob_schema_version(db);
         if (v < (ob_nmigrations ? ob_migrations[ob_nmigrations - 1].version : 0)) {
@@ -41,6 +55,8 @@ static int with_db(int argc, char **argv, char **envp, const char *usage, int wh
             rc = 1;
         } else {
             rc = ob_load_initial_data(db, cfg.site_id) ? 1 : 0;
+            if (rc == 0)
+                analyze(db);
         }
     }
     ob_db_free(db);
