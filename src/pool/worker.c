@@ -133,9 +133,10 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_arena *a
     ob_response_serialize(&r, r.method == OB_HEAD, &out);
     FCGX_PutStr(out.data, (int)out.len, req->out);
     if (cfg->access_log && ob_log_get_level() <= OB_LOG_INFO) {
-        double ms = (double)(ob_now_ns() - r.start_ns) / 1e6;
-        ob_info("%s %s %d %zu %.3fms", r.method_name ? r.method_name : "-",
-                r.raw_uri ? r.raw_uri : "-", r.res.status, r.res.body.len, ms);
+        /* Integer formatting: %f showed up in profiles of the hot path. */
+        long us = (long)((ob_now_ns() - r.start_ns) / 1000);
+        ob_info("%s %s %d %zu %ld.%03ldms", r.method_name ? r.method_name : "-",
+                r.raw_uri ? r.raw_uri : "-", r.res.status, r.res.body.len, us / 1000, us % 1000);
     }
 }
 
