@@ -28,7 +28,7 @@ CPPFLAGS += -Iinclude -Ibuild/gen -DOB_VERSION='"$(VERSION)"' \
             -DOB_SYSCONFDIR='"$(SYSCONFDIR)/openbook"' -DOB_DATADIR='"$(PREFIX)/share/openbook"'
 OPT ?= -O2 -g
 CFLAGS_ALL = $(CSTD) $(WARN) $(OPT) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS)
+LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS) -lm
 
 # Sources by layer.  CORE has no dependency on libfcgi/libpq, so the fuzz
 # targets and most unit tests link against it alone.
@@ -48,7 +48,7 @@ OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(APP_SRC) $(MAIN_SRC)) $(BUIL
 RELAY_SRC := $(wildcard src/relay/*.c)
 RELAY_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(RELAY_SRC))
 # libev and wslay ship no .pc files on Debian 12.
-RELAY_LIBS = $(shell $(PKG_CONFIG) --libs hiredis libcjson yaml-0.1 libsodium zlib 2>/dev/null) -lwslay -lev
+RELAY_LIBS = $(shell $(PKG_CONFIG) --libs hiredis libcjson yaml-0.1 libsodium zlib 2>/dev/null) -lwslay -lev -lm
 
 .PHONY: all deps run bench install clean asan FORCE
 

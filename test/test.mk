@@ -39,7 +39,7 @@ $(UNIT_BIN): $(UNIT_SRC) $(UNIT_LIB_SRC) $(wildcard include/openbook/*.h) $(wild
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O1 -g $(SAN) $(CPPFLAGS) -Itest/unit $(PKG_CFLAGS) \
 	    $(shell $(PKG_CONFIG) --cflags check) -o $@ $(UNIT_SRC) $(UNIT_LIB_SRC) \
-	    $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs check)
+	    $(PKG_LIBS) $(shell $(PKG_CONFIG) --libs check) -lm
 
 unit: $(UNIT_BIN)
 	@cd test/unit && CK_FORK=no ASAN_OPTIONS=detect_leaks=1 ../../$(UNIT_BIN)
@@ -51,7 +51,7 @@ FUZZ_LIB_SRC := $(filter-out src/http/router.c,$(CORE_SRC))
 build/fuzz/%: test/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard include/openbook/*.h)
 	@mkdir -p build/fuzz
 	clang $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(CPPFLAGS) $(PKG_CFLAGS) \
-	    -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS)
+	    -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS) -lm
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
