@@ -48,10 +48,19 @@ unit: $(UNIT_BIN)
 # with a committed seed corpus in test/fuzz/corpus/<name>/.
 # The router needs the API's routing table: not a parser, not fuzzed.
 FUZZ_LIB_SRC := $(filter-out src/http/router.c,$(CORE_SRC))
-build/fuzz/%: test/fuzz/%.c $(FUZZ_LIB_SRC) $(wildcard include/openbook/*.h)
+FUZZ_CFLAGS = $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
+              -fno-sanitize-recover=undefined $(CPPFLAGS) $(PKG_CFLAGS)
+FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
+# The core layer is compiled once for every target (not once per target);
+# the objects are kept between runs.
+.SECONDARY: $(FUZZ_LIB_OBJ)
+build/fuzz/obj/%.o: %.c $(wildcard include/openbook/*.h)
+	@mkdir -p $(dir $@)
+	@clang $(FUZZ_CFLAGS) -c -o $@ $<
+build/fuzz/%: test/fuzz/%.c $(FUZZ_LIB_OBJ) $(wildcard test/fuzz/*.h)
 	@mkdir -p build/fuzz
-	clang $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined $(CPPFLAGS) $(PKG_CFLAGS) \
-	    -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS) -lm
+	@echo "  FUZZ $@"
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lm
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
