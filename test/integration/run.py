@@ -11,7 +11,7 @@ sanitizer report found in the server logs after the stack stopped) counts as
 one more failure.
 
 Environment: OPENBOOK_BIN (default build/asan/openbook), OPENBOOK_KEEP_TMP=1
-keeps the stack directories, OPENBOOK_IT_DEADLINE (seconds, default 290) ends
+keeps the stack directories, OPENBOOK_IT_DEADLINE (seconds, default 1200) ends
 a hung run.
 """
 
@@ -93,7 +93,7 @@ def main():
     total = suite.countTestCases()
 
     box = {"total": total}
-    _watchdog(int(os.environ.get("OPENBOOK_IT_DEADLINE", "290")), box)
+    _watchdog(int(os.environ.get("OPENBOOK_IT_DEADLINE", "1200")), box)
 
     runner = unittest.TextTestRunner(stream=sys.stdout, verbosity=2 if args.verbose else 1,
                                      resultclass=CountingResult, failfast=args.failfast)
