@@ -2,12 +2,31 @@
  *
  * A resource is a table plus a list of fields; from that one description
  * the machinery answers list (envelope, paging, _search, _sort, filters,
- * _fields/_omit) and retrieve, with the visibility predicate inside the SQL
- * so there is one query per page, whatever the number of rows. */
+ * _fields/_omit/_expand) and retrieve (resource.c), and create, PUT,
+ * PATCH and delete (resource_write.c), with the visibility predicate of
+ * the permission engine (perm.h) inside the SQL, so there is one query per
+ * page whatever the number of rows.
+ *
+ * Describing a resource (see auth_roles.c for complete examples):
+ * - read side: fields (ob_field, response order), refs (sort key,
+ *   expansion target; a JSON-typed field with a ref is a list of keys),
+ *   filters, search_sql, default_order;
+ * - guard and permission facts: OB_GUARD_GLOBAL / SELF / SCOPE (rule R) /
+ *   SCOPED (rule S) / ACCESS_REQUEST, with the SQL of the row's scope
+ *   (scope_type_sql or a fixed scope_type_name, scope_uuid_sql), its
+ *   owner_sql, priority_sql, user_sql.  A child whose scope is its
+ *   parent's (permissions.md §5 extension) names the scope column of its
+ *   row (e.g. "tb.group_id" through a join in `from`), and for writes the
+ *   field that selects the scope (scope_field) with scope_lookup_sql when
+ *   the field names the parent rather than the scope itself;
+ * - write side: table, wfields (validation, natural keys, m2m), uniques
+ *   (constraint -> message), audit, ops, write_gate, and hooks for the
+ *   rules that look at several fields or at other tables. */
 #ifndef OPENBOOK_RESOURCE_H
 #define OPENBOOK_RESOURCE_H
 
 #include <stdbool.h>
+#include <libpq-fe.h>
 #include "openbook/http.h"
 
 typedef enum {
@@ -28,6 +47,7 @@ enum {
     OB_FF_RANGE = 1 << 4,     /* filters field__lte / field__gte */
     OB_FF_ICONTAINS = 1 << 5, /* filter field__icontains */
     OB_FF_ADMIN = 1 << 6,     /* exists for superuser requesters only: output, filters, sort */
+    OB_FF_EXPAND_ONLY = 1 << 7, /* shown only when named in _expand (auth config translations) */
 };
 
 struct ob_resource;
@@ -47,6 +67,12 @@ typedef struct ob_field_ref {
                                (api-conventions.md §7.2); NULL: the field's sql */
     const struct ob_resource *expand; /* _expand target (§8), or NULL */
     const char *key_sql;    /* the stored key, compared with expand's ref_sql */
+    /* A list of related items (e.g. a role's role_assignments): the
+     * column of `expand`'s rows that refers to this row ("t.role_id").
+     * The id list is then computed in the same query with the related
+     * resource's visibility (api-conventions.md §8: a plain id list shows
+     * only what the requester may view), instead of key_sql. */
+    const char *link_sql;
 } ob_field_ref;
 
 typedef enum {
@@ -57,7 +83,129 @@ typedef enum {
     /* Global, plus the requester's own rows (rule U; rule T when self_perm
      * is set): permissions.md §7 step 2. */
     OB_GUARD_SELF,
+    /* Global, plus rule R on the row's scope (scope_*_sql): scope items
+     * (courses, library groups) and the extension types of §5. */
+    OB_GUARD_SCOPE,
+    /* Global, plus rule S (owner; R for view; R for change with the
+     * priority guard): roles, role assignments, enrollment methods. */
+    OB_GUARD_SCOPED,
+    /* Rule S, plus the requester's own requests (user_sql). */
+    OB_GUARD_ACCESS_REQUEST,
 } ob_guard;
+
+/* Operations a resource offers (the letters of api-resources.md §0). */
+enum {
+    OB_CAN_LIST = 1 << 0,
+    OB_CAN_CREATE = 1 << 1,
+    OB_CAN_RETRIEVE = 1 << 2,
+    OB_CAN_UPDATE = 1 << 3,  /* PUT */
+    OB_CAN_PATCH = 1 << 4,
+    OB_CAN_DELETE = 1 << 5,
+};
+#define OB_CAN_READ (OB_CAN_LIST | OB_CAN_RETRIEVE)
+#define OB_CAN_ALL (OB_CAN_LIST | OB_CAN_CREATE | OB_CAN_RETRIEVE | OB_CAN_UPDATE | OB_CAN_PATCH | OB_CAN_DELETE)
+
+/* Admin gates of permissions.md §9. */
+typedef enum {
+    OB_ADMIN_NONE = 0,
+    OB_ADMIN_SUPERUSER,   /* superuser-only */
+    OB_ADMIN_STAFF_PERM,  /* staff + the model permission of the operation */
+} ob_admin_gate;
+
+/* How a writable field is parsed and stored (api-conventions.md §2, §9). */
+typedef enum {
+    OB_W_TEXT = 1,   /* string: trimmed, blank/max_len/choices/format */
+    OB_W_BOOL,       /* true/false, "true"/"false"/"1"/"0", 1/0 */
+    OB_W_INT,        /* integer within [min, max] when has_min/has_max */
+    OB_W_NUMBER,     /* number (double) >= min when has_min */
+    OB_W_DATETIME,   /* ISO 8601, stored UTC; "" = null when nullable */
+    OB_W_JSON,       /* any JSON value, json_max_bytes / json_max_depth */
+    OB_W_UUID_REF,   /* UUID of a row that ref_sql finds ($1 = the uuid) */
+    OB_W_INT_REF,    /* integer id of a row that ref_sql finds */
+    OB_W_USER,       /* username -> users.id */
+    OB_W_ROLE,       /* role slug within the item's scope -> roles.id */
+    OB_W_PERM,       /* perm string -> permissions.id */
+    OB_W_PERM_LIST,  /* list of perm strings, stored in m2m_table */
+    OB_W_GROUP_LIST, /* list of group slugs, stored in m2m_table */
+    OB_W_SCOPE_TYPE, /* "app_label.model" of a scope type -> content_types.id */
+    OB_W_SCOPE_UUID, /* UUID of an existing object of the posted scope type */
+    OB_W_LANGUAGE,   /* language code of an existing language */
+    OB_W_CUSTOM,     /* parsed by the resource's validate hook */
+} ob_write_kind;
+
+enum {
+    OB_WF_REQUIRED = 1 << 0,    /* required on create (and present on PUT) */
+    OB_WF_NULL = 1 << 1,        /* null allowed ("" = null for dates, numbers, refs) */
+    OB_WF_BLANK = 1 << 2,       /* "" allowed for text */
+    OB_WF_CREATE_ONLY = 1 << 3, /* set on create, ignored on update */
+    OB_WF_WRITE_ONLY = 1 << 4,  /* never shown (not among res->fields) */
+    OB_WF_NO_TRIM = 1 << 5,     /* taken exactly as sent (passwords) */
+    OB_WF_SUPERUSER = 1 << 6,   /* writable by superusers only; ignored otherwise */
+    OB_WF_WHITELIST = 1 << 7,   /* PERM_LIST: allowed_role_permissions of the scope type */
+    OB_WF_DEFAULT_REQUESTER = 1 << 8, /* USER: absent on create = the requester (owner) */
+};
+
+typedef enum {
+    OB_FMT_NONE = 0,
+    OB_FMT_SLUG,   /* letters, digits, _ and - */
+    OB_FMT_URL,    /* http(s)/ftp(s) URL, as Django's URLValidator */
+    OB_FMT_EMAIL,
+    OB_FMT_COLOR,  /* #rgb or #rrggbb */
+} ob_format;
+
+/* The write side of one field, kept apart from ob_field (as ob_field_ref)
+ * so that the positional read-side tables stay as they are.  Write-only
+ * fields (a passphrase) appear here only. */
+typedef struct ob_wfield {
+    const char *name;       /* JSON name */
+    ob_write_kind kind;
+    const char *column;     /* column of res->table; NULL: stored by a hook or m2m */
+    unsigned flags;         /* OB_WF_* */
+    int max_len;            /* characters (TEXT), 0: no limit */
+    ob_format format;
+    const char *const *choices; /* NULL-terminated */
+    long long min, max;     /* INT bounds, NUMBER minimum */
+    bool has_min, has_max;
+    const char *def;        /* value on create when absent; NULL: the column default */
+    const char *ref_sql;    /* UUID_REF/INT_REF: "SELECT 1 FROM x WHERE id = $1" */
+    const char *m2m_table;  /* PERM_LIST/GROUP_LIST: link table ... */
+    const char *m2m_self;   /* ... its column naming this row ... */
+    const char *m2m_other;  /* ... and the column naming the permission/group */
+    /* m2m keyed by a scope (scope_public_permissions): this column gets
+     * the content-type id of res->scope_type_name in both directions. */
+    const char *m2m_type_col;
+    size_t json_max_bytes;  /* JSON: serialised size limit, 0: none */
+    int json_max_depth;     /* JSON: nesting limit, 0: none */
+} ob_wfield;
+
+/* A unique constraint (or unique index) and the 400 it gives
+ * (api-conventions.md §4): keyed by field, or non_field_errors. */
+typedef struct ob_unique {
+    const char *constraint;
+    const char *field;      /* NULL: non_field_errors */
+    const char *message;
+} ob_unique;
+
+/* Filters that are not a plain field lookup (api-conventions.md §7.3). */
+typedef enum {
+    OB_FILT_TEXT = 1,  /* sql with $1 = the value */
+    OB_FILT_SUBSTR,    /* sql with $1 = an ILIKE pattern of the value */
+    OB_FILT_UUID,      /* a UUID, else 400 "Enter a valid UUID." */
+    OB_FILT_INT,       /* an integer, else 400 "Enter a whole number." */
+    OB_FILT_ISNULL,    /* boolean: sql when true, sql_false when false */
+} ob_filter_kind;
+
+typedef struct ob_filter {
+    const char *name;       /* query parameter */
+    ob_filter_kind kind;
+    const char *sql;
+    const char *sql_false;  /* ISNULL */
+} ob_filter;
+
+struct ob_write;
+/* Hooks: 0 to go on; -1 when the hook has answered (error or 503).  A
+ * validate hook that only adds field errors returns 0. */
+typedef int (*ob_write_hook)(struct ob_write *w);
 
 typedef struct ob_resource {
     const char *app_label;   /* "openbook_core" */
@@ -83,7 +231,111 @@ typedef struct ob_resource {
     const char *ref_type;    /* SQL type of ref_sql (or of the pk), e.g. "bigint" */
     const ob_field_ref *refs; /* reference fields: sort key and expansion */
     size_t nrefs;
+
+    /* ---- everything below is optional (zero: absent) ---- */
+    const char *path;        /* "/api/auth/roles/": collection path (docs, schema) */
+    unsigned ops;            /* OB_CAN_*; 0 means OB_CAN_READ */
+    bool read_anon;          /* reads allowed without login ("Read: anon") */
+    ob_admin_gate read_gate, write_gate;
+    const char *const *search_sql; /* NULL-terminated: more _search expressions */
+    const ob_filter *filters;
+    size_t nfilters;
+
+    /* Permission facts of a row (permissions.md §5), SQL over res->from. */
+    const char *scope_type_sql;  /* the scope's content-type id, e.g. "t.scope_type_id" */
+    const char *scope_type_name; /* or a fixed scope type, "openbook_content.librarygroup" */
+    const char *scope_uuid_sql;  /* "t.scope_uuid", "t.group_id", "t.id" */
+    const char *owner_sql;       /* the item's own owner (scope items), e.g. "t.owner_id" */
+    const char *priority_sql;    /* rule S: the priority the guard compares */
+    const char *user_sql;        /* access requests: the requesting user */
+    const char *pending_sql;     /* access requests: "t.decision = 'pending'" */
+
+    /* Writes. */
+    const char *table;           /* INSERT/UPDATE/DELETE target (alias t in from) */
+    const char *pk_column;       /* column of the key in table ("id") */
+    bool audit;                  /* created_by/at, modified_by/at (api-conventions.md §10) */
+    const ob_wfield *wfields;    /* in validation order (scope before role) */
+    size_t nwfields;
+    const ob_unique *uniques;
+    size_t nuniques;
+    /* Where the facts of a new or updated item come from. */
+    const char *scope_field;       /* field whose value names the scope (or its parent) */
+    const char *scope_lookup_sql;  /* maps that value ($1) to the scope uuid, e.g.
+                                      "SELECT group_id FROM textbooks WHERE id = $1" */
+    const char *priority_field;    /* "priority" (roles) or "role" (its role's priority) */
+    const char *user_field;        /* "user" (access requests, tokens) */
+    ob_write_hook validate;        /* cross-field rules, after the field checks */
+    ob_write_hook authorize;       /* more permission checks, after the generic ones */
+    ob_write_hook before_save;     /* in the transaction: extra columns (ob_write_set) */
+    ob_write_hook after_save;      /* in the transaction, after insert/update and m2m */
+    ob_write_hook before_delete;   /* in the transaction, before the delete */
 } ob_resource;
+
+/* ---- shared field groups (api-resources.md §0) ----
+ * [audit]: the from clause joins the audit users as tcb/tmb
+ * (OB_AUDIT_JOINS); the refs expand them to the public user shape. */
+#define OB_AUDIT_FIELDS                                                                    \
+    {"created_by", "tcb.username", OB_FT_TEXT, OB_FF_SORT | OB_FF_EQ},                     \
+    {"created_at", "t.created_at", OB_FT_DATETIME, OB_FF_SORT | OB_FF_EQ | OB_FF_RANGE},   \
+    {"modified_by", "tmb.username", OB_FT_TEXT, OB_FF_SORT | OB_FF_EQ},                    \
+    {"modified_at", "t.modified_at", OB_FT_DATETIME, OB_FF_SORT | OB_FF_EQ | OB_FF_RANGE}
+#define OB_AUDIT_JOINS                                                                     \
+    " LEFT JOIN users tcb ON tcb.id = t.created_by LEFT JOIN users tmb ON tmb.id = t.modified_by"
+#define OB_AUDIT_REFS(user_shape)                                                          \
+    {.field = "created_by", .sort_sql = "t.created_by", .expand = (user_shape),            \
+     .key_sql = "t.created_by"},                                                           \
+    {.field = "modified_by", .sort_sql = "t.modified_by", .expand = (user_shape),          \
+     .key_sql = "t.modified_by"}
+/* [scope]: the from clause joins content_types as tct. */
+#define OB_SCOPE_FIELDS                                                                    \
+    {"scope_type", "tct.app_label || '.' || tct.model", OB_FT_TEXT, OB_FF_SORT},           \
+    {"scope_uuid", "t.scope_uuid", OB_FT_TEXT, OB_FF_SORT}
+#define OB_SCOPE_JOIN " JOIN content_types tct ON tct.id = t.scope_type_id"
+#define OB_SCOPE_FILTERS                                                                   \
+    {.name = "scope_type", .kind = OB_FILT_TEXT,                                           \
+     .sql = "tct.app_label || '.' || tct.model = $1 OR tct.id::text = $1"},                \
+    {.name = "scope_uuid", .kind = OB_FILT_UUID, .sql = "t.scope_uuid = $1::uuid"}
+#define OB_SCOPE_WFIELDS                                                                   \
+    {.name = "scope_type", .kind = OB_W_SCOPE_TYPE, .column = "scope_type_id",             \
+     .flags = OB_WF_REQUIRED | OB_WF_CREATE_ONLY},                                         \
+    {.name = "scope_uuid", .kind = OB_W_SCOPE_UUID, .column = "scope_uuid",                \
+     .flags = OB_WF_REQUIRED | OB_WF_CREATE_ONLY}
+/* [text] */
+extern const char *const ob_text_formats[];
+#define OB_TEXT_WFIELDS                                                                    \
+    {.name = "name", .kind = OB_W_TEXT, .column = "name", .flags = OB_WF_REQUIRED,         \
+     .max_len = 255},                                                                      \
+    {.name = "description", .kind = OB_W_TEXT, .column = "description",                    \
+     .flags = OB_WF_BLANK},                                                                \
+    {.name = "text_format", .kind = OB_W_TEXT, .column = "text_format",                    \
+     .choices = ob_text_formats}
+/* [duration] */
+extern const char *const ob_duration_periods[];
+#define OB_DURATION_WFIELDS                                                                \
+    {.name = "duration_period", .kind = OB_W_TEXT, .column = "duration_period",            \
+     .flags = OB_WF_BLANK, .choices = ob_duration_periods},                                \
+    {.name = "duration_value", .kind = OB_W_NUMBER, .column = "duration_value",            \
+     .has_min = true, .min = 0}
+
+/* [scoped-roles] of a scope resource (courses, library groups) whose row
+ * is `t` and whose scope type is app.model: the content-type id, the id
+ * lists of its role assignments, enrollment methods and access requests,
+ * and its public permissions (scope_public_permissions, written through a
+ * wfield {.kind = OB_W_PERM_LIST, .flags = OB_WF_WHITELIST,
+ * .m2m_table = "scope_public_permissions", .m2m_self = "scope_uuid",
+ * .m2m_other = "permission_id", .m2m_type_col = "scope_type_id"}).
+ * Deleting a scope: ob_scope_delete_dependents() in a before_delete hook. */
+#define OB_SCOPE_CT_SQL(app, model)                                                        \
+    "(SELECT sct.id FROM content_types sct WHERE sct.app_label = '" app                     \
+    "' AND sct.model = '" model "')"
+#define OB_SCOPE_IDS_SQL(table, app, model)                                                \
+    "(SELECT coalesce(json_agg(x.id ORDER BY x.id), '[]') FROM " table                      \
+    " x WHERE x.scope_type_id = " OB_SCOPE_CT_SQL(app, model) " AND x.scope_uuid = t.id)"
+#define OB_PUBLIC_PERMS_SQL(app, model)                                                    \
+    "(SELECT coalesce(json_agg(pct.app_label || '.' || pp.codename ORDER BY pct.app_label," \
+    " pp.codename), '[]') FROM scope_public_permissions sp JOIN permissions pp ON pp.id ="   \
+    " sp.permission_id JOIN content_types pct ON pct.id = pp.content_type_id"               \
+    " WHERE sp.scope_type_id = " OB_SCOPE_CT_SQL(app, model) " AND sp.scope_uuid = t.id)"
 
 /* GET on the collection / on /{key}/ (the key is path parameter 0). */
 void ob_resource_list(ob_request *r, const ob_resource *res);
@@ -134,5 +386,101 @@ bool ob_parse_datetime(const char *in, bool date_only_ok, char out[40]);
 
 /* Answers 503 for a database failure and logs it; use after a NULL result. */
 void ob_db_failure(ob_request *r);
+
+/* ---- the generic handler (resource_write.c) ---- */
+
+/* Serves a resource on its collection route (no path parameter) and its
+ * item route (key = path parameter 0): list, create, retrieve, PUT,
+ * PATCH, delete, each only when res->ops has it (else 405 with Allow). */
+void ob_resource_serve(ob_request *r, const ob_resource *res);
+
+/* The value of one writable field in a write. */
+typedef enum { OB_WV_ABSENT = 0, OB_WV_GIVEN = 1, OB_WV_INVALID = -1 } ob_wv_state;
+typedef struct ob_wvalue {
+    ob_wv_state state;
+    const char *text;      /* the SQL parameter text; NULL = SQL NULL */
+    const char **list;     /* lists: the natural keys as given */
+    int n;
+    const char *ids;       /* lists: PostgreSQL array literal of resolved ids */
+    long long num;         /* INT/BOOL (0/1) value; ROLE: the role's priority */
+    double dbl;            /* NUMBER */
+    const struct cJSON *json; /* the raw input value */
+} ob_wvalue;
+
+#define OB_WRITE_MAX_ERRORS 48
+#define OB_WRITE_MAX_SET 12
+
+/* One write in progress, handed to the hooks. */
+typedef struct ob_write {
+    ob_request *r;
+    const ob_resource *res;
+    bool create, partial, is_delete;
+    const char *key;           /* the stored item's key (update/delete) */
+    ob_wvalue *v;              /* one per res->wfields */
+    PGresult *stored;          /* update/delete: the locked row (see ob_write_stored) */
+    int scope_type_id;         /* the item's scope (create: from the input) */
+    const char *scope_uuid;
+    const char *new_key;       /* after the insert */
+    /* errors, in order */
+    const char *err_field[OB_WRITE_MAX_ERRORS];
+    const char *err_msg[OB_WRITE_MAX_ERRORS];
+    bool err_raw[OB_WRITE_MAX_ERRORS]; /* msg is the field's whole JSON value */
+    int nerr;
+    /* extra columns the hooks set */
+    const char *set_col[OB_WRITE_MAX_SET];
+    const char *set_val[OB_WRITE_MAX_SET];
+    const char *set_cast[OB_WRITE_MAX_SET];
+    int nset;
+    void *ctx;                 /* for the hooks */
+} ob_write;
+
+void ob_write_error(ob_write *w, const char *field, const char *msg);
+/* An error whose value is JSON text, e.g. per-item errors of a list:
+ * [{"language": ["This field is required."]}, {}] (api-conventions.md §4). */
+void ob_write_error_json(ob_write *w, const char *field, const char *json);
+/* The value of a writable field by name (never NULL for a described field). */
+ob_wvalue *ob_write_value(ob_write *w, const char *name);
+/* The stored value of a column of the locked row (update/delete), as
+ * text; datetimes as microseconds since the epoch.  NULL: SQL NULL or not
+ * selected. */
+const char *ob_write_stored(const ob_write *w, const char *column);
+/* Sets a column in the INSERT/UPDATE (cast: e.g. "timestamptz", or NULL);
+ * it wins over a described field stored in the same column. */
+void ob_write_set(ob_write *w, const char *column, const char *value, const char *cast);
+/* The effective value of a datetime field after the write, in
+ * microseconds since the epoch: *set false when null. */
+long long ob_write_datetime_us(const ob_write *w, const char *name, const char *column,
+                               bool *set);
+/* {"field": ["message", ...]} with 400. */
+void ob_write_answer_errors(ob_request *r, const ob_write *w);
+/* Maps a failed statement: unique violation -> 400 with the resource's
+ * message, foreign key violation -> 400, anything else -> 503/400. */
+void ob_write_db_error(ob_write *w);
+
+/* Facts of the stored item / of the item as the write would leave it. */
+struct ob_perm_item;
+void ob_write_stored_item(const ob_write *w, struct ob_perm_item *it);
+int ob_write_new_item(ob_write *w, struct ob_perm_item *it);
+
+/* Looks an item up among the rows the requester may view (or all rows,
+ * for gated resources) and locks it, in the open transaction.  Returns 1
+ * (w->stored set), 0 (404 answered, rolled back) or -1 (answered). */
+int ob_write_lock(ob_write *w, const char *key);
+
+/* Deletes what hangs off a scope that is being deleted: its roles (and
+ * with them, by foreign keys, their assignments, enrollment methods and
+ * access requests) and its public permissions.  In the caller's
+ * transaction; 0, or -1 after answering. */
+int ob_scope_delete_dependents(ob_request *r, int scope_type_id, const char *scope_uuid);
+
+/* "app.<action>_<model>" for a resource. */
+const char *ob_resource_perm(ob_request *r, const ob_resource *res, const char *action);
+
+/* Reads a JSON body for a write: 413/415/400 answered, -1. */
+int ob_resource_read_body(ob_request *r);
+
+/* Parsers shared with the hand-written handlers (unit-tested). */
+/* The datetime text of ob_parse_datetime as microseconds since the epoch. */
+long long ob_datetime_us(const char *norm);
 
 #endif

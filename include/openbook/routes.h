@@ -9,12 +9,30 @@
 void ob_access_install(void);
 
 void ob_api_root(ob_request *r);
+/* schema.c: GET /api/schema/, the OpenAPI document (?format=yaml). */
+void ob_api_schema(ob_request *r);
 /* core.c */
 void ob_api_health(ob_request *r);
 void ob_api_sites_list(ob_request *r);
 void ob_api_sites_get(ob_request *r);
 void ob_api_languages_list(ob_request *r);
 void ob_api_languages_get(ob_request *r);
+/* auth_perms.c, auth_roles.c: the permission model (api-resources.md §1) */
+void ob_api_permissions(ob_request *r);
+void ob_api_permission_texts(ob_request *r);
+void ob_api_allowed_role_permissions(ob_request *r);
+void ob_api_anonymous_permissions(ob_request *r);
+void ob_api_groups(ob_request *r);
+void ob_api_scope_types(ob_request *r);
+void ob_api_scope_type(ob_request *r);
+void ob_api_roles(ob_request *r);
+void ob_api_role_assignments(ob_request *r);
+void ob_api_enrollment_methods(ob_request *r);
+void ob_api_enroll(ob_request *r);
+void ob_api_access_requests(ob_request *r);
+void ob_api_access_request_accept(ob_request *r);
+void ob_api_access_request_deny(ob_request *r);
+void ob_api_auth_configs(ob_request *r);
 /* auth_users.c */
 void ob_api_current_user(ob_request *r);
 void ob_api_users(ob_request *r);

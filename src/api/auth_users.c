@@ -70,7 +70,7 @@ static const ob_field user_public_fields[] = {USER_PUBLIC_FIELDS};
 
 /* Rule U: every user sees themselves; global view_user (or change_user)
  * shows all; inactive users only to superusers. */
-static const ob_resource users = {
+const ob_resource users = {
     .app_label = APP,
     .model = "user",
     .class_name = "User",
@@ -88,7 +88,7 @@ static const ob_resource users = {
 };
 
 /* What a reference to a user expands to. */
-static const ob_resource users_public = {
+const ob_resource users_public = {
     .app_label = APP,
     .model = "user",
     .class_name = "User",
@@ -112,7 +112,7 @@ static const ob_field current_user_fields[] = {
     {"is_superuser", "t.is_superuser", OB_FT_BOOL, 0},
 };
 
-static const ob_resource current_user = {
+const ob_resource current_user = {
     .app_label = APP,
     .model = "user",
     .class_name = "User",
@@ -146,14 +146,16 @@ static const ob_field token_fields[] = {
 };
 
 static const ob_field_ref token_refs[] = {
-    {"user", "t.user_id", &users_public, "t.user_id"},
-    {"created_by", "t.created_by", &users_public, "t.created_by"},
-    {"modified_by", "t.modified_by", &users_public, "t.modified_by"},
+    {.field = "user", .sort_sql = "t.user_id", .expand = &users_public, .key_sql = "t.user_id"},
+    {.field = "created_by", .sort_sql = "t.created_by", .expand = &users_public,
+     .key_sql = "t.created_by"},
+    {.field = "modified_by", .sort_sql = "t.modified_by", .expand = &users_public,
+     .key_sql = "t.modified_by"},
 };
 
 /* Rule T: own tokens with manage_own_authtoken held globally; global
  * view/change_authtoken shows every token. */
-static const ob_resource tokens = {
+const ob_resource tokens = {
     .app_label = APP,
     .model = "authtoken",
     .class_name = "AuthToken",

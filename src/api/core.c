@@ -2,6 +2,7 @@
 #include <string.h>
 #include "openbook/db.h"
 #include "openbook/resource.h"
+#include "openbook/resources.h"
 #include "openbook/routes.h"
 
 static const ob_field site_fields[] = {
@@ -15,7 +16,28 @@ static const ob_field site_fields[] = {
     {"auth_config", "t.id", OB_FT_INT, 0},
 };
 
-static const ob_resource sites = {
+static const ob_field_ref site_refs[] = {
+    {.field = "auth_config", .expand = &ob_res_auth_configs, .key_sql = "t.id"},
+};
+
+/* Writes: the admin gate staff + change_site (api-resources.md §2). */
+static const ob_wfield site_wfields[] = {
+    {.name = "domain", .kind = OB_W_TEXT, .column = "domain", .flags = OB_WF_REQUIRED,
+     .max_len = 100},
+    {.name = "name", .kind = OB_W_TEXT, .column = "name", .flags = OB_WF_REQUIRED, .max_len = 50},
+    {.name = "short_name", .kind = OB_W_TEXT, .column = "short_name", .flags = OB_WF_REQUIRED,
+     .max_len = 50},
+    {.name = "about_url", .kind = OB_W_TEXT, .column = "about_url", .flags = OB_WF_REQUIRED,
+     .max_len = 200, .format = OB_FMT_URL},
+    {.name = "brand_color", .kind = OB_W_TEXT, .column = "brand_color", .max_len = 7,
+     .format = OB_FMT_COLOR},
+};
+
+static const ob_unique site_uniques[] = {
+    {"sites_domain_key", "domain", "Website with this Domain already exists."},
+};
+
+const ob_resource sites = {
     .app_label = "openbook_core",
     .model = "site",
     .class_name = "Site",
@@ -26,6 +48,17 @@ static const ob_resource sites = {
     .nfields = sizeof site_fields / sizeof site_fields[0],
     .default_order = "t.domain, t.short_name, t.name",
     .guard = OB_GUARD_GLOBAL,
+    .refs = site_refs,
+    .nrefs = sizeof site_refs / sizeof site_refs[0],
+    .path = "/api/core/sites/",
+    .ops = OB_CAN_READ | OB_CAN_UPDATE | OB_CAN_PATCH,
+    .read_anon = true,
+    .write_gate = OB_ADMIN_STAFF_PERM,
+    .table = "sites",
+    .wfields = site_wfields,
+    .nwfields = sizeof site_wfields / sizeof site_wfields[0],
+    .uniques = site_uniques,
+    .nuniques = sizeof site_uniques / sizeof site_uniques[0],
 };
 
 static const ob_field language_fields[] = {
@@ -33,7 +66,7 @@ static const ob_field language_fields[] = {
     {"name", "t.name", OB_FT_TEXT, OB_FF_SORT | OB_FF_SEARCH | OB_FF_SUBSTR},
 };
 
-static const ob_resource languages = {
+const ob_resource languages = {
     .app_label = "openbook_core",
     .model = "language",
     .class_name = "Language",
@@ -47,6 +80,6 @@ static const ob_resource languages = {
 };
 
 void ob_api_sites_list(ob_request *r) { ob_resource_list(r, &sites); }
-void ob_api_sites_get(ob_request *r) { ob_resource_retrieve(r, &sites); }
+void ob_api_sites_get(ob_request *r) { ob_resource_serve(r, &sites); }
 void ob_api_languages_list(ob_request *r) { ob_resource_list(r, &languages); }
 void ob_api_languages_get(ob_request *r) { ob_resource_retrieve(r, &languages); }

@@ -2,6 +2,7 @@
  * resource.h).  SQL text is assembled only from the descriptions
  * (identifiers we wrote); every value from the request travels as a
  * parameter. */
+#include <cjson/cJSON.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "openbook/config.h"
 #include "openbook/db.h"
 #include "openbook/log.h"
+#include "openbook/perm.h"
 #include "openbook/resource.h"
 
 #define MAX_SEARCH_TERMS 16
@@ -69,81 +71,26 @@ static const ob_field *field_for(ob_request *r, const ob_resource *res, const ch
     return f && field_exists(r, f) ? f : NULL;
 }
 
-/* "One of these permissions is granted to the requester for every item":
- * an anonymous permission, or a model permission of the user or of one of
- * their groups (permissions.md §3).  r->user is set only for active users,
- * so inactive ones hold nothing.  The subqueries do not refer to the row,
- * so PostgreSQL evaluates them once per statement. */
-static void granted_sql(ob_buf *sql, params *p, ob_request *r, const char *app,
-                        const char *codename1, const char *codename2)
+/* The visibility predicate of permissions.md §7, written by the engine
+ * (perm.c) from what the requester holds.  -1: answered (503). */
+static int visible_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request *r)
 {
-    int a = add_param(p, app);
-    int c1 = add_param(p, codename1);
-    int c2 = codename2 ? add_param(p, codename2) : c1;
-    ob_buf_printf(sql,
-                  "EXISTS (SELECT 1 FROM permissions p JOIN content_types ct ON ct.id = p.content_type_id"
-                  " WHERE ct.app_label = $%d AND p.codename IN ($%d, $%d)"
-                  " AND (EXISTS (SELECT 1 FROM anonymous_permissions ap WHERE ap.permission_id = p.id)",
-                  a, c1, c2);
-    if (r->user) {
-        int u = add_param(p, ob_arena_printf(r->arena, "%lld", (long long)r->user->id));
-        ob_buf_printf(sql,
-                      " OR EXISTS (SELECT 1 FROM user_permissions up"
-                      " WHERE up.user_id = $%d::bigint AND up.permission_id = p.id)"
-                      " OR EXISTS (SELECT 1 FROM user_groups ug"
-                      " JOIN group_permissions gp ON gp.group_id = ug.group_id"
-                      " WHERE ug.user_id = $%d::bigint AND gp.permission_id = p.id)",
-                      u, u);
-    }
-    ob_buf_puts(sql, "))");
-}
-
-/* The visibility predicate of permissions.md §7: step 1 (global view or
- * change permission), then the guard's own rows (step 2). */
-static void visible_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request *r)
-{
-    if (is_superuser(r)) {
-        ob_buf_puts(sql, "true");
-        return;
-    }
-    ob_buf_putc(sql, '(');
-    granted_sql(sql, p, r, res->app_label, ob_arena_printf(r->arena, "view_%s", res->model),
-                ob_arena_printf(r->arena, "change_%s", res->model));
-    if (res->guard == OB_GUARD_SELF && r->user && res->self_sql) {
-        int u = add_param(p, ob_arena_printf(r->arena, "%lld", (long long)r->user->id));
-        ob_buf_printf(sql, " OR (%s = $%d::bigint", res->self_sql, u);
-        if (res->self_perm) {
-            ob_buf_puts(sql, " AND ");
-            granted_sql(sql, p, r, res->app_label, res->self_perm, NULL);
-        }
-        ob_buf_putc(sql, ')');
-    }
-    ob_buf_putc(sql, ')');
-    if (res->restrict_sql)
-        ob_buf_printf(sql, " AND %s", res->restrict_sql);
+    return ob_perm_visible_sql(sql, p, res, r);
 }
 
 void ob_resource_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res,
                              ob_request *r)
 {
-    visible_sql(sql, p, res, r);
+    if (visible_sql(sql, p, res, r) != 0)
+        ob_buf_puts(sql, "false"); /* the 503 is answered; keep the SQL valid */
 }
 
 int ob_perm_global(ob_request *r, const char *app_label, const char *codename)
 {
-    if (is_superuser(r))
+    if (ob_perm_is_superuser(r))
         return 1;
-    params p = {.n = 0};
-    ob_buf sql;
-    ob_buf_init(&sql, r->arena);
-    ob_buf_puts(&sql, "SELECT ");
-    granted_sql(&sql, &p, r, app_label, codename, NULL);
-    PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
-    if (!pg) {
-        ob_db_failure(r);
-        return -1;
-    }
-    return PQgetvalue(pg, 0, 0)[0] == 't';
+    int id = ob_perm_id2(r, app_label, codename);
+    return id < 0 ? -1 : ob_perm_global_id(r, id);
 }
 
 /* Escapes LIKE metacharacters so a search term matches literally. */
@@ -205,6 +152,11 @@ static void search_sql(ob_buf *sql, params *p, const ob_resource *res, ob_reques
             ob_buf_printf(sql, "%s%s::text ILIKE $%d", first ? "" : " OR ", f->sql, idx);
             first = false;
         }
+        for (size_t i = 0; res->search_sql && res->search_sql[i]; i++) {
+            ob_buf_printf(sql, "%s%s::text ILIKE $%d", first ? "" : " OR ", res->search_sql[i],
+                          idx);
+            first = false;
+        }
         if (first)
             ob_buf_puts(sql, "false");
         ob_buf_putc(sql, ')');
@@ -223,6 +175,73 @@ static bool valid_int(const char *v)
     return true;
 }
 
+static void filter_error(ob_request *r, const char *key, const char *msg)
+{
+    ob_json *j = ob_json_response(r, 400);
+    ob_json_object_begin(j);
+    ob_json_key(j, key);
+    ob_json_array_begin(j);
+    ob_json_string(j, msg);
+    ob_json_array_end(j);
+    ob_json_object_end(j);
+}
+
+/* The resource's own filters (res->filters).  1: applied, 0: not one of
+ * them, -1: 400 answered. */
+static int custom_filter(ob_buf *sql, params *p, const ob_resource *res, ob_request *r,
+                         const char *key, const char *val)
+{
+    for (size_t i = 0; i < res->nfilters; i++) {
+        const ob_filter *f = &res->filters[i];
+        if (strcmp(f->name, key) != 0)
+            continue;
+        const char *v = val;
+        switch (f->kind) {
+        case OB_FILT_SUBSTR:
+            v = like_pattern(r->arena, val, strlen(val));
+            break;
+        case OB_FILT_UUID: {
+            char *u = ob_arena_alloc(r->arena, 37);
+            if (strlen(val) > 36 || !ob_parse_uuid(val, u)) {
+                filter_error(r, key, "Enter a valid UUID.");
+                return -1;
+            }
+            v = u;
+            break;
+        }
+        case OB_FILT_INT:
+            if (!valid_int(val) || strtoll(val, NULL, 10) > 2147483647LL ||
+                strtoll(val, NULL, 10) < -2147483647LL) {
+                filter_error(r, key, "Enter a whole number.");
+                return -1;
+            }
+            break;
+        case OB_FILT_ISNULL:
+            if (strcasecmp(val, "true") == 0 || strcmp(val, "1") == 0)
+                ob_buf_printf(sql, " AND %s", f->sql);
+            else if (strcasecmp(val, "false") == 0 || strcmp(val, "0") == 0)
+                ob_buf_printf(sql, " AND %s", f->sql_false);
+            return 1; /* other values are ignored, as boolean filters */
+        case OB_FILT_TEXT:
+            break;
+        }
+        /* $1 in the filter's SQL is the value. */
+        int idx = add_param(p, v);
+        ob_buf_puts(sql, " AND (");
+        for (const char *q = f->sql; *q; q++) {
+            if (q[0] == '$' && q[1] == '1') {
+                ob_buf_printf(sql, "$%d", idx);
+                q++;
+            } else {
+                ob_buf_putc(sql, *q);
+            }
+        }
+        ob_buf_putc(sql, ')');
+        return 1;
+    }
+    return 0;
+}
+
 /* Filters: field=v, field__lte, field__gte, field__icontains.  Returns -1
  * after setting a 400 response for an invalid value. */
 static int filter_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request *r)
@@ -231,6 +250,11 @@ static int filter_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request
         const char *key = r->params[i].key;
         const char *val = r->params[i].value;
         if (key[0] == '_')
+            continue;
+        int cf = custom_filter(sql, p, res, r, key, val);
+        if (cf < 0)
+            return -1;
+        if (cf > 0)
             continue;
         const char *sep = strstr(key, "__");
         size_t flen = sep ? (size_t)(sep - key) : strlen(key);
@@ -368,7 +392,23 @@ static bool entry_at(const char *s, size_t n, const char *prefix, const char **n
  * reach nested levels (api-conventions.md §8): "user.username" keeps `user`
  * at the top and only `username` inside it.  A nested level that _fields
  * does not name shows all its fields. */
+static bool listed(const char *list, const char *prefix, const char *name);
+static void field_mask_lists(ob_request *r, const ob_resource *res, const char *prefix,
+                             bool *show);
+
 static void field_mask(ob_request *r, const ob_resource *res, const char *prefix, bool *show)
+{
+    field_mask_lists(r, res, prefix, show);
+    /* Fields that exist only when expanded (api-conventions.md §8). */
+    const char *expand = ob_request_query(r, "_expand");
+    for (size_t i = 0; i < res->nfields; i++)
+        if ((res->fields[i].flags & OB_FF_EXPAND_ONLY) &&
+            !(expand && listed(expand, prefix, res->fields[i].name)))
+            show[i] = false;
+}
+
+static void field_mask_lists(ob_request *r, const ob_resource *res, const char *prefix,
+                             bool *show)
 {
     const char *only = ob_request_query(r, "_fields");
     const char *omit = ob_request_query(r, "_omit");
@@ -405,74 +445,176 @@ static void field_mask(ob_request *r, const ob_resource *res, const char *prefix
     }
 }
 
+typedef struct expansions expansions;
 typedef struct {
     size_t field;        /* index in res->fields */
     int col;             /* column of the stored key in the outer result */
-    const char *key_sql; /* the stored key */
+    const char *key_sql; /* the stored key (a JSON array of keys for lists) */
+    const ob_field_ref *ref;
     const ob_resource *target;
     PGresult *pg;        /* the visible referenced rows; key in the last column */
     bool *show;
     const char *prefix;
+    bool list;           /* a list of references (JSON-typed field) */
+    bool expand;         /* asked for in _expand; else only filters a plain id list */
+    expansions *sub;     /* nested expansions of the target (dotted _expand) */
 } expansion;
 
-typedef struct {
+struct expansions {
     expansion e[MAX_EXPAND];
     size_t n;
-} expansions;
+};
 
-static bool listed(const char *list, const char *name)
+/* Whether the comma-separated list names `prefix``name` (alone or with a
+ * deeper part). */
+static bool listed(const char *list, const char *prefix, const char *name)
 {
-    size_t nl = strlen(name);
+    size_t pl = strlen(prefix), nl = strlen(name);
     for (const char *s = list; s && *s;) {
         const char *comma = strchr(s, ',');
         size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        const char *dot = memchr(s, '.', n);
-        size_t top = dot ? (size_t)(dot - s) : n;
-        if (top == nl && strncmp(s, name, nl) == 0)
-            return true;
+        if (n > pl && strncmp(s, prefix, pl) == 0) {
+            const char *rest = s + pl;
+            size_t rn = n - pl;
+            const char *dot = memchr(rest, '.', rn);
+            size_t top = dot ? (size_t)(dot - rest) : rn;
+            if (top == nl && strncmp(rest, name, nl) == 0)
+                return true;
+        }
         s = comma ? comma + 1 : NULL;
     }
     return false;
 }
 
-/* The fields named in _expand that this resource can expand. */
-static void plan_expansions(ob_request *r, const ob_resource *res, expansions *ex)
+#define MAX_EXPAND_DEPTH 3
+
+/* The fields named in _expand that this resource can expand, at the
+ * level `prefix` ("" at the top, "role." below it), to depth 3; and the
+ * plain id lists of object-guarded items, which show only visible ids
+ * (api-conventions.md §8). */
+static expansions *plan_level(ob_request *r, const ob_resource *res, const char *prefix,
+                              int depth)
 {
-    ex->n = 0;
+    expansions *ex = ob_arena_calloc(r->arena, 1, sizeof *ex);
     const char *list = ob_request_query(r, "_expand");
-    if (!list || !*list)
-        return;
     for (size_t i = 0; i < res->nfields && ex->n < MAX_EXPAND; i++) {
         const ob_field *f = &res->fields[i];
         const ob_field_ref *ref = ref_of(res, f);
-        if (!ref || !ref->expand || !ref->key_sql || !field_exists(r, f) || !listed(list, f->name))
+        if (!ref || !ref->expand || !ref->key_sql || !field_exists(r, f))
+            continue;
+        bool is_list = f->type == OB_FT_JSON;
+        bool want = list && *list && depth < MAX_EXPAND_DEPTH && listed(list, prefix, f->name);
+        bool filter = is_list && !ref->link_sql && ref->expand->guard != OB_GUARD_GLOBAL &&
+                      !is_superuser(r);
+        if (!want && !filter)
             continue;
         expansion *e = &ex->e[ex->n];
         e->field = i;
         e->col = (int)(res->nfields + ex->n);
         e->key_sql = ref->key_sql;
+        e->ref = ref;
         e->target = ref->expand;
         e->pg = NULL;
-        e->prefix = ob_arena_printf(r->arena, "%s.", f->name);
+        e->list = is_list;
+        e->expand = want;
+        e->prefix = ob_arena_printf(r->arena, "%s%s.", prefix, f->name);
         e->show = ob_arena_alloc(r->arena, ref->expand->nfields * sizeof *e->show);
         field_mask(r, ref->expand, e->prefix, e->show);
+        e->sub = want ? plan_level(r, ref->expand, e->prefix, depth + 1) : NULL;
         ex->n++;
     }
+    return ex;
 }
 
-static void select_sql(ob_buf *sql, const ob_resource *res, const expansions *ex)
+static void plan_expansions(ob_request *r, const ob_resource *res, expansions *ex)
 {
+    *ex = *plan_level(r, res, "", 0);
+}
+
+/* Field SQL may name the request language as $lang and the default
+ * language as $deflang (translated names, api-conventions.md §12); they
+ * become parameters. */
+static const char *lang_sql(ob_request *r, params *p, const char *expr, int *li, int *di)
+{
+    if (!strchr(expr, '$'))
+        return expr;
+    ob_buf out;
+    ob_buf_init(&out, r->arena);
+    for (const char *s = expr; *s;) {
+        if (strncmp(s, "$lang", 5) == 0) {
+            if (!*li)
+                *li = add_param(p, r->language ? r->language : r->cfg->default_language);
+            ob_buf_printf(&out, "$%d::text", *li);
+            s += 5;
+        } else if (strncmp(s, "$deflang", 8) == 0) {
+            if (!*di)
+                *di = add_param(p, r->cfg->default_language);
+            ob_buf_printf(&out, "$%d::text", *di);
+            s += 8;
+        } else {
+            ob_buf_putc(&out, *s++);
+        }
+    }
+    return ob_buf_cstr(&out);
+}
+
+static const char *ref_expr(const ob_resource *res);
+
+/* The ids of the related items this row links to that the requester may
+ * view, as a JSON array, in the row's own query: the outer key goes into
+ * a one-row subquery so that the related resource's `from` (alias t too)
+ * can be used unchanged inside the LATERAL part. */
+static const char *linked_ids_sql(ob_request *r, params *p, const ob_resource *res,
+                                  const ob_field_ref *ref)
+{
+    const ob_resource *target = ref->expand;
+    ob_buf b;
+    ob_buf_init(&b, r->arena);
+    ob_buf_printf(&b,
+                  "(SELECT coalesce(json_agg(lx.k ORDER BY lx.k), '[]') FROM (SELECT %s AS ok) lo,"
+                  " LATERAL (SELECT %s AS k FROM %s WHERE %s = lo.ok AND (",
+                  ref_expr(res), ref_expr(target), target->from, ref->link_sql);
+    if (visible_sql(&b, p, target, r) != 0)
+        return NULL;
+    ob_buf_puts(&b, ")) lx)");
+    return ob_buf_cstr(&b);
+}
+
+static const ob_field_ref *ref_of(const ob_resource *res, const ob_field *f);
+
+static int select_sql(ob_request *r, params *p, ob_buf *sql, const ob_resource *res,
+                      const expansions *ex)
+{
+    int li = 0, di = 0;
     ob_buf_puts(sql, "SELECT ");
     for (size_t i = 0; i < res->nfields; i++) {
         const ob_field *f = &res->fields[i];
+        const ob_field_ref *ref = ref_of(res, f);
+        const char *e;
+        if (ref && ref->link_sql && ref->expand) {
+            if (!(e = linked_ids_sql(r, p, res, ref)))
+                return -1;
+        } else {
+            e = lang_sql(r, p, f->sql, &li, &di);
+        }
         if (f->type == OB_FT_DATETIME)
             ob_buf_printf(sql, "%sto_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-                          i ? ", " : "", f->sql);
+                          i ? ", " : "", e);
         else
-            ob_buf_printf(sql, "%s%s", i ? ", " : "", f->sql);
+            ob_buf_printf(sql, "%s%s", i ? ", " : "", e);
     }
-    for (size_t k = 0; ex && k < ex->n; k++)
-        ob_buf_printf(sql, ", %s", ex->e[k].key_sql);
+    for (size_t k = 0; ex && k < ex->n; k++) {
+        const expansion *x = &ex->e[k];
+        if (x->ref && x->ref->link_sql) {
+            const char *e = linked_ids_sql(r, p, res, x->ref);
+            if (!e)
+                return -1;
+            ob_buf_printf(sql, ", %s", e);
+        } else {
+            ob_buf_printf(sql, ", %s", x->key_sql);
+        }
+    }
+    return 0;
 }
 
 static const char *ref_expr(const ob_resource *res)
@@ -480,13 +622,43 @@ static const char *ref_expr(const ob_resource *res)
     return res->ref_sql ? res->ref_sql : res->pk->sql;
 }
 
+static void array_add(ob_buf *arr, size_t *nkeys, const char *v)
+{
+    ob_buf_puts(arr, (*nkeys)++ ? ",\"" : "\"");
+    for (; *v; v++) {
+        if (*v == '"' || *v == '\\')
+            ob_buf_putc(arr, '\\');
+        ob_buf_putc(arr, *v);
+    }
+    ob_buf_putc(arr, '"');
+}
+
+/* The text of one key of a JSON key array (strings unquoted). */
+static const char *json_key_text(ob_arena *a, const cJSON *it)
+{
+    if (cJSON_IsString(it))
+        return it->valuestring;
+    if (cJSON_IsNumber(it))
+        return ob_arena_printf(a, "%.0f", it->valuedouble);
+    return NULL;
+}
+
+static const cJSON *parse_keys(ob_request *r, const char *text)
+{
+    cJSON *arr = cJSON_Parse(text);
+    if (arr)
+        ob_arena_defer(r->arena, (void (*)(void *))cJSON_Delete, arr);
+    return cJSON_IsArray(arr) ? arr : NULL;
+}
+
 /* One query per expanded field for the whole page (never one per row):
  * the referenced rows the requester may view, so an expansion never
- * reveals an item its own resource would hide (api-conventions.md §8). */
+ * reveals an item its own resource would hide (api-conventions.md §8).
+ * Nested levels cost one query each, whatever the number of rows. */
 static int fetch_expansions(ob_request *r, expansions *ex, const PGresult *outer)
 {
     int rows = PQntuples(outer);
-    for (size_t k = 0; k < ex->n; k++) {
+    for (size_t k = 0; ex && k < ex->n; k++) {
         expansion *e = &ex->e[k];
         ob_buf arr;
         ob_buf_init(&arr, r->arena);
@@ -495,13 +667,18 @@ static int fetch_expansions(ob_request *r, expansions *ex, const PGresult *outer
         for (int i = 0; i < rows; i++) {
             if (PQgetisnull(outer, i, e->col))
                 continue;
-            ob_buf_puts(&arr, nkeys++ ? ",\"" : "\"");
-            for (const char *v = PQgetvalue(outer, i, e->col); *v; v++) {
-                if (*v == '"' || *v == '\\')
-                    ob_buf_putc(&arr, '\\');
-                ob_buf_putc(&arr, *v);
+            const char *v = PQgetvalue(outer, i, e->col);
+            if (!e->list) {
+                array_add(&arr, &nkeys, v);
+                continue;
             }
-            ob_buf_putc(&arr, '"');
+            const cJSON *keys = parse_keys(r, v), *it;
+            cJSON_ArrayForEach(it, keys)
+            {
+                const char *t = json_key_text(r->arena, it);
+                if (t)
+                    array_add(&arr, &nkeys, t);
+            }
         }
         ob_buf_putc(&arr, '}');
         if (nkeys == 0)
@@ -509,9 +686,11 @@ static int fetch_expansions(ob_request *r, expansions *ex, const PGresult *outer
         params p = {.n = 0};
         ob_buf sql;
         ob_buf_init(&sql, r->arena);
-        select_sql(&sql, e->target, NULL);
+        if (select_sql(r, &p, &sql, e->target, e->sub) != 0)
+            return -1;
         ob_buf_printf(&sql, ", %s FROM %s WHERE ", ref_expr(e->target), e->target->from);
-        visible_sql(&sql, &p, e->target, r);
+        if (visible_sql(&sql, &p, e->target, r) != 0)
+            return -1;
         int a = add_param(&p, ob_buf_cstr(&arr));
         ob_buf_printf(&sql, " AND %s = ANY($%d::%s[])", ref_expr(e->target), a,
                       e->target->ref_type ? e->target->ref_type : "text");
@@ -520,6 +699,8 @@ static int fetch_expansions(ob_request *r, expansions *ex, const PGresult *outer
             ob_db_failure(r);
             return -1;
         }
+        if (e->sub && fetch_expansions(r, e->sub, e->pg))
+            return -1;
     }
     return 0;
 }
@@ -594,6 +775,15 @@ static void write_value(ob_request *r, ob_json *j, const ob_field *f, const PGre
     }
 }
 
+static int find_hit(const expansion *e, const char *key)
+{
+    int keycol = (int)(e->target->nfields + (e->sub ? e->sub->n : 0));
+    for (int t = 0; e->pg && t < PQntuples(e->pg); t++)
+        if (strcmp(PQgetvalue(e->pg, t, keycol), key) == 0)
+            return t;
+    return -1;
+}
+
 static void write_row(ob_request *r, ob_json *j, const ob_resource *res, const bool *show,
                       const PGresult *pg, int row, const expansions *ex,
                       const ob_item_opts *o)
@@ -612,16 +802,37 @@ static void write_row(ob_request *r, ob_json *j, const ob_resource *res, const b
         for (size_t k = 0; ex && k < ex->n; k++)
             if (ex->e[k].field == i)
                 e = &ex->e[k];
-        int hit = -1;
-        if (e && e->pg && !PQgetisnull(pg, row, e->col)) {
-            const char *key = PQgetvalue(pg, row, e->col);
-            int keycol = (int)e->target->nfields;
-            for (int t = 0; t < PQntuples(e->pg) && hit < 0; t++)
-                if (strcmp(PQgetvalue(e->pg, t, keycol), key) == 0)
-                    hit = t;
+        if (e && e->list) {
+            /* Only the visible items: expanded, or as their plain keys. */
+            ob_json_array_begin(j);
+            const cJSON *keys = PQgetisnull(pg, row, e->col)
+                                    ? NULL
+                                    : parse_keys(r, PQgetvalue(pg, row, e->col));
+            const cJSON *it;
+            cJSON_ArrayForEach(it, keys)
+            {
+                const char *t = json_key_text(r->arena, it);
+                int hit = t ? find_hit(e, t) : -1;
+                if (hit < 0)
+                    continue;
+                if (e->expand) {
+                    write_row(r, j, e->target, e->show, e->pg, hit, e->sub, NULL);
+                } else {
+                    char *raw = cJSON_PrintUnformatted(it);
+                    if (raw) {
+                        ob_json_raw(j, raw, strlen(raw));
+                        cJSON_free(raw);
+                    }
+                }
+            }
+            ob_json_array_end(j);
+            continue;
         }
+        int hit = -1;
+        if (e && e->pg && !PQgetisnull(pg, row, e->col))
+            hit = find_hit(e, PQgetvalue(pg, row, e->col));
         if (hit >= 0)
-            write_row(r, j, e->target, e->show, e->pg, hit, NULL, NULL);
+            write_row(r, j, e->target, e->show, e->pg, hit, e->sub, NULL);
         else /* not expanded, or not visible: the plain key */
             write_value(r, j, f, pg, row, (int)i);
     }
@@ -710,7 +921,12 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
     ob_buf_puts(&where, " FROM ");
     ob_buf_puts(&where, res->from);
     ob_buf_puts(&where, " WHERE ");
-    visible_sql(&where, &p, res, r);
+    if (res->read_gate && ob_perm_admin_gate(r, res->read_gate == OB_ADMIN_STAFF_PERM
+                                                    ? ob_resource_perm(r, res, "view")
+                                                    : NULL) != 0)
+        return;
+    if (visible_sql(&where, &p, res, r) != 0)
+        return;
     if (filter_sql(&where, &p, res, r))
         return;
     search_sql(&where, &p, res, r);
@@ -745,7 +961,8 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
     /* One query: the page and, through a window, the total. */
     ob_buf sql;
     ob_buf_init(&sql, r->arena);
-    select_sql(&sql, res, &ex);
+    if (select_sql(r, &p, &sql, res, &ex) != 0)
+        return;
     ob_buf_puts(&sql, ", count(*) OVER ()");
     ob_buf_append(&sql, where.data, where.len);
     order_sql(&sql, res, r);
@@ -820,14 +1037,20 @@ void ob_resource_item(ob_request *r, const ob_resource *res, const char *key,
     params p = {.n = 0};
     ob_buf sql;
     ob_buf_init(&sql, r->arena);
-    select_sql(&sql, res, &ex);
+    if (select_sql(r, &p, &sql, res, &ex) != 0)
+        return;
     ob_buf_puts(&sql, " FROM ");
     ob_buf_puts(&sql, res->from);
     ob_buf_puts(&sql, " WHERE ");
+    if (!(o && o->skip_visibility) && res->read_gate &&
+        ob_perm_admin_gate(r, res->read_gate == OB_ADMIN_STAFF_PERM
+                                  ? ob_resource_perm(r, res, "view")
+                                  : NULL) != 0)
+        return;
     if (o && o->skip_visibility)
         ob_buf_puts(&sql, "true");
-    else
-        visible_sql(&sql, &p, res, r);
+    else if (visible_sql(&sql, &p, res, r) != 0)
+        return;
     int ki = add_param(&p, k);
     ob_buf_printf(&sql, " AND %s = $%d", res->pk->sql, ki);
     PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);

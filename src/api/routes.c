@@ -4,12 +4,16 @@
 #include "openbook/router.h"
 #include "openbook/routes.h"
 #include "openbook/auth_api.h"
+#include "openbook/ws.h"
 
 const ob_route ob_routes[] = {
     {"/api/", OB_GET, ob_api_root, OB_ANON, NULL},
+    {"/api/schema/", OB_GET, ob_api_schema, OB_ANON, NULL},
     {"/api/core/sites/health/", OB_GET, ob_api_health, OB_ANON, NULL},
+    /* WebSocket tickets (websocket.md §3): anonymous callers allowed. */
+    {"/api/ws/ticket/", OB_POST, ob_api_ws_ticket, OB_ANON, NULL},
     {"/api/core/sites/", OB_GET, ob_api_sites_list, OB_ANON_READ, "core/sites"},
-    {"/api/core/sites/{id}/", OB_GET, ob_api_sites_get, OB_ANON_READ, NULL},
+    {"/api/core/sites/{id}/", OB_GET | OB_PUT | OB_PATCH, ob_api_sites_get, OB_ANON_READ, NULL},
     {"/api/core/languages/", OB_GET, ob_api_languages_list, OB_ANON_READ, "core/languages"},
     {"/api/core/languages/{code}/", OB_GET, ob_api_languages_get, OB_ANON_READ, NULL},
     {"/api/auth/current_user/", OB_GET, ob_api_current_user, OB_ANON, "auth/current_user"},
@@ -17,6 +21,48 @@ const ob_route ob_routes[] = {
     {"/api/auth/users/{username}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_user, OB_LOGIN, NULL},
     {"/api/auth/auth_tokens/", OB_GET | OB_POST, ob_api_auth_tokens, OB_LOGIN, "auth/auth_tokens"},
     {"/api/auth/auth_tokens/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_auth_token, OB_LOGIN, NULL},
+    /* The permission model (api-resources.md §1). */
+    {"/api/auth/permissions/", OB_GET, ob_api_permissions, OB_ANON_READ, "auth/permissions"},
+    {"/api/auth/permissions/{id}/", OB_GET, ob_api_permissions, OB_ANON_READ, NULL},
+    {"/api/auth/permission_texts/", OB_GET | OB_POST, ob_api_permission_texts, OB_ANON_READ,
+     "auth/permission_texts"},
+    {"/api/auth/permission_texts/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE,
+     ob_api_permission_texts, OB_ANON_READ, NULL},
+    {"/api/auth/allowed_role_permissions/", OB_GET | OB_POST, ob_api_allowed_role_permissions,
+     OB_ANON_READ, "auth/allowed_role_permissions"},
+    {"/api/auth/allowed_role_permissions/{id}/", OB_GET | OB_DELETE,
+     ob_api_allowed_role_permissions, OB_ANON_READ, NULL},
+    {"/api/auth/anonymous_permissions/", OB_GET | OB_POST, ob_api_anonymous_permissions, OB_LOGIN,
+     "auth/anonymous_permissions"},
+    {"/api/auth/anonymous_permissions/{id}/", OB_GET | OB_DELETE, ob_api_anonymous_permissions,
+     OB_LOGIN, NULL},
+    {"/api/auth/groups/", OB_GET | OB_POST, ob_api_groups, OB_LOGIN, "auth/groups"},
+    {"/api/auth/groups/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_groups, OB_LOGIN,
+     NULL},
+    {"/api/auth/scope_types/", OB_GET, ob_api_scope_types, OB_LOGIN, "auth/scope_types"},
+    {"/api/auth/scope_types/{key}/", OB_GET, ob_api_scope_type, OB_LOGIN, NULL},
+    {"/api/auth/roles/", OB_GET | OB_POST, ob_api_roles, OB_LOGIN, "auth/roles"},
+    {"/api/auth/roles/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_roles, OB_LOGIN,
+     NULL},
+    {"/api/auth/role_assignments/", OB_GET | OB_POST, ob_api_role_assignments, OB_LOGIN,
+     "auth/role_assignments"},
+    {"/api/auth/role_assignments/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE,
+     ob_api_role_assignments, OB_LOGIN, NULL},
+    {"/api/auth/enrollment_methods/", OB_GET | OB_POST, ob_api_enrollment_methods, OB_LOGIN,
+     "auth/enrollment_methods"},
+    {"/api/auth/enrollment_methods/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE,
+     ob_api_enrollment_methods, OB_LOGIN, NULL},
+    {"/api/auth/enrollment_methods/{id}/enroll/", OB_PUT, ob_api_enroll, OB_LOGIN, NULL},
+    {"/api/auth/access_requests/", OB_GET | OB_POST, ob_api_access_requests, OB_LOGIN,
+     "auth/access_requests"},
+    {"/api/auth/access_requests/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE,
+     ob_api_access_requests, OB_LOGIN, NULL},
+    {"/api/auth/access_requests/{id}/accept/", OB_PUT, ob_api_access_request_accept, OB_LOGIN,
+     NULL},
+    {"/api/auth/access_requests/{id}/deny/", OB_PUT, ob_api_access_request_deny, OB_LOGIN, NULL},
+    {"/api/auth/auth_configs/", OB_GET, ob_api_auth_configs, OB_ANON_READ, "auth/auth_configs"},
+    {"/api/auth/auth_configs/{site}/", OB_GET | OB_PUT | OB_PATCH, ob_api_auth_configs,
+     OB_ANON_READ, NULL},
 #include "../auth/routes_auth.inc"
 };
 const size_t ob_nroutes = sizeof ob_routes / sizeof ob_routes[0];

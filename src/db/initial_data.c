@@ -44,6 +44,26 @@ static const catalogue_model models[] = {
     {"openbook_content", "coursematerialpagerange", "Course Material Page Range"},
 };
 
+/* permissions.md §1: the display names of the apps. */
+static const char *const app_names[][2] = {
+    {"openbook_core", "OpenBook Server"},
+    {"openbook_auth", "User Management"},
+    {"auth", "Authentication and Authorization"},
+    {"openbook_content", "Learning Content"},
+};
+
+/* api-resources.md §5: the initial groups and their model permissions. */
+static const struct {
+    const char *name, *slug;
+    const char *perms[4][2];
+} groups[] = {
+    {"Student", "student", {{"openbook_auth", "view_user"}}},
+    {"Teacher",
+     "teacher",
+     {{"openbook_auth", "view_group"}, {"openbook_auth", "view_user"},
+      {"openbook_content", "add_course"}}},
+};
+
 static const struct {
     const char *app_label, *model, *codename, *name;
 } extra_perms[] = {
@@ -82,6 +102,72 @@ static int add_perm(ob_db *db, const char *app, const char *model, const char *c
                4, p);
 }
 
+/* Groups Student and Teacher with their permissions, the site's auth
+ * configuration with its texts, and the local sign-up assignment that
+ * puts new users into Student (api-resources.md §5).  A group or
+ * assignment that exists is left as it is, permissions included: an
+ * administrator may have changed it. */
+static int load_groups_and_config(ob_db *db, long site_id)
+{
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < sizeof groups / sizeof *groups; i++) {
+        const char *p[] = {groups[i].name, groups[i].slug};
+        PGresult *res = ob_db_query(db, NULL,
+                                    "INSERT INTO groups (name, slug) VALUES ($1, $2)"
+                                    " ON CONFLICT DO NOTHING RETURNING id::text",
+                                    2, p);
+        if (!res) {
+            ob_error("load-initial-data: %s", ob_db_last_error(db));
+            return -1;
+        }
+        char gid[24] = "";
+        if (PQntuples(res) == 1)
+            snprintf(gid, sizeof gid, "%s", PQgetvalue(res, 0, 0));
+        PQclear(res);
+        for (size_t k = 0; rc == 0 && *gid && k < 4 && groups[i].perms[k][0]; k++) {
+            const char *q[] = {gid, groups[i].perms[k][0], groups[i].perms[k][1]};
+            rc = run(db,
+                     "INSERT INTO group_permissions (group_id, permission_id)"
+                     " SELECT $1::int, p.id FROM permissions p"
+                     " JOIN content_types ct ON ct.id = p.content_type_id"
+                     " WHERE ct.app_label = $2 AND p.codename = $3 ON CONFLICT DO NOTHING",
+                     3, q);
+        }
+    }
+    char id[24];
+    snprintf(id, sizeof id, "%ld", site_id);
+    const char *sp[] = {id};
+    if (rc == 0) {
+        PGresult *res = ob_db_query(db, NULL,
+                                    "INSERT INTO auth_configs (site_id) SELECT id FROM sites"
+                                    " WHERE id = $1::int ON CONFLICT DO NOTHING RETURNING site_id",
+                                    1, sp);
+        if (!res) {
+            ob_error("load-initial-data: %s", ob_db_last_error(db));
+            return -1;
+        }
+        bool created = PQntuples(res) == 1;
+        PQclear(res);
+        if (created)
+            rc = run(db,
+                     "INSERT INTO auth_config_texts (site_id, language, logout_next_text)"
+                     " SELECT $1::int, l.language, t.text FROM (VALUES ('de', 'Startseite'),"
+                     " ('en', 'Start Page')) t(language, text)"
+                     " JOIN languages l ON l.language = t.language ON CONFLICT DO NOTHING",
+                     1, sp);
+    }
+    if (rc == 0)
+        rc = run(db,
+                 "WITH a AS (INSERT INTO signup_group_assignments (name, description)"
+                 " SELECT 'Students', 'New users become students.' WHERE NOT EXISTS"
+                 " (SELECT 1 FROM signup_group_assignments WHERE social_app IS NULL)"
+                 " RETURNING id)"
+                 " INSERT INTO signup_group_assignment_groups (assignment_id, group_id)"
+                 " SELECT a.id, g.id FROM a, groups g WHERE g.slug = 'student'",
+                 0, NULL);
+    return rc;
+}
+
 int ob_load_initial_data(ob_db *db, long site_id)
 {
     if (ob_db_ensure(db) || ob_db_begin(db))
@@ -94,6 +180,13 @@ int ob_load_initial_data(ob_db *db, long site_id)
                  "INSERT INTO content_types (app_label, model) VALUES ($1, $2) "
                  "ON CONFLICT (app_label, model) DO NOTHING",
                  2, p);
+        if (rc == 0) {
+            const char *q[] = {m->app_label, m->model, m->verbose};
+            rc = run(db,
+                     "UPDATE content_types SET verbose_name = $3"
+                     " WHERE app_label = $1 AND model = $2 AND verbose_name = ''",
+                     3, q);
+        }
         static const char *const actions[] = {"view", "add", "change", "delete"};
         static const char *const verbs[] = {"view", "add", "change", "delete"};
         for (int a = 0; rc == 0 && a < 4; a++) {
@@ -130,6 +223,15 @@ int ob_load_initial_data(ob_db *db, long site_id)
                  "INSERT INTO languages (language, name) VALUES ('de', 'Deutsch'), "
                  "('en', 'English') ON CONFLICT (language) DO NOTHING",
                  0, NULL);
+    for (size_t i = 0; rc == 0 && i < sizeof app_names / sizeof *app_names; i++) {
+        const char *p[] = {app_names[i][0], app_names[i][1]};
+        rc = run(db,
+                 "UPDATE content_types SET app_display_name = $2"
+                 " WHERE app_label = $1 AND app_display_name = ''",
+                 2, p);
+    }
+    if (rc == 0)
+        rc = load_groups_and_config(db, site_id);
     if (rc == 0 && ob_db_commit(db) == 0) {
         ob_info("load-initial-data: done");
         return 0;

@@ -84,6 +84,12 @@ void ob_route_dispatch(ob_request *r)
         const ob_route *rt = &ob_routes[i];
         if (!ob_route_match(rt->pattern, r->path, r->path_len, NULL))
             continue;
+        /* The first pattern that matches owns the path: a literal route
+         * (/sites/health/) shadows a later placeholder (/sites/{id}/), so
+         * the placeholder's methods do not leak onto it.  One pattern may
+         * still be listed several times with different methods. */
+        if (first && strcmp(rt->pattern, first->pattern) != 0)
+            continue;
         if (!first)
             first = rt;
         allowed |= rt->methods;

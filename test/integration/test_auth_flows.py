@@ -220,7 +220,9 @@ class SignupFlow(Base):
     def test_signup_closed_and_suffix(self):
         st = self.stack
         try:
-            st.psql("INSERT INTO auth_configs (site_id, local_signup_allowed) VALUES (1, false)")
+            # The initial data creates the site's config (api-resources.md section 5).
+            st.psql("INSERT INTO auth_configs (site_id, local_signup_allowed) VALUES (1, false) "
+                    "ON CONFLICT (site_id) DO UPDATE SET local_signup_allowed = false")
             c = self.client()
             self.assertJSON(c.post("/auth/signup", {"username": "gina_1", "email": "g@example.org",
                                                     "password": GOOD_PASSWORD}), 403, {"status": 403})
@@ -236,10 +238,13 @@ class SignupFlow(Base):
             self.assertFlows(c.post("/auth/signup", {"username": "gina_1", "email": "g@UNI.example",
                                                      "password": GOOD_PASSWORD}), pending="verify_email")
         finally:
-            st.psql("DELETE FROM auth_configs")
+            st.psql("UPDATE auth_configs SET local_signup_allowed = true, "
+                    "signup_email_suffix = '' WHERE site_id = 1")
 
     def test_signup_groups(self):
         st = self.stack
+        # Only this test's assignments (the initial data adds new users to Student).
+        st.psql("DELETE FROM signup_group_assignments")
         st.psql("INSERT INTO groups (name, slug) VALUES ('Students', 'students'), ('Other', 'other'), "
                 "('Off', 'off')")
         st.psql("INSERT INTO signup_group_assignments (id, name, site_id) VALUES "

@@ -478,7 +478,10 @@ def redis_addr(stack):
 
 
 def stop_redis(stack):
-    stack._stop_proc("redis")
+    if hasattr(stack, "stop_redis"):
+        stack.stop_redis()
+    else:
+        stack._stop_proc("redis")
 
 
 def start_redis_same_port(stack):
@@ -486,6 +489,9 @@ def start_redis_same_port(stack):
     a restart without persistence)."""
     import signal as _signal
     import stack as stackmod
+    if hasattr(stack, "start_redis"):
+        stack.start_redis()
+        return
     argv = [stackmod._which("redis-server"), "--bind", "127.0.0.1", "--port",
             str(stack.redis_port), "--protected-mode", "yes", "--save", "", "--appendonly", "no",
             "--daemonize", "no", "--dir", stack.run_dir, "--logfile", ""]

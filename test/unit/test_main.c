@@ -31,6 +31,8 @@ int main(void)
     srunner_add_suite(sr, response_suite());
     srunner_add_suite(sr, mail_suite());
     srunner_add_suite(sr, resource_suite());
+    srunner_add_suite(sr, fields_suite());
+    srunner_add_suite(sr, schema_suite());
     srunner_add_suite(sr, password_suite());
     srunner_add_suite(sr, auth_input_suite());
     srunner_add_suite(sr, ticket_suite());

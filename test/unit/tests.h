@@ -18,6 +18,8 @@ Suite *request_suite(void);
 Suite *response_suite(void);
 Suite *mail_suite(void);
 Suite *resource_suite(void);
+Suite *fields_suite(void);
+Suite *schema_suite(void);
 Suite *password_suite(void);
 Suite *auth_input_suite(void);
 Suite *ticket_suite(void);

@@ -1,0 +1,30 @@
+/* resources.h - the resource descriptions of the permission model
+ * (src/api/auth_perms.c, auth_roles.c, core.c), for expansions across
+ * files, the registry and the OpenAPI document. */
+#ifndef OPENBOOK_RESOURCES_H
+#define OPENBOOK_RESOURCES_H
+
+#include "openbook/resource.h"
+
+/* auth_perms.c */
+extern const ob_resource ob_res_permissions, ob_res_permission_texts,
+    ob_res_allowed_role_permissions, ob_res_anonymous_permissions, ob_res_groups;
+/* auth_roles.c */
+extern const ob_resource ob_res_roles, ob_res_role_assignments, ob_res_enrollment_methods,
+    ob_res_access_requests;
+/* core.c */
+extern const ob_resource ob_res_auth_configs;
+/* auth_users.c: what a user reference expands to */
+extern const ob_resource users_public;
+
+/* Enroll (permissions.md §8), shared by self-enrolment and accepted
+ * access requests, in the caller's transaction.  method is
+ * "self-enrollment" or "access-request"; exactly one of em_id / ar_id is
+ * set.  end_date: the source's end date (microseconds, has_end), else the
+ * duration.  Writes the assignment id to *out.  0, or -1 (answered). */
+int ob_enroll(ob_request *r, int scope_type_id, const char *scope_uuid, const char *role_id,
+              long long user_id, const char *method, const char *em_id, const char *ar_id,
+              bool has_end, long long end_us, const char *period, double value,
+              const char **out);
+
+#endif

@@ -1,0 +1,234 @@
+/* auth_configs.c - /api/auth/auth_configs/{site}/ (api-resources.md §1,
+ * admin addition): the site's authentication settings.  Reads are
+ * anonymous (the initial data grants view_authconfig to everybody);
+ * writes are superuser-only.  Also the shape of _expand=auth_config on
+ * sites. */
+#include <cjson/cJSON.h>
+#include <string.h>
+#include "openbook/db.h"
+#include "openbook/resource.h"
+#include "openbook/resources.h"
+#include "openbook/routes.h"
+#include "openbook/validate.h"
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+#define MAX_TRANSLATIONS 100
+
+/* One translation, as `translations` expands.  Visibility follows the
+ * config itself (model authconfig), so whoever sees the config sees its
+ * texts. */
+static const ob_field text_fields[] = {
+    {"id", "t.id", OB_FT_TEXT, 0},
+    {"parent", "t.site_id", OB_FT_INT, 0},
+    {"language", "t.language", OB_FT_TEXT, 0},
+    {"logout_next_text", "t.logout_next_text", OB_FT_TEXT, 0},
+};
+
+static const ob_resource auth_config_texts = {
+    .app_label = "openbook_auth",
+    .model = "authconfig",
+    .class_name = "AuthConfigText",
+    .from = "auth_config_texts t",
+    .pk = &text_fields[0],
+    .pk_is_uuid = true,
+    .ref_type = "uuid",
+    /* The id is internal: the shape is parent, language, text. */
+    .fields = text_fields + 1,
+    .nfields = N(text_fields) - 1,
+    .default_order = "t.language",
+    .guard = OB_GUARD_GLOBAL,
+    .ref_sql = "t.id",
+};
+
+#define TEXT_IDS                                                                           \
+    "(SELECT coalesce(json_agg(x.id ORDER BY x.language), '[]') FROM auth_config_texts x"   \
+    " WHERE x.site_id = t.site_id)"
+
+static const ob_field config_fields[] = {
+    {"site", "t.site_id", OB_FT_INT, OB_FF_SORT},
+    {"local_signup_allowed", "t.local_signup_allowed", OB_FT_BOOL, 0},
+    {"signup_email_suffix", "t.signup_email_suffix", OB_FT_TEXT, 0},
+    {"logout_next_url", "t.logout_next_url", OB_FT_TEXT, 0},
+    {"signup_image", "t.signup_image", OB_FT_FILE, 0},
+    {"login_image", "t.login_image", OB_FT_FILE, 0},
+    {"logout_image", "t.logout_image", OB_FT_FILE, 0},
+    {"password_reset_image", "t.password_reset_image", OB_FT_FILE, 0},
+    {"translations", TEXT_IDS, OB_FT_JSON, OB_FF_EXPAND_ONLY},
+};
+
+static const ob_field_ref config_refs[] = {
+    {.field = "translations", .expand = &auth_config_texts, .key_sql = TEXT_IDS},
+};
+
+static const char *const images[] = {"signup_image", "login_image", "logout_image",
+                                     "password_reset_image"};
+
+static const ob_wfield config_wfields[] = {
+    {.name = "local_signup_allowed", .kind = OB_W_BOOL, .column = "local_signup_allowed"},
+    {.name = "signup_email_suffix", .kind = OB_W_TEXT, .column = "signup_email_suffix",
+     .flags = OB_WF_BLANK, .max_len = 255},
+    {.name = "logout_next_url", .kind = OB_W_TEXT, .column = "logout_next_url",
+     .flags = OB_WF_REQUIRED, .max_len = 255},
+    {.name = "signup_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
+    {.name = "login_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
+    {.name = "logout_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
+    {.name = "password_reset_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
+    {.name = "translations", .kind = OB_W_CUSTOM},
+};
+
+typedef struct {
+    const char *language[MAX_TRANSLATIONS], *text[MAX_TRANSLATIONS];
+    int n;
+    bool given;
+} translations;
+
+/* Images arrive as multipart uploads (not handled here yet); in JSON only
+ * "" makes sense: it clears the image.  translations: a list of
+ * {language, logout_next_text}, errors per item. */
+static int config_validate(ob_write *w)
+{
+    ob_request *r = w->r;
+    const cJSON *body = r->json;
+    for (size_t i = 0; i < N(images); i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, images[i]);
+        if (!v)
+            continue;
+        if (cJSON_IsString(v) && v->valuestring[strspn(v->valuestring, " \t\r\n")] == '\0')
+            ob_write_set(w, images[i], "", NULL);
+        else if (cJSON_IsNull(v))
+            ob_write_error(w, images[i], "This field may not be null.");
+        else
+            ob_write_error(w, images[i],
+                           "The submitted data was not a file. Check the encoding type on the form.");
+    }
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "translations");
+    if (!list)
+        return 0;
+    translations *t = ob_arena_calloc(r->arena, 1, sizeof *t);
+    w->ctx = t;
+    if (!cJSON_IsArray(list)) {
+        ob_write_error(w, "translations", "Expected a list of items but got type \"dict\".");
+        if (!cJSON_IsObject(list))
+            w->err_msg[w->nerr - 1] = "Not a valid list.";
+        return 0;
+    }
+    if (cJSON_GetArraySize(list) > MAX_TRANSLATIONS) {
+        ob_write_error(w, "translations", "Ensure this field has no more than 100 elements.");
+        return 0;
+    }
+    ob_buf errs;
+    ob_buf_init(&errs, r->arena);
+    ob_buf_putc(&errs, '[');
+    bool bad = false;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list)
+    {
+        ob_buf_puts(&errs, t->n ? ",{" : "{");
+        bool first = true;
+#define ITEM_ERR(key, msg)                                                                 \
+    do {                                                                                   \
+        const char *m_ = (msg);                                                            \
+        ob_buf_printf(&errs, "%s\"%s\":[", first ? "" : ",", (key));                         \
+        ob_json_escape(&errs, m_, strlen(m_));                                             \
+        ob_buf_putc(&errs, ']');                                                           \
+        first = false;                                                                     \
+        bad = true;                                                                        \
+    } while (0)
+        const cJSON *lang = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "language")
+                                               : NULL;
+        const cJSON *text =
+            cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "logout_next_text") : NULL;
+        if (!cJSON_IsObject(it)) {
+            ITEM_ERR("non_field_errors", "Invalid data. Expected a dictionary.");
+        } else if (!lang) {
+            ITEM_ERR("language", "This field is required.");
+        } else if (!cJSON_IsString(lang) || strlen(lang->valuestring) > 3) {
+            ITEM_ERR("language", "Incorrect type. Expected pk value.");
+        } else {
+            const char *p[] = {lang->valuestring};
+            PGresult *pg = ob_db_query(r->db, r->arena,
+                                       "SELECT 1 FROM languages WHERE language = $1", 1, p);
+            if (!pg) {
+                ob_db_failure(r);
+                ob_db_rollback(r->db);
+                return -1;
+            }
+            if (PQntuples(pg) == 0)
+                ITEM_ERR("language", ob_arena_printf(r->arena,
+                                                     "Invalid pk \"%s\" - object does not exist.",
+                                                     lang->valuestring));
+        }
+        const char *tv = text && cJSON_IsString(text) ? text->valuestring : "";
+        if (text && !cJSON_IsString(text) && !cJSON_IsNull(text))
+            ITEM_ERR("logout_next_text", "Not a valid string.");
+        else if (ob_utf8_count(tv, strlen(tv)) > 255)
+            ITEM_ERR("logout_next_text", "Ensure this field has no more than 255 characters.");
+#undef ITEM_ERR
+        ob_buf_putc(&errs, '}');
+        if (t->n < MAX_TRANSLATIONS) {
+            t->language[t->n] = lang && cJSON_IsString(lang) ? lang->valuestring : "";
+            t->text[t->n] = tv;
+            t->n++;
+        }
+    }
+    ob_buf_putc(&errs, ']');
+    t->given = true;
+    if (bad)
+        ob_write_error_json(w, "translations", ob_buf_cstr(&errs));
+    return 0;
+}
+
+/* Writing translations replaces them all. */
+static int config_after_save(ob_write *w)
+{
+    translations *t = w->ctx;
+    if (!t || !t->given)
+        return 0;
+    ob_request *r = w->r;
+    const char *p[] = {w->new_key};
+    if (!ob_db_query(r->db, r->arena, "DELETE FROM auth_config_texts WHERE site_id = $1::int", 1,
+                     p))
+        goto fail;
+    for (int i = 0; i < t->n; i++) {
+        const char *q[] = {w->new_key, t->language[i], t->text[i]};
+        if (!ob_db_query(r->db, r->arena,
+                         "INSERT INTO auth_config_texts (site_id, language, logout_next_text)"
+                         " VALUES ($1::int, $2, btrim($3)) ON CONFLICT (site_id, language)"
+                         " DO UPDATE SET logout_next_text = excluded.logout_next_text",
+                         3, q))
+            goto fail;
+    }
+    return 0;
+fail:
+    ob_write_db_error(w);
+    return -1;
+}
+
+const ob_resource ob_res_auth_configs = {
+    .app_label = "openbook_auth",
+    .model = "authconfig",
+    .class_name = "AuthConfig",
+    .from = "auth_configs t",
+    .pk = &config_fields[0],
+    .pk_is_int = true,
+    .ref_sql = "t.site_id",
+    .ref_type = "integer",
+    .fields = config_fields,
+    .nfields = N(config_fields),
+    .default_order = "t.site_id",
+    .guard = OB_GUARD_GLOBAL,
+    .refs = config_refs,
+    .nrefs = N(config_refs),
+    .path = "/api/auth/auth_configs/",
+    .ops = OB_CAN_READ | OB_CAN_UPDATE | OB_CAN_PATCH,
+    .read_anon = true,
+    .write_gate = OB_ADMIN_SUPERUSER,
+    .table = "auth_configs",
+    .pk_column = "site_id",
+    .wfields = config_wfields,
+    .nwfields = N(config_wfields),
+    .validate = config_validate,
+    .after_save = config_after_save,
+};
+
+void ob_api_auth_configs(ob_request *r) { ob_resource_serve(r, &ob_res_auth_configs); }
