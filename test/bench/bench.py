@@ -15,8 +15,11 @@ In the same run it starts two ceilings behind a second nginx:
 
 and measures with wrk (test/bench/report.lua) the health endpoint, every
 collection listed by GET /api/ (anonymous, _page_size=20) and both
-ceilings at each connection count; then a memory-growth check and the RSS
-of the master and each worker.  Prints a summary table and writes
+ceilings at each connection count, and GET /api/auth/current_user/ logged
+in (a browser session cookie and an API token; logged_in_variants()); then
+a memory-growth check, the RSS of the master and each worker, and a login
+section (sequential logins through the app API: argon2id and rate limits
+bound login, so wrk does not drive it).  Prints a summary table and writes
 build/bench/result.json.  See test/bench/README.md for how to read it.
 
 Environment: BENCH_QUICK=1 (3 s per point, fewer points, 2k/20k memory
@@ -84,22 +87,127 @@ def say(msg):
 # --------------------------------------------------------------------------
 # HOOK: logged-in variants.
 #
-# Accounts do not exist yet.  When they do, make this return one entry per
-# kind of user to measure, e.g.
-#
-#     cookie = login(base_url, "bench-user", "secret")   # POST the login form
-#     return [("user", {"Cookie": "sessionid=" + cookie})]
-#
-# (creating the user first, e.g. with `openbook createsuperuser` against
-# stack.config_path when the harness started the stack).  Every list
-# endpoint is then measured once more per entry, with these headers on every
-# request (see measure(): they go to wrk as -H "Name: value").  The label
-# appears as the "variant" column of the table and in result.json.
+# logged_in_variants() returns one (label, headers) entry per kind of
+# logged-in client; the collections named in LOGGED_IN_COLLECTIONS (None:
+# every collection of GET /api/) are then measured once more per entry, with
+# these headers on every request (see measure(): they go to wrk as
+# -H "Name: value").  The label appears as the "variant" column of the table
+# and in result.json.  Only when the harness started the stack (it needs
+# psql and the binary to create the account).
+
+LOGGED_IN_COLLECTIONS = ("auth/current_user",)
+BENCH_ADMIN = "bench-admin"
+BENCH_PASSWORD = "Vq8#bench-Orchard-42"
+LOGIN_USER_PREFIX = "bench-login-"
+LOGIN_COUNT = 10        # sequential logins of the login section, one per user
+APP_LOGIN = "/auth-api/app/v1/auth/login"
+
+
+def _sql(v):
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+def create_bench_users(stack, nlogin):
+    """`openbook createsuperuser` BENCH_ADMIN (its password hashed by the
+    binary, argon2id), then nlogin users LOGIN_USER_PREFIX1.. with a copy of
+    that hash and a verified primary address."""
+    env = stack.server_env()
+    env["OPENBOOK_SUPERUSER_PASSWORD"] = BENCH_PASSWORD
+    argv = [stack.binary, "createsuperuser", "--no-input", "--username", BENCH_ADMIN,
+            "--email", BENCH_ADMIN + "@example.org", "-c", stack.config_path]
+    r = subprocess.run(argv, capture_output=True, text=True, cwd=stack.root, env=env, timeout=60)
+    if r.returncode != 0:
+        raise HarnessError("%s failed (%d): %s" % (" ".join(argv), r.returncode,
+                                                  (r.stderr or r.stdout).strip()[-500:]))
+    if nlogin:
+        stack.psql(
+            "INSERT INTO users (username, password, email, is_active, user_type) "
+            "SELECT %s || i, u.password, %s || i || '@example.org', true, 'human' "
+            "FROM users u, generate_series(1, %d) i WHERE u.username = %s"
+            % (_sql(LOGIN_USER_PREFIX), _sql(LOGIN_USER_PREFIX), nlogin, _sql(BENCH_ADMIN)))
+        stack.psql(
+            "INSERT INTO email_addresses (user_id, email, verified, is_primary) "
+            "SELECT id, email, true, true FROM users WHERE username LIKE %s"
+            % _sql(LOGIN_USER_PREFIX + "%"))
+
+
+def _cookies(headers, jar):
+    for k, v in headers:
+        if k.lower() == "set-cookie":
+            name, _, rest = v.partition("=")
+            jar[name.strip()] = rest.split(";", 1)[0]
+    return jar
 
 
 def logged_in_variants(base_url, stack=None):
-    """[(label, {header: value})] for logged-in measurements; none yet."""
-    return []
+    """[(label, {header: value})]: a browser session (cookie sessionid) and
+    an API token (Authorization: Token), both of BENCH_ADMIN."""
+    if stack is None:
+        say("external stack: no logged-in variants (accounts cannot be created)")
+        return []
+    create_bench_users(stack, LOGIN_COUNT)
+    # browser client: GET config for the csrftoken cookie, then log in
+    jar = {}
+    st, hdrs, body = http_request("GET", base_url + "/auth-api/browser/v1/config")
+    _cookies(hdrs, jar)
+    if st != 200 or "csrftoken" not in jar:
+        raise HarnessError("browser config answered %d without csrftoken: %r" % (st, body[:300]))
+
+    def browser_post(path, doc):
+        h = {"Cookie": "; ".join("%s=%s" % kv for kv in jar.items()),
+             "X-CSRFToken": jar["csrftoken"], "Content-Type": "application/json",
+             "Referer": base_url + "/"}
+        st, hdrs, body = http_request("POST", base_url + path, json.dumps(doc).encode(), h)
+        _cookies(hdrs, jar)
+        return st, body
+    st, body = browser_post("/auth-api/browser/v1/auth/login",
+                            {"username": BENCH_ADMIN, "password": BENCH_PASSWORD})
+    if st != 200 or not jar.get("sessionid"):
+        raise HarnessError("browser login answered %d: %r" % (st, body[:300]))
+    session = jar["sessionid"]
+    st, body = browser_post("/api/auth/auth_tokens/", {"name": "bench"})
+    try:
+        token = json.loads(body).get("token") if st == 201 else None
+    except ValueError:
+        token = None
+    if not token:
+        raise HarnessError("POST /api/auth/auth_tokens/ answered %d: %r" % (st, body[:300]))
+    for label, h in (("session", {"Cookie": "sessionid=" + session}),
+                     ("token", {"Authorization": "Token " + token})):
+        st, _, body = http_request("GET", base_url + "/api/auth/current_user/", headers=h)
+        if st != 200 or b'"username"' not in body:
+            raise HarnessError("current_user [%s] answered %d: %r" % (label, st, body[:300]))
+    return [("session", {"Cookie": "sessionid=" + session}),
+            ("token", {"Authorization": "Token " + token})]
+
+
+def measure_logins(base_url, n):
+    """n sequential successful logins through the app API, each of another
+    user (LOGIN_USER_PREFIX1..n), stopping at the first refusal (rate limit).
+    Login is bounded by the argon2id hash and by the rate limits (per IP and
+    per username), so wrk cannot drive it; this is its sequential figure."""
+    lat, stopped = [], None
+    for i in range(1, n + 1):
+        doc = json.dumps({"username": "%s%d" % (LOGIN_USER_PREFIX, i),
+                          "password": BENCH_PASSWORD}).encode()
+        t0 = time.perf_counter()
+        st, _, body = http_request("POST", base_url + APP_LOGIN, doc,
+                                   {"Content-Type": "application/json"}, timeout=30)
+        dt = time.perf_counter() - t0
+        if st != 200:
+            stopped = "login %d answered %d: %s" % (i, st, body[:200].decode("utf-8", "replace"))
+            break
+        lat.append(dt)
+    out = {"endpoint": APP_LOGIN, "client": "app", "mode": "sequential, 1 connection, "
+           "one login per user", "attempted": n, "logins": len(lat), "stopped": stopped,
+           "note": "bounded by the argon2id password hash (interactive limits) and by the "
+                   "login rate limits (per IP, per username); wrk cannot measure it"}
+    if lat:
+        s = sorted(lat)
+        out.update(logins_per_s=len(lat) / sum(lat), mean_us=1e6 * sum(lat) / len(lat),
+                   p50_us=1e6 * s[len(s) // 2], max_us=1e6 * s[-1],
+                   latencies_us=[round(1e6 * x) for x in lat])
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -283,6 +391,19 @@ def http_get(url, headers=None, timeout=10):
         c.request("GET", path or "/", headers=headers or {})
         r = c.getresponse()
         return r.status, r.read()
+    finally:
+        c.close()
+
+
+def http_request(method, url, body=None, headers=None, timeout=10):
+    """(status, [(header, value)], body bytes); raises OSError."""
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port or 80, timeout=timeout)
+    try:
+        path = u.path + ("?" + u.query if u.query else "")
+        c.request(method, path or "/", body=body, headers=headers or {})
+        r = c.getresponse()
+        return r.status, r.getheaders(), r.read()
     finally:
         c.close()
 
@@ -631,7 +752,7 @@ def main(argv=None):
             "wrk_threads": "min(2, connections)", "page_size": PAGE_SIZE,
             "warmup_s": warm_s, "memory_requests": [mem_short, mem_long],
         },
-        "goals": {}, "points": [], "memory": None, "rss_after": None,
+        "goals": {}, "points": [], "memory": None, "rss_after": None, "login": None,
         "harness_errors": [],
     }
     say("build ceiling: %s" % " ".join(build_ceiling()))
@@ -691,6 +812,9 @@ def main(argv=None):
         variants = [("anonymous", {})] + list(logged_in_variants(base, stack))
         for label, headers in variants:
             for name, path in collections.items():
+                if headers and LOGGED_IN_COLLECTIONS is not None \
+                        and name not in LOGGED_IN_COLLECTIONS:
+                    continue
                 url = "%s%s?_page_size=%d" % (base, path, PAGE_SIZE)
                 st, body = http_get(url, headers)
                 if not 200 <= st < 300:
@@ -732,7 +856,8 @@ def main(argv=None):
 
         # ---- warm-up
         for t in targets:
-            say("warm-up %s (%ds)" % (t["name"], warm_s))
+            say("warm-up %s%s (%ds)" % (t["name"], "" if t["variant"] in ("-", "anonymous")
+                                        else " [%s]" % t["variant"], warm_s))
             wrk(t["url"], 32, warm_s, headers=t.get("headers"))
 
         # ---- CPU accounting per point (cores used by each part)
@@ -766,13 +891,15 @@ def main(argv=None):
             runs = {}
             for t in ceilings + endpoints + ceilings:
                 res = run_point(t, c)
-                runs.setdefault(t["name"], []).append(res)
+                runs.setdefault((t["name"], t["variant"]), []).append(res)
                 say("%-16s c=%-4d %9s req/s  p50 %s ms  p99 %s ms  errors %s"
-                    % (t["name"], c, "%.0f" % res["rps"] if res else "-",
+                    % (t["name"] + ("" if t["variant"] in ("-", "anonymous")
+                                    else " [%s]" % t["variant"]),
+                       c, "%.0f" % res["rps"] if res else "-",
                        fmt_ms(res and res["p50_us"]), fmt_ms(res and res["p99_us"]),
                        res["errors"] if res else "-"))
             for t in ceilings + endpoints:
-                ok = [r for r in runs[t["name"]] if r]
+                ok = [r for r in runs[(t["name"], t["variant"])] if r]
                 point = {"name": t["name"], "kind": t["kind"], "path": t["path"],
                          "variant": t["variant"], "connections": c}
                 if ok:
@@ -793,6 +920,19 @@ def main(argv=None):
 
         result["rss_after"] = sample_rss(master, workers_fn)
         result["machine"]["loadavg_after"] = list(os.getloadavg())
+
+        # ---- login: its own section, after the RSS sample (argon2id's
+        # memory must not show in it)
+        if stack:
+            say("login: %d sequential logins through %s" % (LOGIN_COUNT, APP_LOGIN))
+            result["login"] = measure_logins(base, LOGIN_COUNT)
+            lg = result["login"]
+            say("login: %d/%d ok, %s logins/s, mean %s ms%s"
+                % (lg["logins"], lg["attempted"],
+                   "%.1f" % lg["logins_per_s"] if "logins_per_s" in lg else "-",
+                   fmt_ms(lg.get("mean_us")), "; " + lg["stopped"] if lg["stopped"] else ""))
+        else:
+            result["login"] = {"detail": "not measured: external stack (no accounts)"}
         result["ceiling_rss_after"] = [dict(pid=p, **(proc_mem(p) or {})) for p in ceil.pids]
     except (HarnessError, StackError, OSError) as e:
         keep = True
@@ -950,7 +1090,8 @@ def print_summary(result):
         out.write("\nCPU during each point, in cores (of %s; \"other\" = outside the bench):\n"
                   % m["nproc"])
         hdr2 = ["endpoint", "conns"] + [c.replace("ceiling_nginx", "ceil-nginx") for c in cols]
-        rows2 = [[p["name"], str(p["connections"])] +
+        rows2 = [[p["name"] + ("" if p["variant"] in ("-", "anonymous") else " [%s]" % p["variant"]),
+                  str(p["connections"])] +
                  ["%.2f" % p["cpu_cores"].get(c, 0) for c in cols] for p in cpu_rows]
         w2 = [max(len(r[i]) for r in rows2 + [hdr2]) for i in range(len(hdr2))]
         for r in [hdr2] + rows2:
@@ -974,6 +1115,21 @@ def print_summary(result):
     if result.get("ceiling_rss_after"):
         out.write("libfcgi ceiling processes (KiB VmRSS): %s\n" % ", ".join(
             str(x.get("VmRSS", "-")) for x in result["ceiling_rss_after"]))
+
+    lg = result.get("login") or {}
+    if lg:
+        out.write("\nlogin (%s; %s):\n" % (lg.get("endpoint", APP_LOGIN), lg.get("mode", "")))
+        if "logins_per_s" in lg:
+            out.write("  %d/%d logins ok: %.1f logins/s per worker, mean %s ms, p50 %s ms, "
+                      "max %s ms\n" % (lg["logins"], lg["attempted"], lg["logins_per_s"],
+                                       fmt_ms(lg["mean_us"]), fmt_ms(lg["p50_us"]),
+                                       fmt_ms(lg["max_us"])))
+        if lg.get("stopped"):
+            out.write("  stopped: %s\n" % lg["stopped"])
+        if lg.get("detail"):
+            out.write("  %s\n" % lg["detail"])
+        if lg.get("note"):
+            out.write("  (%s)\n" % lg["note"])
 
     q = result.get("quality") or {}
     if q.get("max_other_cores") is not None:
