@@ -58,6 +58,8 @@ $(BUILD)/openbook: $(OBJ)
 	@echo "  LD $@"
 	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
+$(BUILD)/obj/src/relay/%.o: $(wildcard src/relay/*.h)
+
 $(BUILD)/openbook-relay: $(RELAY_OBJ)
 	@echo "  LD $@"
 	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(RELAY_LIBS)
@@ -101,6 +103,7 @@ run: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	python3 test/bench/bench.py
+	python3 test/bench/relay_bench.py
 
 include test/test.mk
 

@@ -30,6 +30,11 @@ for cmd in serve migrate load-initial-data check-config createsuperuser changepa
 done
 "$bin" --help > /dev/null
 "$bin" --version > /dev/null
+relay="$(dirname "$bin")/openbook-relay"
+if [ -x "$relay" ]; then
+    "$relay" --help > /dev/null || { echo "check-docs: openbook-relay --help failed" >&2; missing=1; }
+    "$relay" --version > /dev/null || { echo "check-docs: openbook-relay --version failed" >&2; missing=1; }
+fi
 set +e
 "$bin" no-such-command > /dev/null 2>&1; rc=$?
 [ "$rc" -eq 2 ] || { echo "check-docs: unknown command exited $rc, not 2" >&2; missing=1; }

@@ -220,6 +220,7 @@ class Stack:
     _STOP = {
         "nginx": (signal.SIGQUIT, 10),       # graceful: finish requests
         "openbook": (signal.SIGTERM, None),  # graceful_timeout + margin
+        "relay": (signal.SIGTERM, 10),       # close frames 1001, then exits
         "redis": (signal.SIGTERM, 10),
         "send-mail": (signal.SIGTERM, 10),   # `make run` only: finishes the message in flight
         "postgres": (signal.SIGINT, 20),     # fast shutdown: drops clients
@@ -227,14 +228,16 @@ class Stack:
 
     def __init__(self, root_dir, port=None, binary=None, repo=None, workers=2,
                  config=None, with_server=True, with_nginx=True,
-                 health_timeout=30.0, env=None):
+                 health_timeout=30.0, env=None, with_relay=True):
         """root_dir: data directory (created).  port: nginx port on
         127.0.0.1 (None: a free one).  binary: the openbook binary
         (default <repo>/build/openbook).  workers: server.workers.
         config: {section: {key: value}} merged over the generated config.
         with_server/with_nginx: False starts only PostgreSQL and Redis (plus
         migrations when the binary exists), for tests that run the binary
-        themselves.  env: extra environment for the openbook processes."""
+        themselves.  env: extra environment for the openbook processes.
+        with_relay: start openbook-relay (the binary next to `binary`) when
+        the server is started and that binary exists."""
         self.repo = os.path.abspath(repo or REPO)
         self.root = os.path.abspath(root_dir)
         self._auto_port = not port   # a free port we may change if taken
@@ -244,6 +247,8 @@ class Stack:
         self.overrides = config or {}
         self.with_server = with_server
         self.with_nginx = with_nginx
+        self.with_relay = with_relay
+        self.relay_binary = os.path.join(os.path.dirname(self.binary), "openbook-relay")
         self.health_timeout = health_timeout
         self.extra_env = dict(env or {})
 
@@ -279,6 +284,8 @@ class Stack:
                 self._migrate()
             if self.with_server:
                 self._start_server()
+                if self.with_relay and os.access(self.relay_binary, os.X_OK):
+                    self._start_relay()
             if self.with_nginx:
                 self._start_nginx()
             if self.with_server and self.with_nginx:
@@ -291,7 +298,7 @@ class Stack:
     def stop(self):
         """Stop everything this object started, in reverse start order
         (fixed: a PostgreSQL restarted by a test still goes last)."""
-        order = ["send-mail", "nginx", "openbook", "redis", "postgres"]
+        order = ["send-mail", "nginx", "relay", "openbook", "redis", "postgres"]
         for name in [n for n in order if n in self.procs] + \
                 [n for n in reversed(list(self.procs)) if n not in order]:
             self._stop_proc(name)
@@ -331,6 +338,23 @@ class Stack:
     def start_postgres(self):
         self._start_postgres(first=False)
 
+    @property
+    def relay_pid(self):
+        p = self.procs.get("relay")
+        return p.pid if p is not None and p.poll() is None else None
+
+    def reload_relay(self):
+        """SIGHUP to openbook-relay: re-read the configuration."""
+        os.kill(self.procs["relay"].pid, signal.SIGHUP)
+
+    def stop_redis(self):
+        self._stop_proc("redis")
+
+    def start_redis(self):
+        """Starts Redis again on the same port (empty: nothing is saved), so
+        the running server and relay find it where the configuration says."""
+        self._start_redis(port=self.redis_port)
+
     def restart_postgres(self):
         self.stop_postgres()
         self.start_postgres()
@@ -347,7 +371,7 @@ class Stack:
 
     def logs_tail(self, lines=30):
         out = []
-        for n in ("migrate", "openbook", "nginx-error", "postgres", "redis"):
+        for n in ("migrate", "openbook", "relay", "nginx-error", "postgres", "redis"):
             p = self.log_path(n)
             if os.path.exists(p):
                 out.append("---- %s (last %d lines) ----\n%s" % (p, lines, tail(p, lines)))
@@ -578,8 +602,8 @@ class Stack:
 
     # ---- Redis
 
-    def _start_redis(self, attempt=1):
-        self.redis_port = free_port()
+    def _start_redis(self, attempt=1, port=None):
+        self.redis_port = port or free_port()
         argv = [_which("redis-server"), "--bind", "127.0.0.1", "--port", str(self.redis_port),
                 "--protected-mode", "yes", "--save", "", "--appendonly", "no",
                 "--daemonize", "no", "--dir", self.run_dir, "--logfile", ""]
@@ -590,7 +614,7 @@ class Stack:
             if p.poll() is not None:
                 del self.procs["redis"]
                 if attempt < 3 and "in use" in self._log_since("redis", mark):
-                    return self._start_redis(attempt + 1)   # lost a race for the port
+                    return self._start_redis(attempt + 1, port)   # lost a race for the port
                 raise StackError("redis-server exited with status %s\n%s"
                                  % (p.returncode, tail(self.log_path("redis"))))
             try:
@@ -705,6 +729,27 @@ class Stack:
         self._check_binary()
         self._spawn("openbook", [self.binary, "serve", "-c", self.config_path],
                     signal.SIGTERM, env=self.server_env())
+
+    def _start_relay(self):
+        """openbook-relay on relay.listen (nginx proxies /ws/ to it)."""
+        p = self._spawn("relay", [self.relay_binary, "-c", self.config_path],
+                        signal.SIGTERM, env=self.server_env())
+        deadline = time.monotonic() + 20
+        while True:
+            if p.poll() is not None:
+                del self.procs["relay"]
+                raise StackError("openbook-relay exited with status %s\n%s"
+                                 % (p.returncode, tail(self.log_path("relay"))))
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.connect(self.relay_socket_path)
+                return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise StackError("openbook-relay not listening on %s\n%s"
+                                 % (self.relay_socket_path, tail(self.log_path("relay"))))
+            time.sleep(0.05)
 
     # ---- nginx
 
@@ -847,6 +892,8 @@ def _cmd_run(args):
     print("  redis:    redis-cli -p %d" % stack.redis_port)
     print("  mail:     %s  (one .eml per message)" % stack.config["mail"]["file_dir"])
     print("  reload:   kill -HUP %d" % stack.master_pid)
+    if stack.relay_pid:
+        print("  relay:    %s  (kill -HUP %d reloads it)" % (stack.relay_socket_path, stack.relay_pid))
     sys.stdout.flush()
     rc = 0
     while not stopping:

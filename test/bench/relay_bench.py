@@ -165,6 +165,7 @@ def main():
         args.connections, args.rounds, args.events = 2000, 10, 20000
 
     relay_bin, load_bin = build(args.relay)
+    load_before = os.getloadavg()[0]
     raise_nofile(args.connections + 1024)
     tmp = tempfile.mkdtemp(prefix="openbook-relay-bench-")
     redis_sock = os.path.join(tmp, "redis.sock")
@@ -246,9 +247,10 @@ def main():
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
 
+    result["load_average_at_start"] = round(load_before, 2)
     i, f, t = result["idle"], result["fanout"], result["throughput"]
     print("WebSocket relay (release build, unix sockets, %d CPUs shared by relay, load "
-          "generator and Redis)" % os.cpu_count())
+          "generator and Redis; load average %.2f at start)" % (os.cpu_count(), load_before))
     print("  connections held (one process)      %8d" % i["connections"])
     print("  relay RSS per idle connection       %8.1f KiB   (goal < 16 KiB; %d -> %d KiB)"
           % (i["rss_bytes_per_connection"] / 1024, i["relay_rss_kib_before"],
