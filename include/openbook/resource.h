@@ -432,7 +432,21 @@ typedef struct ob_write {
     const char *set_cast[OB_WRITE_MAX_SET];
     int nset;
     void *ctx;                 /* for the hooks */
+    /* After-commit effects the hooks queue (websocket.md §6): published
+     * only when the COMMIT succeeded, forgotten on rollback. */
+    struct ob_events *events;  /* lazily created by ob_write_event */
+    int64_t revoke[8];         /* users whose relay connections end */
+    int nrevoke;
 } ob_write;
+
+/* Queues a live event for after the COMMIT (see events.h). */
+void ob_write_event(ob_write *w, const char *channel, const char *type,
+                    const char *payload_json);
+/* Queues revoke_user for after the COMMIT (duplicates are merged). */
+void ob_write_revoke(ob_write *w, int64_t user_id);
+/* After a successful COMMIT: publishes the queued events and revokes the
+ * queued users.  Redis failures are logged only. */
+void ob_write_after_commit(ob_write *w);
 
 void ob_write_error(ob_write *w, const char *field, const char *msg);
 /* An error whose value is JSON text, e.g. per-item errors of a list:

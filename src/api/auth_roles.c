@@ -123,6 +123,95 @@ const ob_resource ob_res_roles = {
     .priority_field = "priority",
 };
 
+/* ---- live events (websocket.md §6, §9) ---- */
+
+/* Queues enrollment.created (removed false; method: the assignment method
+ * of this enrolment, NULL: the stored one) or enrollment.removed plus
+ * revoke_user for the assignment `id`, to the user:<id> channel of its
+ * user.  Reads the row in this transaction: call it before a delete.
+ * 0, or -1 (answered, rolled back). */
+static int assignment_event(ob_write *w, const char *id, bool removed, const char *method)
+{
+    ob_request *r = w->r;
+    const char *p[] = {id, method};
+    PGresult *pg = ob_db_query(
+        r->db, r->arena,
+        removed ? "SELECT ra.user_id::text, json_build_object('scope_type', ct.app_label || '.' ||"
+                  " ct.model, 'scope_uuid', ra.scope_uuid, 'role', ro.slug, 'role_assignment',"
+                  " ra.id)::text FROM role_assignments ra JOIN roles ro ON ro.id = ra.role_id"
+                  " JOIN content_types ct ON ct.id = ra.scope_type_id WHERE ra.id = $1::uuid"
+                  " AND $2::text IS NULL"
+                : "SELECT ra.user_id::text, json_build_object('scope_type', ct.app_label || '.' ||"
+                  " ct.model, 'scope_uuid', ra.scope_uuid, 'role', ro.slug, 'role_assignment',"
+                  " ra.id, 'assignment_method', coalesce($2::text, ra.assignment_method))::text"
+                  " FROM role_assignments ra JOIN roles ro ON ro.id = ra.role_id"
+                  " JOIN content_types ct ON ct.id = ra.scope_type_id WHERE ra.id = $1::uuid",
+        2, p);
+    if (!pg) {
+        ob_db_failure(r);
+        ob_db_rollback(r->db);
+        return -1;
+    }
+    if (PQntuples(pg) != 1)
+        return 0;
+    long long uid = strtoll(PQgetvalue(pg, 0, 0), NULL, 10);
+    ob_write_event(w, ob_arena_printf(r->arena, "user:%lld", uid),
+                   removed ? "enrollment.removed" : "enrollment.created", PQgetvalue(pg, 0, 1));
+    if (removed)
+        ob_write_revoke(w, uid);
+    return 0;
+}
+
+/* Queues access_request.decided for the requesting user. */
+static int decided_event(ob_write *w, const char *request_id, const char *decision)
+{
+    ob_request *r = w->r;
+    const char *p[] = {request_id, decision};
+    PGresult *pg = ob_db_query(
+        r->db, r->arena,
+        "SELECT ar.user_id::text, json_build_object('access_request', ar.id, 'scope_type',"
+        " ct.app_label || '.' || ct.model, 'scope_uuid', ar.scope_uuid, 'role', ro.slug,"
+        " 'decision', $2::text)::text FROM access_requests ar JOIN roles ro ON ro.id = ar.role_id"
+        " JOIN content_types ct ON ct.id = ar.scope_type_id WHERE ar.id = $1::uuid",
+        2, p);
+    if (!pg) {
+        ob_db_failure(r);
+        ob_db_rollback(r->db);
+        return -1;
+    }
+    if (PQntuples(pg) == 1)
+        ob_write_event(w,
+                       ob_arena_printf(r->arena, "user:%lld",
+                                       strtoll(PQgetvalue(pg, 0, 0), NULL, 10)),
+                       "access_request.decided", PQgetvalue(pg, 0, 1));
+    return 0;
+}
+
+/* Role assignments: a new one is announced; deactivating one announces
+ * its removal and ends the user's relay connections (so is moving it to
+ * another user, for the old user). */
+static int assignment_after_save(ob_write *w)
+{
+    if (w->create)
+        return assignment_event(w, w->new_key, false, NULL);
+    const char *was = ob_write_stored(w, "is_active");
+    const ob_wvalue *act = ob_write_value(w, "is_active");
+    const ob_wvalue *usr = ob_write_value(w, "user");
+    const char *old_user = ob_write_stored(w, "user_id");
+    bool was_active = was && was[0] == 't';
+    if (was_active && act->state == OB_WV_GIVEN && !act->num)
+        return assignment_event(w, w->key, true, NULL);
+    if (was_active && old_user && usr->state == OB_WV_GIVEN && usr->text &&
+        strcmp(usr->text, old_user) != 0)
+        ob_write_revoke(w, strtoll(old_user, NULL, 10));
+    return 0;
+}
+
+static int assignment_before_delete(ob_write *w)
+{
+    return assignment_event(w, w->key, true, NULL);
+}
+
 /* ---- role assignments ---- */
 
 /* permissions.md §6.1, evaluated now. */
@@ -207,6 +296,8 @@ const ob_resource ob_res_role_assignments = {
     .nuniques = N(assignment_uniques),
     .priority_field = "role",
     .validate = check_dates,
+    .after_save = assignment_after_save,
+    .before_delete = assignment_before_delete,
 };
 
 /* ---- enrollment methods ---- */
@@ -496,19 +587,37 @@ static int apply_decision(ob_write *w, const char *decision, const char *request
     const char *user = eff(w, "user", "user_id");
     if (!role || !user)
         return 0;
+    const char *was = w->create ? "pending" : ob_write_stored(w, "decision");
+    if ((!was || strcmp(was, decision) != 0) && decided_event(w, request_id, decision) != 0)
+        return -1;
     if (strcmp(decision, "accepted") == 0) {
         bool has_end;
         long long end = ob_write_datetime_us(w, "end_date", "end_date", &has_end);
         const char *period = eff(w, "duration_period", "duration_period");
         const char *value = eff(w, "duration_value", "duration_value");
         const char *id;
-        return ob_enroll(r, w->scope_type_id, w->scope_uuid, role, strtoll(user, NULL, 10),
-                         "access-request", NULL, request_id, has_end, end,
-                         period ? period : "", value ? strtod(value, NULL) : 0, &id);
+        if (ob_enroll(r, w->scope_type_id, w->scope_uuid, role, strtoll(user, NULL, 10),
+                      "access-request", NULL, request_id, has_end, end, period ? period : "",
+                      value ? strtod(value, NULL) : 0, &id) != 0)
+            return -1;
+        return assignment_event(w, id, false, "access-request");
     }
     if (strcmp(decision, "denied") == 0) {
         const char *p[] = {ob_arena_printf(r->arena, "%d", w->scope_type_id), w->scope_uuid,
                            role, user};
+        PGresult *ids = ob_db_query(r->db, r->arena,
+                                    "SELECT id::text FROM role_assignments WHERE scope_type_id ="
+                                    " $1::int AND scope_uuid = $2::uuid AND role_id = $3::uuid"
+                                    " AND user_id = $4::bigint",
+                                    4, p);
+        if (!ids) {
+            ob_db_failure(r);
+            ob_db_rollback(r->db);
+            return -1;
+        }
+        for (int i = 0; i < PQntuples(ids); i++)
+            if (assignment_event(w, PQgetvalue(ids, i, 0), true, NULL) != 0)
+                return -1;
         if (!ob_db_query(r->db, r->arena,
                          "DELETE FROM role_assignments WHERE scope_type_id = $1::int"
                          " AND scope_uuid = $2::uuid AND role_id = $3::uuid"
@@ -664,13 +773,15 @@ void ob_api_enroll(ob_request *r)
     if (ob_enroll(r, w.scope_type_id, w.scope_uuid, PQgetvalue(pg, 0, 2), r->user->id,
                   "self-enrollment", w.key, NULL, has_end,
                   has_end ? strtoll(PQgetvalue(pg, 0, 3), NULL, 10) : 0, PQgetvalue(pg, 0, 4),
-                  strtod(PQgetvalue(pg, 0, 5), NULL), &id) != 0)
+                  strtod(PQgetvalue(pg, 0, 5), NULL), &id) != 0 ||
+        assignment_event(&w, id, false, "self-enrollment") != 0)
         return;
     if (ob_db_commit(r->db) != 0) {
         ob_db_failure(r);
         ob_db_rollback(r->db);
         return;
     }
+    ob_write_after_commit(&w);
     ob_resource_item(r, &ob_res_role_assignments, id, &(ob_item_opts){.skip_visibility = true});
 }
 
@@ -714,6 +825,7 @@ static void decide(ob_request *r, const char *decision)
         ob_db_rollback(r->db);
         return;
     }
+    ob_write_after_commit(&w);
     ob_resource_item(r, &ob_res_access_requests, w.key, &(ob_item_opts){.skip_visibility = true});
 }
 

@@ -18,6 +18,7 @@
 #include "openbook/auth.h"
 #include "openbook/config.h"
 #include "openbook/db.h"
+#include "openbook/events.h"
 #include "openbook/log.h"
 #include "openbook/password.h"
 #include "openbook/resource.h"
@@ -837,6 +838,10 @@ static void user_update(ob_request *r, const char *key)
         db_failed(r);
         return;
     }
+    /* A new password or deactivation ends the user's relay connections
+     * (websocket.md §6). */
+    if (in.g_pw == GIVEN || (in.g_active == GIVEN && !in.is_active))
+        ob_events_revoke_user(r->redis, u.id);
     remove_media(r, old_picture);
     ob_resource_item(r, &users, u.username, &(ob_item_opts){.skip_visibility = true});
 }
@@ -877,6 +882,7 @@ static void user_delete(ob_request *r, const char *key)
         db_failed(r);
         return;
     }
+    ob_events_revoke_user(r->redis, u.id);
     remove_media(r, picture);
     r->res.status = 204;
     ob_buf_reset(&r->res.body);

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include "openbook/auth.h"
 #include "openbook/db.h"
+#include "openbook/events.h"
 #include "openbook/fields.h"
 #include "openbook/log.h"
 #include "openbook/perm.h"
@@ -77,6 +78,37 @@ void ob_write_answer_errors(ob_request *r, const ob_write *w)
         ob_json_array_end(j);
     }
     ob_json_object_end(j);
+}
+
+void ob_write_event(ob_write *w, const char *channel, const char *type,
+                    const char *payload_json)
+{
+    if (!w->events) {
+        w->events = ob_arena_calloc(w->r->arena, 1, sizeof *w->events);
+        ob_events_init(w->events, w->r->arena);
+    }
+    ob_events_add(w->events, channel, type, 1, payload_json);
+}
+
+void ob_write_revoke(ob_write *w, int64_t user_id)
+{
+    for (int i = 0; i < w->nrevoke; i++)
+        if (w->revoke[i] == user_id)
+            return;
+    if (w->nrevoke < (int)(sizeof w->revoke / sizeof w->revoke[0]))
+        w->revoke[w->nrevoke++] = user_id;
+    else
+        ob_warn("write: too many users to revoke, %lld skipped", (long long)user_id);
+}
+
+void ob_write_after_commit(ob_write *w)
+{
+    if (w->events)
+        ob_events_publish(w->events, w->r->redis);
+    for (int i = 0; i < w->nrevoke; i++)
+        ob_events_revoke_user(w->r->redis, w->revoke[i]);
+    w->events = NULL;
+    w->nrevoke = 0;
 }
 
 static void fail_db(ob_write *w)
@@ -1172,6 +1204,7 @@ static void create(ob_request *r, const ob_resource *res)
         fail_db(&w);
         return;
     }
+    ob_write_after_commit(&w);
     ob_resource_item(r, res, answer_key(&w),
                      &(ob_item_opts){.status = 201, .skip_visibility = true});
 }
@@ -1256,6 +1289,7 @@ static void update(ob_request *r, const ob_resource *res, const char *key)
         fail_db(&w);
         return;
     }
+    ob_write_after_commit(&w);
     ob_resource_item(r, res, answer_key(&w), &(ob_item_opts){.skip_visibility = true});
 }
 
@@ -1296,6 +1330,7 @@ static void destroy(ob_request *r, const ob_resource *res, const char *key)
         fail_db(&w);
         return;
     }
+    ob_write_after_commit(&w);
     r->res.status = 204;
     ob_buf_reset(&r->res.body);
 }

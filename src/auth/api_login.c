@@ -8,6 +8,7 @@
 #include "openbook/auth_api.h"
 #include "openbook/config.h"
 #include "openbook/db.h"
+#include "openbook/events.h"
 #include "openbook/mail.h"
 #include "openbook/password.h"
 #include "openbook/ratelimit.h"
@@ -173,9 +174,24 @@ void ob_authapi_session_get(ob_request *r)
 void ob_authapi_session_delete(ob_request *r)
 {
     ob_authapi *a = ob_authapi_begin(r);
+    int64_t uid = a->user ? a->user->id : 0;
     if (ob_session_end(r, a->app) != 0) {
         ob_authapi_db_failure(a);
         return;
+    }
+    /* The last session of the user ended (the DELETE is committed: no
+     * transaction here): their relay connections end (websocket.md §6).
+     * When the check fails, revoke anyway. */
+    if (uid) {
+        char ub[24];
+        snprintf(ub, sizeof ub, "%lld", (long long)uid);
+        const char *p[] = {ub};
+        PGresult *pg = ob_db_query(r->db, r->arena,
+                                   "SELECT 1 FROM sessions WHERE user_id = $1::bigint"
+                                   " AND expires_at > now() LIMIT 1",
+                                   1, p);
+        if (!pg || PQntuples(pg) == 0)
+            ob_events_revoke_user(r->redis, uid);
     }
     a->user = NULL;
     cJSON_Delete(a->data);

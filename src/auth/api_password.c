@@ -5,6 +5,7 @@
 #include <string.h>
 #include "openbook/auth_api.h"
 #include "openbook/db.h"
+#include "openbook/events.h"
 #include "openbook/mail.h"
 #include "openbook/password.h"
 #include "openbook/ratelimit.h"
@@ -133,6 +134,7 @@ static int reset_write(ob_authapi *a, ob_user *u, const char *password)
         return -1;
     if (ob_session_end_all(r, u->id, false) != 0 || ob_db_commit(r->db) != 0)
         return -1;
+    ob_events_revoke_user(r->redis, u->id); /* websocket.md §6 */
     if (a->user && a->user->id == u->id)
         a->user = NULL;
     return 0;
@@ -217,6 +219,9 @@ void ob_authapi_password_change(ob_request *r)
         ob_authapi_db_failure(a);
         return;
     }
+    /* All relay connections end, this session's too (websocket.md §6):
+     * they reconnect with a new ticket. */
+    ob_events_revoke_user(r->redis, a->user->id);
     a->user->password_hash = "$argon2id$"; /* usable now, for has_usable_password */
     ob_authapi_authenticated(a);
 }

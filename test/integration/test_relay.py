@@ -6,7 +6,8 @@ Tickets come from POST /api/ws/ticket/ when the route is registered; until
 then (and for the deliberately bad tickets) the test signs them itself with
 the stack's key, which also pins the ticket format.  Events are published
 with the app's publish script (test_relay_client.PUBLISH_SCRIPT, the same
-text as src/redis/events.c): no REST endpoint publishes events yet.
+text as src/redis/events.c); events published by REST changes are in
+test_relay_events.py.
 
 Tests run in name order; test_9_* stops the relay.
 """
