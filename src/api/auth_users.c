@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include "openbook/jsonvalue.h"
 #include "openbook/account.h"
 #include "openbook/auth.h"
 #include "openbook/config.h"
@@ -217,61 +218,6 @@ static void answer_errors(ob_request *r, const errors *e)
     ob_json_object_end(j);
 }
 
-/* Whether a JSON number is an integer (Python would have parsed an int). */
-static bool integral(double d)
-{
-    return d > -9.0e15 && d < 9.0e15 && d == (double)(long long)d;
-}
-
-/* Python's name for a JSON value's type, as the original's messages use. */
-static const char *py_type(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return "str";
-    if (cJSON_IsBool(v))
-        return "bool";
-    if (cJSON_IsNull(v))
-        return "NoneType";
-    if (cJSON_IsArray(v))
-        return "list";
-    if (cJSON_IsObject(v))
-        return "dict";
-    return integral(v->valuedouble) ? "int" : "float";
-}
-
-/* Python's str() of a scalar, for messages and for numbers given to text
- * fields (which the original accepts). */
-static const char *py_str(ob_arena *a, const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return v->valuestring;
-    if (cJSON_IsTrue(v))
-        return "True";
-    if (cJSON_IsFalse(v))
-        return "False";
-    if (cJSON_IsNull(v))
-        return "None";
-    double d = v->valuedouble;
-    if (integral(d))
-        return ob_arena_printf(a, "%lld", (long long)d);
-    for (int prec = 1; prec <= 17; prec++) {
-        char *s = ob_arena_printf(a, "%.*g", prec, d);
-        if (strtod(s, NULL) == d)
-            return s;
-    }
-    return ob_arena_printf(a, "%.17g", d);
-}
-
-static const char *trim(ob_arena *a, const char *s)
-{
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    return ob_arena_strndup(a, s, n);
-}
-
 typedef enum { ABSENT = 0, GIVEN = 1, INVALID = -1 } got;
 
 /* A text field.  max 0: no limit.  trim_it: every string but passwords. */
@@ -289,9 +235,9 @@ static got get_text(errors *e, const cJSON *body, const char *name, size_t max, 
         err(e, name, "Not a valid string.");
         return INVALID;
     }
-    const char *s = py_str(e->r->arena, v);
+    const char *s = ob_json_py_str(e->r->arena, v);
     if (trim_it)
-        s = trim(e->r->arena, s);
+        s = ob_str_trim(e->r->arena, s);
     if (!*s && !allow_blank) {
         err(e, name, "This field may not be blank.");
         return INVALID;
@@ -324,7 +270,7 @@ static got get_bool(errors *e, const cJSON *body, const char *name, bool *out)
         return GIVEN;
     }
     if (cJSON_IsString(v)) {
-        const char *s = trim(e->r->arena, v->valuestring);
+        const char *s = ob_str_trim(e->r->arena, v->valuestring);
         if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0) {
             *out = true;
             return GIVEN;
@@ -348,9 +294,9 @@ static got get_choice(errors *e, const cJSON *body, const char *name, const char
         err(e, name, "This field may not be null.");
         return INVALID;
     }
-    const char *s = cJSON_IsString(v) ? trim(e->r->arena, v->valuestring)
+    const char *s = cJSON_IsString(v) ? ob_str_trim(e->r->arena, v->valuestring)
                     : cJSON_IsArray(v) || cJSON_IsObject(v) ? NULL
-                                                             : py_str(e->r->arena, v);
+                                                             : ob_json_py_str(e->r->arena, v);
     for (size_t i = 0; s && choices[i]; i++)
         if (cJSON_IsString(v) && strcmp(s, choices[i]) == 0) {
             *out = choices[i];
@@ -368,7 +314,7 @@ static got get_datetime(errors *e, const cJSON *body, const char *name, const ch
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, name);
     if (!v)
         return ABSENT;
-    if (cJSON_IsNull(v) || (cJSON_IsString(v) && !*trim(e->r->arena, v->valuestring))) {
+    if (cJSON_IsNull(v) || (cJSON_IsString(v) && !*ob_str_trim(e->r->arena, v->valuestring))) {
         *out = NULL;
         return GIVEN;
     }
@@ -418,7 +364,7 @@ static got get_string_list(errors *e, const cJSON *body, const char *name, const
     if (!cJSON_IsArray(v)) {
         err(e, name,
             ob_arena_printf(e->r->arena, "Expected a list of items but got type \"%s\".",
-                            py_type(v)));
+                            ob_json_type_name(v)));
         return INVALID;
     }
     int n = cJSON_GetArraySize(v);
@@ -431,7 +377,7 @@ static got get_string_list(errors *e, const cJSON *body, const char *name, const
     const cJSON *it;
     cJSON_ArrayForEach(it, v)
     {
-        list[i++] = cJSON_IsString(it) ? trim(e->r->arena, it->valuestring) : NULL;
+        list[i++] = cJSON_IsString(it) ? ob_str_trim(e->r->arena, it->valuestring) : NULL;
     }
     *out = list;
     *count = i;
@@ -590,7 +536,7 @@ static int parse_user_input(ob_request *r, errors *e, user_input *in, bool creat
     const cJSON *pic = cJSON_GetObjectItemCaseSensitive(b, "picture");
     if (pic) {
         /* Uploads come as multipart; in JSON only "" (clear) makes sense. */
-        if (cJSON_IsString(pic) && !*trim(r->arena, pic->valuestring)) {
+        if (cJSON_IsString(pic) && !*ob_str_trim(r->arena, pic->valuestring)) {
             in->picture = "";
             in->g_pic = GIVEN;
         } else if (cJSON_IsNull(pic)) {

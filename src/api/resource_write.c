@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include "openbook/jsonvalue.h"
 #include "openbook/auth.h"
 #include "openbook/db.h"
 #include "openbook/events.h"
@@ -154,59 +155,6 @@ void ob_write_db_error(ob_write *w)
 }
 
 /* ---- JSON helpers ---- */
-
-static bool integral(double d)
-{
-    return d > -9.0e15 && d < 9.0e15 && d == (double)(long long)d;
-}
-
-static const char *py_type(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return "str";
-    if (cJSON_IsBool(v))
-        return "bool";
-    if (cJSON_IsNull(v))
-        return "NoneType";
-    if (cJSON_IsArray(v))
-        return "list";
-    if (cJSON_IsObject(v))
-        return "dict";
-    return integral(v->valuedouble) ? "int" : "float";
-}
-
-/* Python's str() of a scalar (numbers given to text fields are accepted,
- * as the original does). */
-static const char *py_str(ob_arena *a, const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return v->valuestring;
-    if (cJSON_IsTrue(v))
-        return "True";
-    if (cJSON_IsFalse(v))
-        return "False";
-    if (cJSON_IsNull(v))
-        return "None";
-    double d = v->valuedouble;
-    if (integral(d))
-        return ob_arena_printf(a, "%lld", (long long)d);
-    for (int prec = 1; prec <= 17; prec++) {
-        char *s = ob_arena_printf(a, "%.*g", prec, d);
-        if (strtod(s, NULL) == d)
-            return s;
-    }
-    return ob_arena_printf(a, "%.17g", d);
-}
-
-static const char *trim(ob_arena *a, const char *s)
-{
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    size_t n = strlen(s);
-    while (n > 0 && isspace((unsigned char)s[n - 1]))
-        n--;
-    return ob_arena_strndup(a, s, n);
-}
 
 static const char *pg_text_array(ob_arena *a, const char *const *v, int n)
 {
@@ -472,7 +420,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         return 0;                                                                          \
     } while (0)
     bool nullable = f->flags & OB_WF_NULL;
-    bool empty = cJSON_IsString(in) && !*trim(a, in->valuestring);
+    bool empty = cJSON_IsString(in) && !*ob_str_trim(a, in->valuestring);
     if (cJSON_IsNull(in) || (nullable && empty && f->kind != OB_W_TEXT && f->kind != OB_W_JSON &&
                              f->kind != OB_W_CUSTOM)) {
         if (f->kind == OB_W_JSON && nullable) {
@@ -488,14 +436,14 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     case OB_W_TEXT: {
         if (f->choices && !cJSON_IsString(in)) {
             /* As DRF's ChoiceField: str() of the value, never a match. */
-            const char *shown = cJSON_IsArray(in) || cJSON_IsObject(in) ? py_type(in) : py_str(a, in);
+            const char *shown = cJSON_IsArray(in) || cJSON_IsObject(in) ? ob_json_type_name(in) : ob_json_py_str(a, in);
             BAD(ob_arena_printf(a, "\"%s\" is not a valid choice.", shown));
         }
         if (!cJSON_IsString(in) && !cJSON_IsNumber(in))
             BAD("Not a valid string.");
-        const char *s = py_str(a, in);
+        const char *s = ob_json_py_str(a, in);
         if (!(f->flags & OB_WF_NO_TRIM))
-            s = trim(a, s);
+            s = ob_str_trim(a, s);
         if (f->choices) {
             for (size_t i = 0; f->choices[i]; i++)
                 if (strcmp(s, f->choices[i]) == 0) {
@@ -531,7 +479,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         else if (cJSON_IsNumber(in) && (in->valuedouble == 0 || in->valuedouble == 1))
             b = in->valuedouble == 1;
         else if (cJSON_IsString(in)) {
-            const char *s = trim(a, in->valuestring);
+            const char *s = ob_str_trim(a, in->valuestring);
             if (strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0)
                 b = 1;
             else if (strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0)
@@ -545,10 +493,10 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     }
     case OB_W_INT: {
         long long n;
-        if (cJSON_IsNumber(in) && integral(in->valuedouble)) {
+        if (cJSON_IsNumber(in) && ob_json_integral(in->valuedouble)) {
             n = (long long)in->valuedouble;
         } else if (cJSON_IsString(in)) {
-            const char *s = trim(a, in->valuestring);
+            const char *s = ob_str_trim(a, in->valuestring);
             char *end;
             size_t len = strlen(s);
             if (len == 0 || len > 18)
@@ -572,7 +520,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         if (cJSON_IsNumber(in) && !cJSON_IsBool(in)) {
             d = in->valuedouble;
         } else if (cJSON_IsString(in)) {
-            const char *s = trim(a, in->valuestring);
+            const char *s = ob_str_trim(a, in->valuestring);
             char *end;
             if (!*s || strlen(s) > 40)
                 BAD("A valid number is required.");
@@ -592,7 +540,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     }
     case OB_W_DATETIME: {
         char *norm = ob_arena_alloc(a, 40);
-        if (!cJSON_IsString(in) || !ob_parse_datetime(trim(a, in->valuestring), false, norm))
+        if (!cJSON_IsString(in) || !ob_parse_datetime(ob_str_trim(a, in->valuestring), false, norm))
             BAD(DT_MSG);
         v->text = norm;
         return 0;
@@ -613,7 +561,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     }
     case OB_W_UUID_REF: {
         char *u = ob_arena_alloc(a, 37);
-        const char *s = cJSON_IsString(in) ? trim(a, in->valuestring) : NULL;
+        const char *s = cJSON_IsString(in) ? ob_str_trim(a, in->valuestring) : NULL;
         if (!s || strlen(s) > 36 || !ob_parse_uuid(s, u))
             BAD("Must be a valid UUID.");
         int ok = exists(w, f->ref_sql, 1, u, NULL, NULL, NULL);
@@ -626,11 +574,11 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     }
     case OB_W_INT_REF: {
         const char *s = NULL;
-        if (cJSON_IsNumber(in) && integral(in->valuedouble) && in->valuedouble >= 0 &&
+        if (cJSON_IsNumber(in) && ob_json_integral(in->valuedouble) && in->valuedouble >= 0 &&
             in->valuedouble <= 2147483647.0)
             s = ob_arena_printf(a, "%lld", (long long)in->valuedouble);
         else if (cJSON_IsString(in)) {
-            const char *t = trim(a, in->valuestring);
+            const char *t = ob_str_trim(a, in->valuestring);
             bool digits = *t && strlen(t) <= 9;
             for (const char *q = t; *q; q++)
                 digits = digits && isdigit((unsigned char)*q);
@@ -639,7 +587,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         }
         if (!s)
             BAD(ob_arena_printf(a, "Incorrect type. Expected pk value, received %s.",
-                                py_type(in)));
+                                ob_json_type_name(in)));
         int ok = exists(w, f->ref_sql, 1, s, NULL, NULL, NULL);
         if (ok < 0)
             return -1;
@@ -652,7 +600,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     case OB_W_USER: {
         if (!cJSON_IsString(in) && !cJSON_IsNumber(in))
             BAD("Invalid value.");
-        const char *s = trim(a, py_str(a, in));
+        const char *s = ob_str_trim(a, ob_json_py_str(a, in));
         PGresult *pg;
         int ok = exists(w, "SELECT id::text FROM users WHERE username = $1", 1, s, NULL, NULL,
                         &pg);
@@ -667,8 +615,8 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     case OB_W_LANGUAGE: {
         if (!cJSON_IsString(in))
             BAD(ob_arena_printf(a, "Incorrect type. Expected pk value, received %s.",
-                                py_type(in)));
-        const char *s = trim(a, in->valuestring);
+                                ob_json_type_name(in)));
+        const char *s = ob_str_trim(a, in->valuestring);
         int ok = strlen(s) > 3 ? 0
                                : exists(w, "SELECT 1 FROM languages WHERE language = $1", 1, s,
                                         NULL, NULL, NULL);
@@ -682,7 +630,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     case OB_W_PERM: {
         if (!cJSON_IsString(in))
             BAD("Invalid format: Expected a permission string.");
-        const char *s = trim(a, in->valuestring);
+        const char *s = ob_str_trim(a, in->valuestring);
         int id = ob_perm_id(r, s);
         if (id < 0) {
             ob_db_rollback(r->db);
@@ -697,7 +645,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     case OB_W_PERM_LIST:
     case OB_W_GROUP_LIST: {
         if (!cJSON_IsArray(in))
-            BAD(ob_arena_printf(a, "Expected a list of items but got type \"%s\".", py_type(in)));
+            BAD(ob_arena_printf(a, "Expected a list of items but got type \"%s\".", ob_json_type_name(in)));
         int n = cJSON_GetArraySize(in);
         if (n > 1000)
             BAD("Ensure this field has no more than 1000 elements.");
@@ -706,7 +654,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         const cJSON *it;
         cJSON_ArrayForEach(it, in)
         {
-            v->list[v->n++] = cJSON_IsString(it) ? trim(a, it->valuestring) : NULL;
+            v->list[v->n++] = cJSON_IsString(it) ? ob_str_trim(a, it->valuestring) : NULL;
         }
         if (f->kind == OB_W_PERM_LIST)
             return resolve_perms(w, f, v);
@@ -716,7 +664,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     case OB_W_SCOPE_TYPE: {
         if (!cJSON_IsString(in))
             BAD("Invalid format: Expected a scope type string.");
-        const char *s = trim(a, in->valuestring);
+        const char *s = ob_str_trim(a, in->valuestring);
         const char *dot = strchr(s, '.');
         int ct = 0;
         if (dot && dot != s && dot[1]) {
@@ -735,7 +683,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     }
     case OB_W_SCOPE_UUID: {
         char *u = ob_arena_alloc(a, 37);
-        const char *s = cJSON_IsString(in) ? trim(a, in->valuestring) : NULL;
+        const char *s = cJSON_IsString(in) ? ob_str_trim(a, in->valuestring) : NULL;
         if (!s || strlen(s) > 36 || !ob_parse_uuid(s, u))
             BAD("Must be a valid UUID.");
         v->text = u;
@@ -755,7 +703,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     case OB_W_ROLE: {
         if (!cJSON_IsString(in))
             BAD("Invalid format: Expected a role slug.");
-        const char *s = trim(a, in->valuestring);
+        const char *s = ob_str_trim(a, in->valuestring);
         if (!w->scope_type_id || !w->scope_uuid)
             BAD("Scope type and scope UUID are required.");
         PGresult *pg;

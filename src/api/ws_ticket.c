@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <cjson/cJSON.h>
+#include "openbook/jsonvalue.h"
 #include "openbook/auth.h"
 #include "openbook/config.h"
 #include "openbook/db.h"
@@ -23,25 +24,6 @@ static void field_error(ob_request *r, const char *msg)
     ob_json_string(j, msg);
     ob_json_array_end(j);
     ob_json_object_end(j);
-}
-
-/* Range first: casting a double outside long long is undefined. */
-static bool integral(double d)
-{
-    return d > -9.2e18 && d < 9.2e18 && d == (double)(long long)d;
-}
-
-static const char *type_name(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return "str";
-    if (cJSON_IsBool(v))
-        return "bool";
-    if (cJSON_IsNumber(v))
-        return integral(v->valuedouble) ? "int" : "float";
-    if (cJSON_IsObject(v))
-        return "dict";
-    return "NoneType";
 }
 
 /* openbook_core.view_htmllibrary, globally (permissions.md §6 without an
@@ -108,7 +90,7 @@ static char **read_channels(ob_request *r, size_t *count)
     }
     if (!cJSON_IsArray(list)) {
         field_error(r, ob_arena_printf(r->arena, "Expected a list of items but got type \"%s\".",
-                                       type_name(list)));
+                                       ob_json_type_name(list)));
         return NULL;
     }
     size_t n = (size_t)cJSON_GetArraySize(list);
@@ -133,7 +115,7 @@ static char **read_channels(ob_request *r, size_t *count)
             /* Like the original's CharField: numbers become their text
              * (and then are no channel name). */
             double d = it->valuedouble;
-            s = integral(d) ? ob_arena_printf(r->arena, "%lld", (long long)d)
+            s = ob_json_integral(d) ? ob_arena_printf(r->arena, "%lld", (long long)d)
                                           : ob_arena_printf(r->arena, "%.15g", d);
         } else if (cJSON_IsNull(it)) {
             field_error(r, "This field may not be null.");

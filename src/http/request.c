@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <cjson/cJSON.h>
+#include "openbook/jsonvalue.h"
 #include "openbook/config.h"
 #include "openbook/http.h"
 
@@ -237,24 +238,6 @@ int ob_request_init(ob_request *r, ob_arena *a, const ob_config *cfg, char **env
     return 0;
 }
 
-static const char *json_type_name(const cJSON *v)
-{
-    if (cJSON_IsArray(v))
-        return "list";
-    if (cJSON_IsString(v))
-        return "str";
-    if (cJSON_IsBool(v))
-        return "bool";
-    if (cJSON_IsNull(v))
-        return "NoneType";
-    if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        /* Range first: casting an out-of-range double is undefined. */
-        return (d < 9.2e18 && d > -9.2e18 && d == (double)(long long)d) ? "int" : "float";
-    }
-    return "dict";
-}
-
 static void json_delete(void *p)
 {
     cJSON_Delete(p);
@@ -325,7 +308,7 @@ int ob_request_read_json(ob_request *r)
         ob_json_array_begin(j);
         char msg[96];
         snprintf(msg, sizeof msg, "Invalid data. Expected a dictionary, but got %s.",
-                 json_type_name(root));
+                 ob_json_type_name(root));
         ob_json_string(j, msg);
         ob_json_array_end(j);
         ob_json_object_end(j);
