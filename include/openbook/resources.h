@@ -12,6 +12,10 @@ extern const ob_resource ob_res_permissions, ob_res_permission_texts,
 /* auth_roles.c */
 extern const ob_resource ob_res_roles, ob_res_role_assignments, ob_res_enrollment_methods,
     ob_res_access_requests;
+/* content.c (api-resources.md §3) */
+extern const ob_resource ob_res_library_groups, ob_res_library_links, ob_res_textbooks,
+    ob_res_textbook_pages, ob_res_courses, ob_res_course_materials,
+    ob_res_course_material_page_ranges;
 /* core.c */
 extern const ob_resource ob_res_auth_configs;
 /* auth_users.c: what a user reference expands to */

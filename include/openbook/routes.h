@@ -26,6 +26,14 @@ void ob_api_groups(ob_request *r);
 void ob_api_scope_types(ob_request *r);
 void ob_api_scope_type(ob_request *r);
 void ob_api_roles(ob_request *r);
+/* content.c: the learning content (api-resources.md §3) */
+void ob_api_library_groups(ob_request *r);
+void ob_api_library_links(ob_request *r);
+void ob_api_textbooks(ob_request *r);
+void ob_api_textbook_pages(ob_request *r);
+void ob_api_courses(ob_request *r);
+void ob_api_course_materials(ob_request *r);
+void ob_api_course_material_page_ranges(ob_request *r);
 void ob_api_role_assignments(ob_request *r);
 void ob_api_enrollment_methods(ob_request *r);
 void ob_api_enroll(ob_request *r);

@@ -15,6 +15,7 @@
 #include "openbook/log.h"
 #include "openbook/perm.h"
 #include "openbook/resource.h"
+#include "openbook/resources.h"
 
 /* ---- scope types (permissions.md §4) ---- */
 
@@ -22,8 +23,8 @@
  * resources once they exist; the scope objects come from the SQL view
  * scope_objects. */
 const ob_scope_type ob_scope_types[] = {
-    {"openbook_content", "course", "Course", NULL},
-    {"openbook_content", "librarygroup", "Library Group", NULL},
+    {"openbook_content", "course", "Course", &ob_res_courses},
+    {"openbook_content", "librarygroup", "Library Group", &ob_res_library_groups},
 };
 const size_t ob_nscope_types = sizeof ob_scope_types / sizeof ob_scope_types[0];
 

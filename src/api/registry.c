@@ -57,6 +57,11 @@ static const ob_field_note token_notes[] = {
     {.name = "token", .flags = OB_NOTE_SHOWN_ONCE | OB_NOTE_NULLABLE},
 };
 
+/* course_materials: null is refused with the spec's own message. */
+static const ob_field_note material_notes[] = {
+    {.name = "textbook", .flags = OB_NOTE_NOT_NULLABLE},
+};
+
 const ob_registry_entry ob_registry[] = {
     {.collection = "core/sites",
      .resource = &sites,
@@ -120,6 +125,30 @@ const ob_registry_entry ob_registry[] = {
     {.collection = "auth/auth_configs",
      .resource = &ob_res_auth_configs,
      .summary = "Authentication settings of the site (keyed by the site id)."},
+    /* The learning content (content.c). */
+    {.collection = "content/library_groups",
+     .resource = &ob_res_library_groups,
+     .summary = "The library: a tree of groups (a scope); slugs are unique among siblings."},
+    {.collection = "content/library_links",
+     .resource = &ob_res_library_links,
+     .summary = "A group's link to a course or textbook of another group."},
+    {.collection = "content/textbooks",
+     .resource = &ob_res_textbooks,
+     .summary = "Textbooks, each in a library group."},
+    {.collection = "content/textbook_pages",
+     .resource = &ob_res_textbook_pages,
+     .summary = "The pages of a textbook: a tree with positions; content is a JSON tree."},
+    {.collection = "content/courses",
+     .resource = &ob_res_courses,
+     .summary = "Courses (a scope), each in a library group."},
+    {.collection = "content/course_materials",
+     .resource = &ob_res_course_materials,
+     .summary = "The textbooks a course uses, in order.",
+     .notes = material_notes,
+     .nnotes = N(material_notes)},
+    {.collection = "content/course_material_page_ranges",
+     .resource = &ob_res_course_material_page_ranges,
+     .summary = "The page ranges of a course material, in order."},
     {.resource = &users_public,
      .kind = OB_REG_SHAPE,
      .schema_name = "UserPublic",

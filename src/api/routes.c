@@ -63,6 +63,28 @@ const ob_route ob_routes[] = {
     {"/api/auth/auth_configs/", OB_GET, ob_api_auth_configs, OB_ANON_READ, "auth/auth_configs"},
     {"/api/auth/auth_configs/{site}/", OB_GET | OB_PUT | OB_PATCH, ob_api_auth_configs,
      OB_ANON_READ, NULL},
+    /* The learning content (api-resources.md §3): anonymous reads. */
+    {"/api/content/library_groups/", OB_GET | OB_POST, ob_api_library_groups, OB_ANON_READ, "content/library_groups"},
+    {"/api/content/library_groups/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_library_groups, OB_ANON_READ,
+     NULL},
+    {"/api/content/library_links/", OB_GET | OB_POST, ob_api_library_links, OB_ANON_READ, "content/library_links"},
+    {"/api/content/library_links/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_library_links, OB_ANON_READ,
+     NULL},
+    {"/api/content/textbooks/", OB_GET | OB_POST, ob_api_textbooks, OB_ANON_READ, "content/textbooks"},
+    {"/api/content/textbooks/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_textbooks, OB_ANON_READ,
+     NULL},
+    {"/api/content/textbook_pages/", OB_GET | OB_POST, ob_api_textbook_pages, OB_ANON_READ, "content/textbook_pages"},
+    {"/api/content/textbook_pages/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_textbook_pages, OB_ANON_READ,
+     NULL},
+    {"/api/content/courses/", OB_GET | OB_POST, ob_api_courses, OB_ANON_READ, "content/courses"},
+    {"/api/content/courses/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_courses, OB_ANON_READ,
+     NULL},
+    {"/api/content/course_materials/", OB_GET | OB_POST, ob_api_course_materials, OB_ANON_READ, "content/course_materials"},
+    {"/api/content/course_materials/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_course_materials, OB_ANON_READ,
+     NULL},
+    {"/api/content/course_material_page_ranges/", OB_GET | OB_POST, ob_api_course_material_page_ranges, OB_ANON_READ, "content/course_material_page_ranges"},
+    {"/api/content/course_material_page_ranges/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_course_material_page_ranges, OB_ANON_READ,
+     NULL},
 #include "../auth/routes_auth.inc"
 };
 const size_t ob_nroutes = sizeof ob_routes / sizeof ob_routes[0];

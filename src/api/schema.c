@@ -533,6 +533,17 @@ static void ref_target(const ob_resource *target, const ob_field *from, const ch
                             : NULL;
     if (f && (!from || from->type == OB_FT_JSON || from->type == f->type))
         *key = f->name;
+    /* A reference shown through a join ("tr.slug": a role by its slug
+     * within the scope) names the target by that column of its own row. */
+    const char *dot = from && from->type != OB_FT_JSON ? strchr(from->sql, '.') : NULL;
+    if (dot && !(dot - from->sql == 1 && from->sql[0] == 't')) {
+        char own[128];
+        int n = snprintf(own, sizeof own, "t%s", dot);
+        const ob_field *g = n > 0 && (size_t)n < sizeof own ? field_by_sql(target, own, (size_t)n)
+                                                            : NULL;
+        if (g && g->type == from->type)
+            *key = g->name;
+    }
 }
 
 static const char *format_name(ob_format f)

@@ -12,6 +12,7 @@
 #include "openbook/db.h"
 #include "openbook/log.h"
 #include "openbook/resource.h"
+#include "openbook/resources.h"
 #include "openbook/ticket.h"
 #include "openbook/ws.h"
 
@@ -56,6 +57,28 @@ static int library_allowed(ob_request *r)
     return PQgetvalue(res, 0, 0)[0] == 't';
 }
 
+/* allowed(user, view_<model>, item) for a course or textbook channel: the
+ * list's visibility predicate on that one row.  A malformed or unknown id
+ * is simply denied, like an invisible one (nothing tells them apart). */
+static int item_visible(ob_request *r, const ob_resource *res, const char *id)
+{
+    char uuid[37];
+    if (strlen(id) > 36 || !ob_parse_uuid(id, uuid))
+        return 0;
+    ob_sql_params p = {.n = 0};
+    ob_buf sql;
+    ob_buf_init(&sql, r->arena);
+    ob_buf_printf(&sql, "SELECT 1 FROM %s WHERE ", res->from);
+    ob_resource_visible_sql(&sql, &p, res, r);
+    ob_buf_printf(&sql, " AND t.id = $%d::uuid", ob_sql_param(&p, ob_arena_strdup(r->arena, uuid)));
+    PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
+    if (!pg) {
+        ob_db_failure(r);
+        return -1;
+    }
+    return PQntuples(pg) > 0;
+}
+
 int ob_ws_channel_allowed(ob_request *r, const char *channel)
 {
     if (strncmp(channel, "user:", 5) == 0) {
@@ -64,14 +87,10 @@ int ob_ws_channel_allowed(ob_request *r, const char *channel)
     }
     if (strcmp(channel, "library:updates") == 0)
         return library_allowed(r);
-    if (strncmp(channel, "course:", 7) == 0 || strncmp(channel, "textbook:", 9) == 0) {
-        /* HOOK (content resources): allowed(user, "openbook_content.view_course",
-         * course) and allowed(user, "openbook_content.view_textbook",
-         * textbook) need the content tables, which do not exist yet.  Until
-         * then these channels are denied, which also hides whether the
-         * object exists (both cases are "denied"). */
-        return 0;
-    }
+    if (strncmp(channel, "course:", 7) == 0)
+        return item_visible(r, &ob_res_courses, channel + 7);
+    if (strncmp(channel, "textbook:", 9) == 0)
+        return item_visible(r, &ob_res_textbooks, channel + 9);
     return 0;
 }
 

@@ -1,10 +1,9 @@
 """Helpers of the permission tests (test_perm_*.py, test_auth_resources.py).
 
 Users, tokens and grants are inserted with psql; requests authenticate with
-`Authorization: Token` (CSRF-exempt).  Scopes: the scope tables (courses,
-library groups) belong to a later migration, and the engine finds scope
-objects through the view scope_objects, so these tests point that view at a
-table of their own (test_scopes) and insert scopes there.
+`Authorization: Token` (CSRF-exempt).  Scopes are real rows of the scope
+tables (courses in one root library group, or library groups), which the
+engine finds through the view scope_objects.
 """
 
 import hashlib
@@ -36,12 +35,7 @@ class World:
         self._n = 0
         self._ct = {}
         self._perm = {}
-        stack.psql(
-            "CREATE TABLE IF NOT EXISTS test_scopes (scope_type_id integer NOT NULL,"
-            " scope_uuid uuid PRIMARY KEY DEFAULT gen_random_uuid(), owner_id bigint,"
-            " name text NOT NULL DEFAULT '');"
-            "CREATE OR REPLACE VIEW scope_objects AS SELECT scope_type_id, scope_uuid,"
-            " owner_id, name FROM test_scopes")
+        self._root = None
 
     def psql(self, sql):
         return self.st.psql(sql)
@@ -98,11 +92,20 @@ class World:
                   " ON CONFLICT DO NOTHING" % (uid, self.perm_id(perm)))
 
     def scope(self, scope_type=COURSE, owner=None, name=None):
-        """A scope object; returns its uuid."""
+        """A scope object (a course, or a root library group); returns its uuid."""
+        owner_id = owner.id if owner else "NULL"
+        name = name or self.unique("scope")
+        if scope_type == GROUP:
+            return self.psql(
+                "INSERT INTO library_groups (slug, name, owner_id) VALUES (%s, %s, %s)"
+                " RETURNING id" % (lit(self.unique("g")), lit(name), owner_id)).split()[0]
+        if self._root is None:
+            self._root = self.psql("INSERT INTO library_groups (slug, name) VALUES (%s, 'Courses')"
+                                   " RETURNING id" % lit(self.unique("courses"))).split()[0]
         return self.psql(
-            "INSERT INTO test_scopes (scope_type_id, owner_id, name) VALUES (%d, %s, %s)"
-            " RETURNING scope_uuid" % (self.ct(scope_type), owner.id if owner else "NULL",
-                                       lit(name or self.unique("scope")))).split()[0]
+            "INSERT INTO courses (slug, name, group_id, owner_id) VALUES (%s, %s, %s, %s)"
+            " RETURNING id" % (lit(self.unique("c")), lit(name), lit(self._root),
+                               owner_id)).split()[0]
 
     def public(self, scope_type, uuid, perm):
         self.psql("INSERT INTO scope_public_permissions (scope_type_id, scope_uuid, permission_id)"

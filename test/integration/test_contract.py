@@ -73,12 +73,40 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Only for what the document cannot say (a value must satisfy a rule that
 # looks at other rows, or a format the schema names only by pattern).
 OVERRIDES = {
+    # Positions are unique among siblings and default to 0.
+    "content/textbook_pages": {"position": lambda p: secrets.randbelow(1 << 30)},
+    "content/course_materials": {
+        "position": lambda p: secrets.randbelow(1 << 30),
+        # One material per course and textbook: a textbook of its own.
+        "textbook": lambda p: create("content/textbooks",
+                                     resource_named("content/textbooks"))["id"],
+    },
+    "content/course_material_page_ranges": {
+        "position": lambda p: secrets.randbelow(1 << 30),
+        # Both pages belong to the material's textbook.
+        "start_page": lambda p: page_of_material(p["material"]),
+        "end_page": lambda p: page_of_material(p["material"]),
+    },
+    # Exactly one target, in another group than the link's.
+    "content/library_links": {
+        "textbook": lambda p: textbook_elsewhere(p["group"]),
+        # What PUT/PATCH tests change (every field is a reference).
+        "_change": ("textbook", lambda item: textbook_elsewhere(item["group"])),
+    },
 }
 
 # Operations whose setup the generator cannot derive from the document:
 # {(collection, operation): reason}.  They are reported as skipped.
 SETUP = {
 }
+
+# Objects the reverse relations and optional references need so that every
+# expansion has something to expand (a group's children, a textbook's
+# pages, a role's assignments...): made once by seed(), through the API,
+# before the tests.  The generator cannot derive them, because what points
+# back at an item is not a field of the item's own request schema.
+SEEDED = {}
+SEEDED_KEYS = set()   # tests draw references among their own items first
 
 
 # --------------------------------------------------------------------------
@@ -136,12 +164,92 @@ def _mkuser(prefix, superuser=False):
     return {"username": name, "id": uid, "token": tok}
 
 
+def seed():
+    """A connected graph of content and scope objects (see SEEDED)."""
+    if "content/library_groups" not in DOC["x-openbook-resources"]:
+        return
+
+    def make(collection, body):
+        res = resource_named(collection)
+        r = call("POST", res["collection_path"], SU, body)
+        if r.status != 201:
+            raise AssertionError("seed %s %r: %r" % (collection, body, r))
+        SEEDED.setdefault(collection, []).append(r.json())
+        SEEDED_KEYS.add(r.json()[res["key"]])
+        return r.json()[res["key"]]
+
+    def action(path):
+        r = call("PUT", path, SU, {})
+        if r.status != 200:
+            raise AssertionError("seed PUT %s: %r" % (path, r))
+
+    slug = unique_text("seed")
+    course_t, group_t = "openbook_content.course", "openbook_content.librarygroup"
+    perms = ["openbook_content.view_course", "openbook_content.view_textbook",
+             "openbook_content.view_librarygroup", "openbook_auth.self_enroll"]
+    for t in (course_t, group_t):
+        for perm in perms:
+            r = call("POST", "/api/auth/allowed_role_permissions/", SU,
+                     {"scope_type": t, "permission": perm})
+            if r.status not in (201, 400):   # 400: whitelisted already
+                raise AssertionError("seed whitelist: %r" % r)
+    # Public permissions that let nobody view anything: what a user
+    # without permissions sees stays what the document promises.
+    public = ["openbook_auth.self_enroll"]
+    g1 = make("content/library_groups", {"slug": slug, "name": "Seed " + slug,
+                                         "public_permissions": public})
+    g2 = make("content/library_groups", {"slug": slug, "name": "Seed child " + slug,
+                                         "parent": g1})
+    tb = make("content/textbooks", {"slug": slug, "name": "Seed " + slug, "group": g1})
+    p1 = make("content/textbook_pages", {"textbook": tb, "name": "Seed 1"})
+    p2 = make("content/textbook_pages", {"textbook": tb, "name": "Seed 1.1", "parent": p1})
+    co = make("content/courses", {"slug": slug, "name": "Seed " + slug, "group": g2,
+                                  "public_permissions": public})
+    m = make("content/course_materials", {"course": co, "textbook": tb})
+    make("content/course_material_page_ranges", {"material": m, "start_page": p1,
+                                                 "end_page": p2})
+    make("content/library_links", {"group": g2, "textbook": tb})
+    make("content/library_links", {"group": g1, "course": co})
+    for t, scope in ((course_t, co), (group_t, g1)):
+        role = {"scope_type": t, "scope_uuid": scope}
+        make("auth/roles", dict(role, slug="seed", name="Seed", priority=10, permissions=perms))
+        em = make("auth/enrollment_methods", dict(role, name="Seed", role="seed"))
+        asker, user = _mkuser("ctseed"), _mkuser("ctseed")
+        ar = make("auth/access_requests", dict(role, user=asker["username"], role="seed"))
+        make("auth/role_assignments", dict(role, user=SU["username"], role="seed"))
+        r = support.request(STACK.port, "PUT", "/api/auth/enrollment_methods/%s/enroll/" % em,
+                            json_body={}, headers={"Authorization": "Token " + user["token"]})
+        if r.status != 200:
+            raise AssertionError("seed enroll: %r" % r)
+        action("/api/auth/access_requests/%s/accept/" % ar)
+        # An open request too (access_requests lists of the scope).
+        make("auth/access_requests", dict(role, user=_mkuser("ctseed")["username"],
+                                          role="seed"))
+
+
+def page_of_material(material):
+    """A new page of the textbook of a course material (a new one each
+    time: a range is unique per material, start and end page)."""
+    m = call("GET", "/api/content/course_materials/%s/" % material, SU).json()
+    return create("content/textbook_pages", resource_named("content/textbook_pages"),
+                  extra={"textbook": m["textbook"]})["id"]
+
+
+def textbook_elsewhere(group):
+    """A textbook of another library group than `group` (made for it)."""
+    groups = resource_named("content/library_groups")
+    other = create("content/library_groups", groups)["id"]
+    return create("content/textbooks", resource_named("content/textbooks"),
+                  extra={"group": other})["id"]
+
+
 def setUpModule():
     global SU, PLAIN, COLLATION_C
     _start()
     support.StackTestCase.stack = STACK
     SU = _mkuser("ctsuper", superuser=True)
     PLAIN = _mkuser("ctplain")
+    seed()
     coll = STACK.psql("SELECT datcollate FROM pg_database WHERE datname = current_database()")
     COLLATION_C = coll.strip() in ("C", "POSIX", "C.UTF-8", "C.utf8")
 
@@ -347,6 +455,8 @@ def existing_key(collection, key, depth, scope=None):
     if scope:
         query = {"scope_type": scope[0], "scope_uuid": scope[1]}
     found = rows(res, SU, query)
+    own = [x for x in found if x[key] not in SEEDED_KEYS]
+    found = own or found
     if not found:
         if "create" not in res["operations"]:
             raise AssertionError("no %s to reference and %s cannot create" % (collection, collection))
@@ -446,17 +556,19 @@ def create_payload(collection, res, actor, variant=0, depth=0, scope=None):
         if v is not None:
             payload[name] = v
     for name, v in OVERRIDES.get(collection, {}).items():
-        if name not in payload:
+        if name not in payload and not name.startswith("_"):
             payload[name] = v(payload) if callable(v) else v
     return payload
 
 
-def create(collection, res, actor=None, variant=0, depth=0, scope=None):
-    """Creates an item as the superuser; returns its answer."""
+def create(collection, res, actor=None, variant=0, depth=0, scope=None, extra=None):
+    """Creates an item as the superuser; returns its answer.  extra: values
+    that replace the drawn ones."""
     if depth > 4:
         raise AssertionError("references nest too deep at %s" % collection)
     for attempt in range(8):
         payload = create_payload(collection, res, actor or SU, variant + attempt, depth, scope)
+        payload.update(extra or {})
         r = post(res, SU, payload)
         if r.status == 201:
             return r.json()
@@ -531,6 +643,10 @@ def put_payload(res, current):
 
 def change_field(res):
     """A field a PATCH can change and an answer shows: (name, new value)."""
+    name = next((n for n, r in DOC["x-openbook-resources"].items() if r is res), None)
+    over = OVERRIDES.get(name, {}).get("_change")
+    if over:
+        return over
     rp = request_props(res, patch=True)["properties"]
     shown = props(res)
     best = None
@@ -545,6 +661,11 @@ def change_field(res):
             best = (name, None)
         if best is None and "enum" in p and len(p["enum"]) > 1:
             best = (name, p["enum"])
+        if best is None and t == "integer" and "maximum" in p:
+            # Another number in range (a random one: positions are unique
+            # among siblings).
+            lo, hi = p.get("minimum", 0), p["maximum"]
+            best = (name, lo + secrets.randbelow(max(1, min(hi - lo, 1 << 30))))
     return best
 
 
@@ -1006,7 +1127,9 @@ def t_update(collection, res, who, method):
         if change is None:
             self.fail("%s: no field a %s could change (add an OVERRIDES entry)" % (collection, method))
         name, new = change
-        if new is None:
+        if callable(new):
+            new = new(item)
+        elif new is None:
             new = not item[name]
         elif isinstance(new, list):
             new = [c for c in new if c != item[name]][0]
