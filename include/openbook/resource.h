@@ -481,15 +481,6 @@ int ob_write_new_item(ob_write *w, struct ob_perm_item *it);
  * (w->stored set), 0 (404 answered, rolled back) or -1 (answered). */
 int ob_write_lock(ob_write *w, const char *key);
 
-/* Deletes what hangs off a scope that is being deleted: its roles (and
- * with them, by foreign keys, their assignments, enrollment methods and
- * access requests) and its public permissions.  In the caller's
- * transaction; 0, or -1 after answering. */
-int ob_scope_delete_dependents(ob_request *r, int scope_type_id, const char *scope_uuid);
-/* Same for several scopes of one type (a library group's subtree), given
- * as a PostgreSQL array literal "{uuid,uuid}": two statements in all. */
-int ob_scope_delete_dependents_many(ob_request *r, int scope_type_id, const char *uuid_array);
-
 /* "app.<action>_<model>" for a resource. */
 const char *ob_resource_perm(ob_request *r, const ob_resource *res, const char *action);
 

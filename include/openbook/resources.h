@@ -31,4 +31,13 @@ int ob_enroll(ob_request *r, int scope_type_id, const char *scope_uuid, const ch
               bool has_end, long long end_us, const char *period, double value,
               const char **out);
 
+/* Deletes what hangs off scopes that are being deleted: their roles (and
+ * with them, by foreign keys, their assignments, enrollment methods and
+ * access requests) and their public permissions, after queueing
+ * enrollment.removed and revoke_user for every assignment that goes.
+ * uuid_array: a PostgreSQL array literal "{uuid,...}" of scopes of one
+ * type (a library group's subtree).  In the write's transaction; three
+ * statements whatever the number of scopes.  0, or -1 after answering. */
+int ob_scope_delete_dependents(ob_write *w, int scope_type_id, const char *uuid_array);
+
 #endif

@@ -90,6 +90,8 @@ static const ob_unique role_uniques[] = {
     {"roles_scope_slug_unique", NULL, "Role with this Scope Type, Scope UUID and Slug already exists."},
 };
 
+static int role_before_delete(ob_write *w);
+
 /* Rule S with the priority guard against the role's own priority.
  * Deleting a role deletes its assignments, methods and requests (foreign
  * keys ON DELETE CASCADE). */
@@ -121,6 +123,7 @@ const ob_resource ob_res_roles = {
     .uniques = role_uniques,
     .nuniques = N(role_uniques),
     .priority_field = "priority",
+    .before_delete = role_before_delete,
 };
 
 /* ---- live events (websocket.md §6, §9) ---- */
@@ -210,6 +213,64 @@ static int assignment_after_save(ob_write *w)
 static int assignment_before_delete(ob_write *w)
 {
     return assignment_event(w, w->key, true, NULL);
+}
+
+/* enrollment.removed and revoke_user for every assignment that a delete
+ * is about to take along (cond: SQL over ra with $1, $2), in one query. */
+static int assignments_removed(ob_write *w, const char *cond, const char *a, const char *b)
+{
+    ob_request *r = w->r;
+    const char *p[] = {a, b};
+    PGresult *pg = ob_db_query(
+        r->db, r->arena,
+        ob_arena_printf(r->arena,
+                        "SELECT ra.user_id::text, json_build_object('scope_type', ct.app_label"
+                        " || '.' || ct.model, 'scope_uuid', ra.scope_uuid, 'role', ro.slug,"
+                        " 'role_assignment', ra.id)::text FROM role_assignments ra JOIN roles ro"
+                        " ON ro.id = ra.role_id JOIN content_types ct ON ct.id = ra.scope_type_id"
+                        " WHERE %s",
+                        cond),
+        b ? 2 : 1, p);
+    if (!pg) {
+        ob_db_failure(r);
+        ob_db_rollback(r->db);
+        return -1;
+    }
+    for (int i = 0; i < PQntuples(pg); i++) {
+        long long uid = strtoll(PQgetvalue(pg, i, 0), NULL, 10);
+        ob_write_event(w, ob_arena_printf(r->arena, "user:%lld", uid), "enrollment.removed",
+                       PQgetvalue(pg, i, 1));
+        ob_write_revoke(w, uid);
+    }
+    return 0;
+}
+
+/* Deleting a role takes its assignments along (foreign keys). */
+static int role_before_delete(ob_write *w)
+{
+    return assignments_removed(w, "ra.role_id = $1::uuid", w->key, NULL);
+}
+
+int ob_scope_delete_dependents(ob_write *w, int scope_type_id, const char *uuid_array)
+{
+    ob_request *r = w->r;
+    const char *p[] = {ob_arena_printf(r->arena, "%d", scope_type_id), uuid_array};
+    if (assignments_removed(w, "ra.scope_type_id = $1::int AND ra.scope_uuid = ANY ($2::uuid[])",
+                            p[0], p[1]) != 0)
+        return -1;
+    if (!ob_db_query(r->db, r->arena,
+                     "DELETE FROM roles WHERE scope_type_id = $1::int"
+                     " AND scope_uuid = ANY ($2::uuid[])",
+                     2, p) ||
+        !ob_db_query(r->db, r->arena,
+                     "DELETE FROM scope_public_permissions WHERE scope_type_id = $1::int"
+                     " AND scope_uuid = ANY ($2::uuid[])",
+                     2, p)) {
+        ob_db_failure(r);
+        ob_db_rollback(r->db);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- role assignments ---- */

@@ -245,7 +245,7 @@ static int group_before_delete(ob_write *w)
                 "it.");
         return -1;
     }
-    return ob_scope_delete_dependents_many(r, w->scope_type_id, PQgetvalue(pg, 0, 1));
+    return ob_scope_delete_dependents(w, w->scope_type_id, PQgetvalue(pg, 0, 1));
 }
 
 const ob_resource ob_res_library_groups = {
@@ -635,7 +635,8 @@ static int course_event(ob_write *w)
  * assignments, methods, requests) and public permissions here. */
 static int course_before_delete(ob_write *w)
 {
-    if (ob_scope_delete_dependents(w->r, w->scope_type_id, w->key) != 0)
+    if (ob_scope_delete_dependents(w, w->scope_type_id,
+                                   ob_arena_printf(w->r->arena, "{%s}", w->key)) != 0)
         return -1;
     return course_event(w);
 }

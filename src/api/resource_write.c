@@ -1350,27 +1350,3 @@ void ob_resource_serve(ob_request *r, const ob_resource *res)
     }
     not_allowed(r, ops, item);
 }
-
-int ob_scope_delete_dependents(ob_request *r, int scope_type_id, const char *scope_uuid)
-{
-    return ob_scope_delete_dependents_many(r, scope_type_id,
-                                           ob_arena_printf(r->arena, "{%s}", scope_uuid));
-}
-
-int ob_scope_delete_dependents_many(ob_request *r, int scope_type_id, const char *uuid_array)
-{
-    const char *p[] = {ob_arena_printf(r->arena, "%d", scope_type_id), uuid_array};
-    if (!ob_db_query(r->db, r->arena,
-                     "DELETE FROM roles WHERE scope_type_id = $1::int"
-                     " AND scope_uuid = ANY ($2::uuid[])",
-                     2, p) ||
-        !ob_db_query(r->db, r->arena,
-                     "DELETE FROM scope_public_permissions WHERE scope_type_id = $1::int"
-                     " AND scope_uuid = ANY ($2::uuid[])",
-                     2, p)) {
-        ob_db_failure(r);
-        ob_db_rollback(r->db);
-        return -1;
-    }
-    return 0;
-}

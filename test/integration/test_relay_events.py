@@ -1,8 +1,9 @@
 """Live events end to end (websocket.md §6, §9): a REST change publishes
 its events after COMMIT and the relay delivers them on the user:<id>
 channel; a failed change publishes nothing; logout of the last session,
-password changes and removal of a role assignment close the user's
-sockets with 4401 (control channel revoke_user).
+password changes and removal of a role assignment (also when its role or
+its scope is deleted) close the user's sockets with 4401 (control channel
+revoke_user).
 """
 
 import time
@@ -157,6 +158,30 @@ class Events(ps.Base):
         removed = [x for x in ws.skipped if '"enrollment.removed"' in x]
         self.assertEqual(self.stream_len(p.id), 1, ws.skipped)
         self.assertLessEqual(len(removed), 1)
+
+    def test_role_delete_revokes_its_assignments(self):
+        sc = Scope()
+        p, q = W.user("stud"), W.user("stud")
+        W.assign(sc.uuid, sc.student, p)
+        W.assign(sc.uuid, sc.student, q)
+        ws = self.connect(p.id, p.token)
+        r = sc.owner.call("DELETE", "/api/auth/roles/%s/" % sc.student)
+        self.assertEqual(r.status, 204, repr(r))
+        self.assertEqual(ws.expect_close(), 4401)
+        for u in (p, q):
+            self.assertEqual(self.stream_len(u.id), 1)
+
+    def test_scope_delete_revokes_its_assignments(self):
+        sc = Scope()
+        p = W.user("stud")
+        W.assign(sc.uuid, sc.student, p)
+        ws = self.connect(p.id, p.token)
+        su = W.user("su", superuser=True)
+        r = su.call("DELETE", "/api/content/courses/%s/" % sc.uuid)
+        self.assertEqual(r.status, 204, repr(r))
+        self.assertEqual(ws.expect_close(), 4401)
+        # The teacher's assignment went too.
+        self.assertEqual(self.stream_len(sc.t.id), 1)
 
     def test_assignment_deactivation_revokes(self):
         sc = Scope()
