@@ -539,25 +539,6 @@ static const char *set_arr(ob_buf *b)
     return ob_buf_cstr(b);
 }
 
-/* "(type, uuid) is in the set", or "false" for an empty set. */
-static void set_sql(ob_buf *sql, ob_sql_params *p, scope_set *s, const char *type_sql,
-                    int fixed_st, const char *uuid_sql)
-{
-    if (s->n == 0) {
-        ob_buf_puts(sql, "false");
-        return;
-    }
-    const char *st = set_arr(&s->st), *uu = set_arr(&s->uuid);
-    if (fixed_st) {
-        ob_buf_printf(sql, "%s = ANY($%d::uuid[])", uuid_sql, ob_sql_param(p, uu));
-        return;
-    }
-    int a = ob_sql_param(p, st);
-    int b = ob_sql_param(p, uu);
-    ob_buf_printf(sql, "(%s, %s) IN (SELECT * FROM unnest($%d::int[], $%d::uuid[]))", type_sql,
-                  uuid_sql, a, b);
-}
-
 static bool any_of(const int32_t *ids, size_t n, const int *want, int nwant)
 {
     for (int k = 0; k < nwant; k++)
@@ -593,40 +574,45 @@ static void assigned_set(perm_ctx *c, scope_set *s, int fixed_st, const int *per
     }
 }
 
-static void public_sql(ob_buf *sql, ob_sql_params *p, ob_arena *a, const char *type_sql,
-                       const char *uuid_sql, const int *perms, int nperm)
-{
-    int k = ob_sql_param(p, int_array(a, perms, (size_t)nperm));
-    ob_buf_printf(sql,
-                  "EXISTS (SELECT 1 FROM scope_public_permissions sp WHERE sp.scope_type_id = %s"
-                  " AND sp.scope_uuid = %s AND sp.permission_id = ANY($%d::int[]))",
-                  type_sql, uuid_sql, k);
-}
-
-/* Rule R for perms over a scope given by SQL (type_sql may be a $n). */
+/* Rule R for perms over a scope given by SQL (type_sql may be a $n), as
+ * one membership test: the row's scope is among the scopes with one of
+ * the perms public, the scopes the user owns, and the scopes where an
+ * effective assignment's role holds one of them.  One IN over a small set
+ * (rather than an OR of EXISTS per row) lets PostgreSQL drive the list
+ * from an index on the scope column, e.g. textbooks(group_id, ...), so a
+ * role in ten groups reads those groups' rows and no others. */
 static void rule_r_sql(ob_buf *sql, ob_sql_params *p, ob_request *r, const char *type_sql,
                        int fixed_st, const char *uuid_sql, const int *perms, int nperm,
                        bool with_owner)
 {
     perm_ctx *c = ctx_of(r);
-    ob_buf_putc(sql, '(');
-    public_sql(sql, p, r->arena, type_sql, uuid_sql, perms, nperm);
+    scope_set own; /* the user's scopes: owned, then assigned */
+    set_init(&own, r->arena);
     if (r->user) {
-        if (with_owner && c->nowned) {
-            scope_set own;
-            set_init(&own, r->arena);
+        if (with_owner)
             for (size_t i = 0; i < c->nowned; i++)
                 if (!fixed_st || c->owned[i].st == fixed_st)
                     set_add(&own, c->owned[i].st, c->owned[i].uuid, 0);
-            ob_buf_puts(sql, " OR ");
-            set_sql(sql, p, &own, type_sql, fixed_st, uuid_sql);
-        }
-        scope_set as;
-        set_init(&as, r->arena);
-        assigned_set(c, &as, fixed_st, perms, nperm);
-        if (as.n) {
-            ob_buf_puts(sql, " OR ");
-            set_sql(sql, p, &as, type_sql, fixed_st, uuid_sql);
+        assigned_set(c, &own, fixed_st, perms, nperm);
+    }
+    int k = ob_sql_param(p, int_array(r->arena, perms, (size_t)nperm));
+    if (fixed_st) {
+        ob_buf_printf(sql,
+                      "%s IN (SELECT sp.scope_uuid FROM scope_public_permissions sp"
+                      " WHERE sp.scope_type_id = %s AND sp.permission_id = ANY($%d::int[])",
+                      uuid_sql, type_sql, k);
+        if (own.n)
+            ob_buf_printf(sql, " UNION ALL SELECT unnest($%d::uuid[])",
+                          ob_sql_param(p, set_arr(&own.uuid)));
+    } else {
+        ob_buf_printf(sql,
+                      "(%s, %s) IN (SELECT sp.scope_type_id, sp.scope_uuid FROM"
+                      " scope_public_permissions sp WHERE sp.permission_id = ANY($%d::int[])",
+                      type_sql, uuid_sql, k);
+        if (own.n) {
+            int a = ob_sql_param(p, set_arr(&own.st));
+            int b = ob_sql_param(p, set_arr(&own.uuid));
+            ob_buf_printf(sql, " UNION ALL SELECT * FROM unnest($%d::int[], $%d::uuid[])", a, b);
         }
     }
     ob_buf_putc(sql, ')');
@@ -660,11 +646,17 @@ int ob_perm_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res, o
         if (both[i] > 0 && (has_id(c->anon, c->nanon, both[i]) ||
                             (r->user && has_id(c->model, c->nmodel, both[i]))))
             global = true;
-    ob_buf_putc(sql, '(');
+    /* The terms are OR-ed without a leading "false": PostgreSQL turns a
+     * lone IN (SELECT ...) into a semi-join that can use an index on the
+     * scope column, but only before it folds constants away. */
+    ob_buf terms;
+    ob_buf_init(&terms, r->arena);
+    int nterms = 0;
+#define TERM() ob_buf_puts(&terms, nterms++ ? " OR " : "")
     if (global) {
-        ob_buf_puts(sql, "true");
+        ob_buf_puts(&terms, "true");
+        nterms++;
     } else {
-        ob_buf_puts(sql, "false");
         const char *uid = r->user ? uid_text(r) : NULL;
         if (res->guard == OB_GUARD_SELF && uid && res->self_sql) {
             bool own = true;
@@ -674,13 +666,23 @@ int ob_perm_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res, o
                     return -1;
                 own = ob_perm_global_id(r, sp) == 1;
             }
-            if (own)
-                ob_buf_printf(sql, " OR %s = $%d::bigint", res->self_sql, ob_sql_param(p, uid));
+            if (own) {
+                TERM();
+                ob_buf_printf(&terms, "%s = $%d::bigint", res->self_sql, ob_sql_param(p, uid));
+            }
         }
-        if (uid && res->owner_sql)
-            ob_buf_printf(sql, " OR %s = $%d::bigint", res->owner_sql, ob_sql_param(p, uid));
-        if (res->guard == OB_GUARD_ACCESS_REQUEST && uid && res->user_sql)
-            ob_buf_printf(sql, " OR %s = $%d::bigint", res->user_sql, ob_sql_param(p, uid));
+        /* A scope item's own owner is already among the owned scopes of
+         * rule R (scope_objects), so only other owners need a term. */
+        bool owner_in_r = res->guard == OB_GUARD_SCOPE && res->scope_uuid_sql &&
+                          strcmp(res->scope_uuid_sql, res->pk->sql) == 0;
+        if (uid && res->owner_sql && !owner_in_r) {
+            TERM();
+            ob_buf_printf(&terms, "%s = $%d::bigint", res->owner_sql, ob_sql_param(p, uid));
+        }
+        if (res->guard == OB_GUARD_ACCESS_REQUEST && uid && res->user_sql) {
+            TERM();
+            ob_buf_printf(&terms, "%s = $%d::bigint", res->user_sql, ob_sql_param(p, uid));
+        }
         if ((res->guard == OB_GUARD_SCOPE || res->guard == OB_GUARD_SCOPED ||
              res->guard == OB_GUARD_ACCESS_REQUEST) &&
             res->scope_uuid_sql) {
@@ -695,34 +697,35 @@ int ob_perm_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res, o
                 type_sql = ob_arena_printf(r->arena, "$%d::int",
                                            ob_sql_param(p, ob_arena_printf(r->arena, "%d", fixed)));
             }
-            ob_buf_puts(sql, " OR ");
+            TERM();
             if (res->guard == OB_GUARD_SCOPE) {
-                rule_r_sql(sql, p, r, type_sql, fixed, res->scope_uuid_sql, both, 2, true);
+                rule_r_sql(&terms, p, r, type_sql, fixed, res->scope_uuid_sql, both, 2, true);
             } else {
                 /* Rule S: owner; R for view; R for change with the guard. */
-                ob_buf_putc(sql, '(');
-                rule_r_sql(sql, p, r, type_sql, fixed, res->scope_uuid_sql, &both[0], 1, true);
+                ob_buf_putc(&terms, '(');
+                rule_r_sql(&terms, p, r, type_sql, fixed, res->scope_uuid_sql, &both[0], 1, true);
                 scope_set prio;
                 set_init(&prio, r->arena);
                 assigned_set(c, &prio, fixed, NULL, 0);
                 if (prio.n && res->priority_sql) {
-                    ob_buf_puts(sql, " OR (");
-                    rule_r_sql(sql, p, r, type_sql, fixed, res->scope_uuid_sql, &both[1], 1,
+                    ob_buf_puts(&terms, " OR (");
+                    rule_r_sql(&terms, p, r, type_sql, fixed, res->scope_uuid_sql, &both[1], 1,
                                false);
                     int a = ob_sql_param(p, set_arr(&prio.st));
                     int b = ob_sql_param(p, set_arr(&prio.uuid));
                     int m = ob_sql_param(p, set_arr(&prio.prio));
-                    ob_buf_printf(sql,
+                    ob_buf_printf(&terms,
                                   " AND EXISTS (SELECT 1 FROM unnest($%d::int[], $%d::uuid[],"
                                   " $%d::int[]) pg(st, su, mp) WHERE pg.st = %s AND pg.su = %s"
                                   " AND pg.mp >= %s))",
                                   a, b, m, type_sql, res->scope_uuid_sql, res->priority_sql);
                 }
-                ob_buf_putc(sql, ')');
+                ob_buf_putc(&terms, ')');
             }
         }
     }
-    ob_buf_putc(sql, ')');
+#undef TERM
+    ob_buf_printf(sql, "(%s)", nterms ? ob_buf_cstr(&terms) : "false");
     if (res->restrict_sql)
         ob_buf_printf(sql, " AND %s", res->restrict_sql);
     return 0;

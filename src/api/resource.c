@@ -958,12 +958,19 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
 
     expansions ex;
     plan_expansions(r, res, &ex);
-    /* One query: the page and, through a window, the total. */
+    /* One query: the page and, as an uncorrelated scalar subquery (run
+     * once), the total.  Not count(*) OVER (): a window makes PostgreSQL
+     * produce every visible row with all its joins before the LIMIT,
+     * while the subquery counts over the bare predicate (unused LEFT JOINs
+     * removed, index-only scans possible) and the page query may stop
+     * after its rows. */
     ob_buf sql;
     ob_buf_init(&sql, r->arena);
     if (select_sql(r, &p, &sql, res, &ex) != 0)
         return;
-    ob_buf_puts(&sql, ", count(*) OVER ()");
+    ob_buf_puts(&sql, ", (SELECT count(*)");
+    ob_buf_append(&sql, where.data, where.len);
+    ob_buf_putc(&sql, ')');
     ob_buf_append(&sql, where.data, where.len);
     order_sql(&sql, res, r);
     int li = add_param(&p, ob_arena_printf(r->arena, "%ld", size));
