@@ -913,6 +913,58 @@ static long page_size(ob_request *r)
     return n > max ? max : n;
 }
 
+/* Whether `text` names the table alias `alias` ("tcb." in "tcb.username"). */
+static bool names_alias(const char *text, const char *alias, size_t n)
+{
+    for (const char *s = text; (s = strstr(s, alias)) != NULL; s++) {
+        bool start = s == text || !(isalnum((unsigned char)s[-1]) || s[-1] == '_');
+        if (start && strncmp(s, alias, n) == 0 && s[n] == '.')
+            return true;
+    }
+    return false;
+}
+
+/* res->from without the LEFT JOINs that nothing in `used` (the WHERE and
+ * ORDER BY of the key query) and no other join refers to.  The
+ * descriptions' LEFT JOINs all reach at most one row (audit users, a
+ * parent), so dropping one never changes which keys come out; PostgreSQL
+ * would remove them too, but only after it has decided that their
+ * columns (t.created_by...) are needed, which rules out an index-only
+ * scan of the page's keys. */
+static const char *keys_from(ob_arena *a, const char *from, const char *used)
+{
+    static const char LJ[] = " LEFT JOIN ";
+    if (!strstr(from, LJ))
+        return from;
+    ob_buf out;
+    ob_buf_init(&out, a);
+    const char *s = from;
+    while (*s) {
+        const char *next = strstr(s + 1, " JOIN ");
+        const char *lnext = strstr(s + 1, LJ);
+        if (lnext && (!next || lnext < next))
+            next = lnext; /* a segment ends where the next join starts */
+        size_t seg = next ? (size_t)(next - s) : strlen(s);
+        bool drop = false;
+        if (strncmp(s, LJ, sizeof LJ - 1) == 0) {
+            /* " LEFT JOIN users tcb ON ...": the alias is the second word. */
+            const char *t = s + sizeof LJ - 1;
+            t += strcspn(t, " ");
+            t += strspn(t, " ");
+            size_t n = strcspn(t, " ");
+            char *alias = ob_arena_strndup(a, t, n);
+            char *rest_before = ob_arena_strndup(a, from, (size_t)(s - from));
+            const char *after = s + seg;
+            drop = n > 0 && !names_alias(used, alias, n) &&
+                   !names_alias(rest_before, alias, n) && !names_alias(after, alias, n);
+        }
+        if (!drop)
+            ob_buf_append(&out, s, seg);
+        s += seg;
+    }
+    return ob_buf_cstr(&out);
+}
+
 void ob_resource_list(ob_request *r, const ob_resource *res)
 {
     params p = {.n = 0};
@@ -958,24 +1010,32 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
 
     expansions ex;
     plan_expansions(r, res, &ex);
-    /* One query: the page and, as an uncorrelated scalar subquery (run
-     * once), the total.  Not count(*) OVER (): a window makes PostgreSQL
-     * produce every visible row with all its joins before the LIMIT,
-     * while the subquery counts over the bare predicate (unused LEFT JOINs
-     * removed, index-only scans possible) and the page query may stop
-     * after its rows. */
+    /* One query, keys first: the innermost SELECT finds the keys of the
+     * page (visibility, filters, order, LIMIT), which PostgreSQL can
+     * often answer from an index alone (textbooks by group and name, say)
+     * without reading the rows it skips; the outer SELECT then builds the
+     * output, with its subqueries and joins, for those rows only.  The
+     * total is an uncorrelated scalar subquery over the bare predicate
+     * (run once; unused LEFT JOINs removed).  Not count(*) OVER (): a
+     * window makes every visible row go through every join first. */
     ob_buf sql;
     ob_buf_init(&sql, r->arena);
     if (select_sql(r, &p, &sql, res, &ex) != 0)
         return;
     ob_buf_puts(&sql, ", (SELECT count(*)");
     ob_buf_append(&sql, where.data, where.len);
-    ob_buf_putc(&sql, ')');
-    ob_buf_append(&sql, where.data, where.len);
-    order_sql(&sql, res, r);
+    ob_buf keys; /* WHERE ... ORDER BY ... of the key query */
+    ob_buf_init(&keys, r->arena);
+    /* where is " FROM <from> WHERE ...": keep what follows the from. */
+    ob_buf_puts(&keys, ob_buf_cstr(&where) + strlen(" FROM ") + strlen(res->from));
+    order_sql(&keys, res, r);
+    ob_buf_printf(&sql, ") FROM %s WHERE %s IN (SELECT %s FROM %s%s", res->from, res->pk->sql,
+                  res->pk->sql, keys_from(r->arena, res->from, ob_buf_cstr(&keys)),
+                  ob_buf_cstr(&keys));
     int li = add_param(&p, ob_arena_printf(r->arena, "%ld", size));
     int oi = add_param(&p, ob_arena_printf(r->arena, "%ld", (page - 1) * size));
-    ob_buf_printf(&sql, " LIMIT $%d OFFSET $%d", li, oi);
+    ob_buf_printf(&sql, " LIMIT $%d OFFSET $%d)", li, oi);
+    order_sql(&sql, res, r);
     PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
     if (!pg) {
         ob_db_failure(r);
