@@ -10,6 +10,8 @@ static const ob_command commands[] = {
     {"migrate", "apply pending database migrations", ob_cmd_migrate},
     {"load-initial-data", "load the initial site, languages and permissions (idempotent)",
      ob_cmd_load_initial_data},
+    {"load-demo-data", "load demo library groups, a textbook and a course (idempotent)",
+     ob_cmd_load_demo_data},
     {"check-config", "validate and print the effective configuration (secrets masked)",
      ob_cmd_check_config},
     {"createsuperuser", "create an administrator account", ob_cmd_createsuperuser},

@@ -2,7 +2,7 @@
 # Checks that the documentation names every configuration key the server
 # knows: each key printed by `openbook check-config` must appear in
 # conf/openbook.yaml (with its comment) and in the README's reference table,
-# and every command must answer --help.
+# and every command must answer --help (and be in the README's command list).
 set -eu
 bin=${1:-build/openbook}
 tmp=$(mktemp -d)
@@ -25,8 +25,24 @@ while IFS= read -r line; do
     *) section=$(echo "$line" | tr -d ':') ;;
     esac
 done < "$tmp/out"
-for cmd in serve migrate load-initial-data check-config createsuperuser changepassword send-mail; do
+# The commands are taken from `openbook --help`, so that a new one cannot
+# be forgotten here: each must answer --help, exit 2 on a wrong option and
+# be in the README's command list.
+cmds=$("$bin" --help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1} on && /^$/ {exit}')
+for cmd in serve migrate load-initial-data load-demo-data check-config createsuperuser changepassword send-mail; do
+    case " $(echo $cmds) " in
+    *" $cmd "*) ;;
+    *) echo "check-docs: openbook --help does not list $cmd" >&2; missing=1 ;;
+    esac
+done
+for cmd in $cmds; do
     "$bin" "$cmd" --help > /dev/null || { echo "check-docs: $cmd --help failed" >&2; missing=1; }
+    set +e
+    "$bin" "$cmd" --no-such-option > /dev/null 2>&1; rc=$?
+    set -e
+    [ "$rc" -eq 2 ] || { echo "check-docs: $cmd --no-such-option exited $rc, not 2" >&2; missing=1; }
+    grep -q "^openbook $cmd\( \|\$\)" README.md ||
+        { echo "check-docs: README.md's command list lacks openbook $cmd" >&2; missing=1; }
 done
 "$bin" --help > /dev/null
 "$bin" --version > /dev/null

@@ -5,7 +5,9 @@ Used by `make run` and by the integration tests (test/integration/).  Python
 3 standard library only.
 
     python3 deploy/local/stack.py run --dir var --port 8080 [--binary build/openbook] [--workers N]
+                                      [--no-demo-data]
 
+runs migrate, load-initial-data and (unless --no-demo-data) load-demo-data,
 starts everything with its data under var/ (kept between runs), prints the
 URL and blocks until Ctrl-C or SIGTERM, then stops everything it started.
 
@@ -228,7 +230,7 @@ class Stack:
 
     def __init__(self, root_dir, port=None, binary=None, repo=None, workers=2,
                  config=None, with_server=True, with_nginx=True,
-                 health_timeout=30.0, env=None, with_relay=True):
+                 health_timeout=30.0, env=None, with_relay=True, demo_data=False):
         """root_dir: data directory (created).  port: nginx port on
         127.0.0.1 (None: a free one).  binary: the openbook binary
         (default <repo>/build/openbook).  workers: server.workers.
@@ -237,7 +239,9 @@ class Stack:
         migrations when the binary exists), for tests that run the binary
         themselves.  env: extra environment for the openbook processes.
         with_relay: start openbook-relay (the binary next to `binary`) when
-        the server is started and that binary exists."""
+        the server is started and that binary exists.  demo_data: also run
+        `openbook load-demo-data` after the migrations (`make run` does; the
+        test stacks start without content)."""
         self.repo = os.path.abspath(repo or REPO)
         self.root = os.path.abspath(root_dir)
         self._auto_port = not port   # a free port we may change if taken
@@ -251,6 +255,7 @@ class Stack:
         self.relay_binary = os.path.join(os.path.dirname(self.binary), "openbook-relay")
         self.health_timeout = health_timeout
         self.extra_env = dict(env or {})
+        self.demo_data = demo_data
 
         self.pg_dir = os.path.join(self.root, "pg")
         self.run_dir = os.path.join(self.root, "run")
@@ -712,7 +717,8 @@ class Stack:
     def _migrate(self):
         self._check_binary()
         log = self._log("migrate")
-        for cmd in ("migrate", "load-initial-data"):
+        cmds = ["migrate", "load-initial-data"] + (["load-demo-data"] if self.demo_data else [])
+        for cmd in cmds:
             argv = [self.binary, cmd, "-c", self.config_path]
             log.write(("\n==== %s\n" % " ".join(argv)).encode())
             try:
@@ -868,7 +874,8 @@ def _cmd_run(args):
     binary = args.binary or os.path.join(REPO, "build", "openbook")
     if not os.path.isabs(binary):
         binary = os.path.abspath(binary)
-    stack = Stack(root, args.port, binary, REPO, workers=args.workers)
+    stack = Stack(root, args.port, binary, REPO, workers=args.workers,
+                  demo_data=not args.no_demo_data)
 
     stopping = []
 
@@ -921,6 +928,9 @@ def main(argv=None):
     r.add_argument("--port", type=int, default=8080, help="nginx port on 127.0.0.1")
     r.add_argument("--binary", help="openbook binary (default: <repo>/build/openbook)")
     r.add_argument("--workers", type=int, default=2, help="FastCGI pool workers (default 2)")
+    r.add_argument("--no-demo-data", action="store_true",
+                   help="do not run `openbook load-demo-data` (it keeps existing rows, so "
+                        "running it on every start is harmless)")
     args = ap.parse_args(argv)
     if args.cmd == "run":
         return _cmd_run(args)

@@ -16,7 +16,14 @@ In the same run it starts two ceilings behind a second nginx:
 and measures with wrk (test/bench/report.lua) the health endpoint, every
 collection listed by GET /api/ (anonymous, _page_size=20) and both
 ceilings at each connection count, and GET /api/auth/current_user/ logged
-in (a browser session cookie and an API token; logged_in_variants()); then
+in (a browser session cookie and an API token; logged_in_variants()).  On
+the bench data of gen_data.py (10,000 textbooks in 100 library groups, 50
+courses, 1,000 role assignments) also the content lists
+/api/content/textbooks/ and /api/content/courses/ as the bench user, whose
+textbooks are visible by role (reader_variants()), and one textbook with
+?_expand=group,pages (skipped with a note where GET /api/ does not list
+them); after the wrk points, the statements PostgreSQL runs per list
+request at two page sizes (count_queries()).  Also
 a memory-growth check, the RSS of the master and each worker, and a login
 section (sequential logins through the app API: argon2id and rate limits
 bound login, so wrk does not drive it).  Prints a summary table and writes
@@ -53,6 +60,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(REPO, "deploy", "local"))
 
 from stack import Stack, StackError, free_port  # noqa: E402  (deploy/local/stack.py)
+import gen_data  # noqa: E402  (test/bench/gen_data.py)
 
 BUILD_DIR = os.path.join(REPO, "build", "bench")
 CEILING_SRC = os.path.join(HERE, "ceiling.c")
@@ -99,6 +107,22 @@ LOGGED_IN_COLLECTIONS = ("auth/current_user",)
 BENCH_ADMIN = "bench-admin"
 BENCH_PASSWORD = "Vq8#bench-Orchard-42"
 LOGIN_USER_PREFIX = "bench-login-"
+# Content (api-resources.md §3), measured on the bench data of gen_data.py:
+# these lists anonymously (like every collection of GET /api/) and as the
+# bench user, whose textbooks are visible through role assignments (rule R
+# step 3); and one textbook retrieved with CONTENT_EXPAND.  An endpoint that
+# GET /api/ does not list, or that does not answer 2xx, is skipped with a note.
+CONTENT_LISTS = ("content/textbooks", "content/courses")
+CONTENT_RETRIEVE = "content/textbooks"
+CONTENT_EXPAND = "group,pages"
+# "Queries per list request": statements counted in the PostgreSQL log for
+# one request at each of these page sizes (constant = no query per row).
+QUERY_COUNT_LIST = "content/textbooks"
+QUERY_COUNT_PAGE_SIZES = (20, 100)
+# Measured the same way in every run, as the admin (every row visible),
+# so that the counting itself is checked even where the content
+# resources do not exist yet.
+QUERY_COUNT_REFERENCE = "auth/role_assignments"
 LOGIN_COUNT = 10        # sequential logins of the login section, one per user
 APP_LOGIN = "/auth-api/app/v1/auth/login"
 
@@ -179,6 +203,112 @@ def logged_in_variants(base_url, stack=None):
             raise HarnessError("current_user [%s] answered %d: %r" % (label, st, body[:300]))
     return [("session", {"Cookie": "sessionid=" + session}),
             ("token", {"Authorization": "Token " + token})]
+
+
+def reader_variants(base_url, data):
+    """[(label, headers)] of the bench user of gen_data.py (not staff, not
+    superuser; textbooks visible by role assignments): a browser session
+    (its password is a copy of BENCH_ADMIN's hash) and its API token."""
+    jar = {}
+    st, hdrs, body = http_request("GET", base_url + "/auth-api/browser/v1/config")
+    _cookies(hdrs, jar)
+    if st != 200 or "csrftoken" not in jar:
+        raise HarnessError("browser config answered %d without csrftoken: %r" % (st, body[:300]))
+    h = {"Cookie": "csrftoken=" + jar["csrftoken"], "X-CSRFToken": jar["csrftoken"],
+         "Content-Type": "application/json", "Referer": base_url + "/"}
+    st, hdrs, body = http_request("POST", base_url + "/auth-api/browser/v1/auth/login",
+                                  json.dumps({"username": data["reader"],
+                                              "password": BENCH_PASSWORD}).encode(), h)
+    _cookies(hdrs, jar)
+    if st != 200 or not jar.get("sessionid"):
+        raise HarnessError("login of %s answered %d: %r" % (data["reader"], st, body[:300]))
+    out = [("reader session", {"Cookie": "sessionid=" + jar["sessionid"]}),
+           ("reader token", {"Authorization": "Token " + data["reader_token"]})]
+    for label, hh in out:
+        st, _, body = http_request("GET", base_url + "/api/auth/current_user/", headers=hh)
+        if st != 200 or data["reader"].encode() not in body:
+            raise HarnessError("current_user [%s] answered %d: %r" % (label, st, body[:300]))
+    return out
+
+
+PG_STATEMENT = re.compile(r"LOG:\s+(statement|execute [^:]*):")
+
+
+def count_queries(stack, specs, repeat=3):
+    """Statements PostgreSQL executes for one request: log_statement = all
+    for the duration (ALTER SYSTEM + reload, which reaches the workers'
+    open connections), then for each spec (name, variant, page_size, url,
+    headers) a few unlogged requests (both workers warm), then `repeat`
+    single requests, each counted as the "statement:"/"execute" lines the
+    server logged while it ran (nothing else talks to PostgreSQL then).
+    Returns a list of measurements."""
+    log = stack.log_path("postgres")
+    out = []
+    stack.psql("ALTER SYSTEM SET log_statement = 'all'")
+    stack.psql("SELECT pg_reload_conf()")
+    time.sleep(0.5)
+    try:
+        for name, variant, size, url, headers in specs:
+            for _ in range(4):
+                http_get(url, headers)
+            counts, st, doc = [], None, None
+            for _ in range(repeat):
+                time.sleep(0.2)
+                mark = os.path.getsize(log)
+                st, body = http_get(url, headers)
+                time.sleep(0.3)   # the backend's log lines
+                with open(log, "rb") as f:
+                    f.seek(mark)
+                    text = f.read().decode("utf-8", "replace")
+                counts.append(len(PG_STATEMENT.findall(text)))
+                try:
+                    doc = json.loads(body)
+                except ValueError:
+                    doc = None
+            m = {"name": name, "variant": variant, "page_size": size, "status": st,
+                 "statements": counts}
+            if isinstance(doc, dict) and isinstance(doc.get("results"), list):
+                m.update(rows=len(doc["results"]), count=doc.get("count"))
+            out.append(m)
+    finally:
+        stack.psql("ALTER SYSTEM RESET log_statement")
+        stack.psql("SELECT pg_reload_conf()")
+    return out
+
+
+def measure_query_counts(stack, base, collections, variants, skipped):
+    """Queries per list request for QUERY_COUNT_LIST (each variant that
+    measured it) and for QUERY_COUNT_REFERENCE as the admin, at each of
+    QUERY_COUNT_PAGE_SIZES; "constant" per list and variant when every
+    count is the same across page sizes and repeats."""
+    specs, note = [], None
+    if QUERY_COUNT_LIST in collections:
+        for label, headers, names in variants:
+            if (names is None or QUERY_COUNT_LIST in names) and \
+                    "%s %s" % (QUERY_COUNT_LIST, label) not in skipped:
+                for size in QUERY_COUNT_PAGE_SIZES:
+                    specs.append((QUERY_COUNT_LIST, label, size, "%s%s?_page_size=%d"
+                                  % (base, collections[QUERY_COUNT_LIST], size), headers))
+    else:
+        note = "%s is not in GET /api/: not measured" % QUERY_COUNT_LIST
+    admin = [(label, h) for label, h, names in variants if label == "session"]
+    if QUERY_COUNT_REFERENCE in collections and admin:
+        for size in QUERY_COUNT_PAGE_SIZES:
+            specs.append((QUERY_COUNT_REFERENCE, "admin " + admin[0][0], size,
+                          "%s%s?_page_size=%d" % (base, collections[QUERY_COUNT_REFERENCE], size),
+                          admin[0][1]))
+    say("queries per list request: %d measurements (PostgreSQL log_statement = all)" % len(specs))
+    ms = count_queries(stack, specs)
+    constant = {}
+    for m in ms:
+        key = "%s %s" % (m["name"], m["variant"])
+        constant.setdefault(key, set()).update(m["statements"])
+    return {"method": "log_statement = all; statements logged during one request "
+                      "(repeated, after warm-up requests)",
+            "page_sizes": list(QUERY_COUNT_PAGE_SIZES), "measurements": ms,
+            "constant": {k: len(v) == 1 for k, v in constant.items()},
+            "reference": QUERY_COUNT_REFERENCE + " (as the admin; every row visible)",
+            "note": note}
 
 
 def measure_logins(base_url, n):
@@ -809,11 +939,32 @@ def main(argv=None):
              "url": base + HEALTH, "variant": "anonymous"},
         ]
         skipped = {}
-        variants = [("anonymous", {})] + list(logged_in_variants(base, stack))
-        for label, headers in variants:
+        # (label, headers, collections measured: None = all)
+        variants = [("anonymous", {}, None)] + \
+            [(label, h, LOGGED_IN_COLLECTIONS) for label, h in logged_in_variants(base, stack)]
+        data = None
+        if stack:
+            # After logged_in_variants: the bench user gets a copy of the
+            # admin's password hash.
+            t0 = time.monotonic()
+            data = gen_data.load(stack.psql, password_from=BENCH_ADMIN)
+            say("bench data in %.1fs: %s" % (time.monotonic() - t0, ", ".join(
+                "%s %s" % (data[k], k) for k in ("library_groups", "textbooks", "textbook_pages",
+                                                 "courses", "role_assignments", "users"))))
+            result["data"] = {k: v for k, v in data.items() if k != "reader_token"}
+            variants += [(label, h, CONTENT_LISTS) for label, h in reader_variants(base, data)]
+        else:
+            say("external stack: no bench data (gen_data.py needs the stack's database)")
+        notes = []
+        for name in CONTENT_LISTS:
+            if name not in collections:
+                notes.append("%s is not in GET /api/ (no such resource in this build): skipped"
+                             % name)
+        for n in notes:
+            say("note: " + n)
+        for label, headers, names in variants:
             for name, path in collections.items():
-                if headers and LOGGED_IN_COLLECTIONS is not None \
-                        and name not in LOGGED_IN_COLLECTIONS:
+                if names is not None and name not in names:
                     continue
                 url = "%s%s?_page_size=%d" % (base, path, PAGE_SIZE)
                 st, body = http_get(url, headers)
@@ -830,12 +981,46 @@ def main(argv=None):
                 is_list = isinstance(doc, dict) and isinstance(doc.get("results"), list)
                 if not is_list:
                     url = base + path
+                # The bench data says how many textbooks each may see.
+                if is_list and data and name == QUERY_COUNT_LIST and \
+                        (label == "anonymous" or label.startswith("reader")):
+                    want = data["visible_textbooks_anonymous" if label == "anonymous"
+                                else "visible_textbooks_reader"]
+                    if doc.get("count") != want:
+                        notes.append("%s [%s]: count %s, but rule R on the bench data gives %d"
+                                     % (name, label, doc.get("count"), want))
+                        say("WARNING: " + notes[-1])
                 targets.append({"name": name, "kind": "list" if is_list else "other",
                                 "path": path + ("?_page_size=%d" % PAGE_SIZE if is_list else ""),
                                 "url": url, "variant": label, "headers": headers,
                                 "body_bytes": len(body)})
+        # One textbook with its group and pages expanded: anonymously one
+        # in a public group, as the bench user one that only its role shows.
+        if data and CONTENT_RETRIEVE in collections:
+            for label, headers, names in variants:
+                if label != "anonymous" and (names is None or CONTENT_RETRIEVE not in names):
+                    continue
+                tid = data["public_textbook"] if label == "anonymous" else data["role_textbook"]
+                path = "%s%s/?_expand=%s" % (collections[CONTENT_RETRIEVE], tid, CONTENT_EXPAND)
+                st, body = http_get(base + path, headers)
+                name = "%s/{id}" % CONTENT_RETRIEVE
+                if not 200 <= st < 300:
+                    skipped["%s %s" % (name, label)] = st
+                    continue
+                targets.append({"name": name, "kind": "retrieve",
+                                "path": "%s{id}/?_expand=%s" % (collections[CONTENT_RETRIEVE],
+                                                              CONTENT_EXPAND),
+                                "url": base + path, "variant": label, "headers": headers,
+                                "body_bytes": len(body)})
+        else:
+            notes.append("%s/{id}/?_expand=%s: skipped (%s)"
+                         % (CONTENT_RETRIEVE, CONTENT_EXPAND,
+                            "no bench data" if not data else
+                            "%s is not in GET /api/" % CONTENT_RETRIEVE))
+            say("note: " + notes[-1])
         result["collections"] = collections
         result["skipped"] = skipped
+        result["notes"] = notes
         for k, st in skipped.items():
             say("not measured: %s answered %d" % (k, st))
 
@@ -920,6 +1105,15 @@ def main(argv=None):
 
         result["rss_after"] = sample_rss(master, workers_fn)
         result["machine"]["loadavg_after"] = list(os.getloadavg())
+
+        # ---- queries per list request (after the wrk points: statement
+        # logging must not slow them down)
+        if stack:
+            result["queries_per_request"] = measure_query_counts(
+                stack, base, collections, variants, skipped)
+        else:
+            result["queries_per_request"] = {"detail": "not measured: external stack "
+                                                       "(needs the stack's PostgreSQL log)"}
 
         # ---- login: its own section, after the RSS sample (argon2id's
         # memory must not show in it)
@@ -1115,6 +1309,26 @@ def print_summary(result):
     if result.get("ceiling_rss_after"):
         out.write("libfcgi ceiling processes (KiB VmRSS): %s\n" % ", ".join(
             str(x.get("VmRSS", "-")) for x in result["ceiling_rss_after"]))
+
+    qp = result.get("queries_per_request") or {}
+    if qp:
+        out.write("\nqueries per list request (%s):\n" % qp.get("method", ""))
+        for m in qp.get("measurements", []):
+            out.write("  %-26s %-16s page size %4d: %s rows of %s, statements %s\n"
+                      % (m["name"], m["variant"], m["page_size"], m.get("rows", "-"),
+                         m.get("count", "-"), "/".join(str(x) for x in m["statements"])))
+        for k, v in (qp.get("constant") or {}).items():
+            out.write("  %s: %s\n" % (k, "constant" if v else "NOT CONSTANT"))
+        for k in ("note", "detail"):
+            if qp.get(k):
+                out.write("  %s\n" % qp[k])
+    if result.get("notes"):
+        out.write("\nnotes:\n" + "".join("  %s\n" % n for n in result["notes"]))
+    d = result.get("data")
+    if d:
+        out.write("\nbench data (gen_data.py): %s\n" % ", ".join(
+            "%s %s" % (d[k], k) for k in ("library_groups", "textbooks", "textbook_pages",
+                                          "courses", "role_assignments", "users") if k in d))
 
     lg = result.get("login") or {}
     if lg:
