@@ -6,12 +6,14 @@
  * the message in flight.  A lost database connection is retried every
  * interval; mail is never lost meanwhile, it waits in the table. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/select.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include "openbook/cli.h"
 #include "openbook/db.h"
@@ -32,11 +34,21 @@ static const char usage[] =
     "  -h, --help          show this help\n";
 
 static volatile sig_atomic_t stop;
+/* The self-pipe: a signal that lands after the loop looked at `stop` but
+ * before select() started waiting would otherwise go unseen for a whole
+ * interval; the handler also writes a byte that wakes the select. */
+static int wake_pipe[2] = {-1, -1};
 
 static void on_signal(int sig)
 {
     (void)sig;
     stop = 1;
+    if (wake_pipe[1] >= 0) {
+        int saved = errno;
+        ssize_t w = write(wake_pipe[1], "x", 1);
+        (void)w;
+        errno = saved;
+    }
 }
 
 /* Waits until a notification arrives, the timeout passes or a signal
@@ -50,8 +62,16 @@ static void wait_for_mail(ob_db *db, long seconds)
     FD_ZERO(&rd);
     if (fd >= 0)
         FD_SET(fd, &rd);
-    int n = select(fd >= 0 ? fd + 1 : 0, fd >= 0 ? &rd : NULL, NULL, NULL, &tv);
-    if (n > 0 && conn) {
+    int maxfd = fd;
+    if (wake_pipe[0] >= 0) {
+        FD_SET(wake_pipe[0], &rd);
+        if (wake_pipe[0] > maxfd)
+            maxfd = wake_pipe[0];
+    }
+    if (stop)
+        return;
+    int n = select(maxfd + 1, maxfd >= 0 ? &rd : NULL, NULL, NULL, &tv);
+    if (n > 0 && conn && fd >= 0 && FD_ISSET(fd, &rd)) {
         PQconsumeInput(conn);
     }
     if (conn) {
@@ -128,6 +148,14 @@ int ob_cmd_send_mail(int argc, char **argv, char **envp)
         ob_config_free(&cfg);
         return 1;
     }
+    if (pipe(wake_pipe) == 0) {
+        for (int i = 0; i < 2; i++) {
+            fcntl(wake_pipe[i], F_SETFL, fcntl(wake_pipe[i], F_GETFL) | O_NONBLOCK);
+            fcntl(wake_pipe[i], F_SETFD, FD_CLOEXEC);
+        }
+    } else {
+        wake_pipe[0] = wake_pipe[1] = -1; /* select's timeout still ends the wait */
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal; /* no SA_RESTART: the wait must end at once */
@@ -171,6 +199,9 @@ int ob_cmd_send_mail(int argc, char **argv, char **envp)
         wait_for_mail(db, interval);
     }
     ob_db_free(db);
+    for (int i = 0; i < 2; i++)
+        if (wake_pipe[i] >= 0)
+            close(wake_pipe[i]);
     curl_global_cleanup();
     ob_config_free(&cfg);
     return rc;
