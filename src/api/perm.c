@@ -597,13 +597,18 @@ static void rule_r_sql(ob_buf *sql, ob_sql_params *p, ob_request *r, const char 
     }
     int k = ob_sql_param(p, int_array(r->arena, perms, (size_t)nperm));
     if (fixed_st) {
+        /* = ANY (ARRAY(...)): the set is an uncorrelated InitPlan, built
+         * once per statement even inside the per-row id lists, and an
+         * array parameter is an index condition (textbooks.group_id =
+         * ANY(...)) for the page and for the count alike. */
         ob_buf_printf(sql,
-                      "%s IN (SELECT sp.scope_uuid FROM scope_public_permissions sp"
+                      "%s = ANY (ARRAY(SELECT sp.scope_uuid FROM scope_public_permissions sp"
                       " WHERE sp.scope_type_id = %s AND sp.permission_id = ANY($%d::int[])",
                       uuid_sql, type_sql, k);
         if (own.n)
             ob_buf_printf(sql, " UNION ALL SELECT unnest($%d::uuid[])",
                           ob_sql_param(p, set_arr(&own.uuid)));
+        ob_buf_putc(sql, ')');
     } else {
         ob_buf_printf(sql,
                       "(%s, %s) IN (SELECT sp.scope_type_id, sp.scope_uuid FROM"

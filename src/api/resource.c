@@ -1032,9 +1032,18 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
     ob_buf_printf(&sql, ") FROM %s WHERE %s IN (SELECT %s FROM %s%s", res->from, res->pk->sql,
                   res->pk->sql, keys_from(r->arena, res->from, ob_buf_cstr(&keys)),
                   ob_buf_cstr(&keys));
-    int li = add_param(&p, ob_arena_printf(r->arena, "%ld", size));
-    int oi = add_param(&p, ob_arena_printf(r->arena, "%ld", (page - 1) * size));
-    ob_buf_printf(&sql, " LIMIT $%d OFFSET $%d)", li, oi);
+    /* LIMIT is written into the text, and OFFSET too on the first page:
+     * a generic plan (db.c) that sees them as parameters assumes the page
+     * is a tenth of the table and picks hash joins over everything where
+     * 20 index lookups do.  Both are integers this function computed (the
+     * clamped page size), not request text; the few page sizes in use
+     * make few statements.  Deeper pages keep OFFSET a parameter, so that
+     * paging through a list does not fill the statement cache. */
+    ob_buf_printf(&sql, " LIMIT %ld", size);
+    if (page > 1)
+        ob_buf_printf(&sql, " OFFSET $%d",
+                      add_param(&p, ob_arena_printf(r->arena, "%ld", (page - 1) * size)));
+    ob_buf_putc(&sql, ')');
     order_sql(&sql, res, r);
     PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
     if (!pg) {
