@@ -99,6 +99,22 @@ static void event(ob_write *w, const char *channel_kind, const char *channel_id,
                    payload);
 }
 
+static void material_changed(ob_write *w, const char *course, const char *material,
+                             const char *op);
+
+/* course.material.changed for every (course id, material id) row that
+ * `sql` ($1 = key) returns: the materials and page ranges a delete takes
+ * along by foreign keys.  0, or -1 (answered). */
+static int materials_changed(ob_write *w, const char *sql, const char *key, const char *op)
+{
+    PGresult *pg = query(w, sql, 1, key, NULL);
+    if (!pg)
+        return -1;
+    for (int i = 0; i < PQntuples(pg); i++)
+        material_changed(w, PQgetvalue(pg, i, 0), PQgetvalue(pg, i, 1), op);
+    return 0;
+}
+
 static const char *op_of(const ob_write *w)
 {
     return w->create ? "created" : w->is_delete ? "deleted" : "updated";
@@ -422,6 +438,16 @@ static int textbook_event(ob_write *w)
     return 0;
 }
 
+/* Deleting a textbook deletes the course materials that use it. */
+static int textbook_before_delete(ob_write *w)
+{
+    textbook_event(w);
+    return materials_changed(w,
+                             "SELECT course_id::text, id::text FROM course_materials"
+                             " WHERE textbook_id = $1::uuid",
+                             w->key, "deleted");
+}
+
 const ob_resource ob_res_textbooks = {
     .app_label = APP,
     .model = "textbook",
@@ -449,7 +475,7 @@ const ob_resource ob_res_textbooks = {
     .nwfields = N(textbook_wfields),
     .scope_field = "group",
     .after_save = textbook_event,
-    .before_delete = textbook_event,
+    .before_delete = textbook_before_delete,
 };
 
 /* ---- textbook pages ---- */
@@ -556,6 +582,31 @@ static int page_event(ob_write *w)
     return 0;
 }
 
+#define PAGE_SUBTREE                                                                       \
+    "WITH RECURSIVE sub(id) AS (SELECT $1::uuid UNION SELECT p.id FROM textbook_pages p"   \
+    " JOIN sub ON p.parent_id = sub.id) "
+
+/* Deleting a page deletes its subtree (an event per page) and the page
+ * ranges that start or end in it (their materials change). */
+static int page_before_delete(ob_write *w)
+{
+    const char *tb = ob_write_stored(w, "textbook_id");
+    PGresult *pg = query(w, PAGE_SUBTREE "SELECT id::text FROM sub", 1, w->key, NULL);
+    if (!pg || !tb)
+        return pg ? 0 : -1;
+    for (int i = 0; i < PQntuples(pg); i++)
+        event(w, "textbook", tb, "textbook.page.updated",
+              ob_arena_printf(w->r->arena,
+                              "{\"textbook\":\"%s\",\"page\":\"%s\",\"op\":\"deleted\"}", tb,
+                              PQgetvalue(pg, i, 0)));
+    return materials_changed(w,
+                             PAGE_SUBTREE "SELECT DISTINCT m.course_id::text, m.id::text FROM"
+                             " course_material_page_ranges x JOIN course_materials m ON m.id ="
+                             " x.material_id WHERE x.start_page_id IN (SELECT id FROM sub)"
+                             " OR x.end_page_id IN (SELECT id FROM sub)",
+                             w->key, "updated");
+}
+
 const ob_resource ob_res_textbook_pages = {
     .app_label = APP,
     .model = "textbookpage",
@@ -587,7 +638,7 @@ const ob_resource ob_res_textbook_pages = {
     .scope_lookup_sql = "SELECT group_id::text FROM textbooks WHERE id = $1::uuid",
     .validate = page_validate,
     .after_save = page_event,
-    .before_delete = page_event,
+    .before_delete = page_before_delete,
 };
 
 /* ---- courses ---- */

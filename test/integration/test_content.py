@@ -484,8 +484,20 @@ class Events(Content):
                                           {"course": c["id"], "material": m["id"], "op": "updated"}))
         self.ok(self.patch(COURSES, c, {"name": "Renamed"}))
         self.assertEqual(self.event(ws), (cch, "course.updated", {"course": c["id"], "op": "updated"}))
-        # A refused change publishes nothing; the next event is the delete.
+        # Deleting a page: one event per page of its subtree, and the
+        # materials whose ranges went with it.
+        child = self.page(tb, p)
+        self.event(ws)
+        self.assertEqual(SU.call("DELETE", PAGES + p["id"] + "/").status, 204)
+        got = [self.event(ws) for _ in range(3)]
+        self.assertEqual(sorted(e[2]["page"] for e in got[:2]), sorted([p["id"], child["id"]]))
+        self.assertEqual({e[2]["op"] for e in got[:2]}, {"deleted"})
+        self.assertEqual(got[2], (cch, "course.material.changed",
+                                  {"course": c["id"], "material": m["id"], "op": "updated"}))
+        # A refused change publishes nothing; the next events are the delete's.
         self.assertEqual(self.patch(TEXTBOOKS, tb, {"slug": "not a slug!"}).status, 400)
         self.assertEqual(SU.call("DELETE", TEXTBOOKS + tb["id"] + "/").status, 204)
         self.assertEqual(self.event(ws), (tch, "textbook.updated",
                                           {"textbook": tb["id"], "op": "deleted"}))
+        self.assertEqual(self.event(ws), (cch, "course.material.changed",
+                                          {"course": c["id"], "material": m["id"], "op": "deleted"}))
