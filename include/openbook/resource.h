@@ -367,6 +367,11 @@ int ob_sql_param(ob_sql_params *p, const char *v);
 /* Appends visible(requester, res) over the aliases of res->from. */
 void ob_resource_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res,
                              ob_request *r);
+/* `from` (a description's from clause) without the LEFT JOINs whose alias
+ * neither `used` (WHERE/ORDER BY text) nor another join names: for the
+ * key query of a list, which PostgreSQL can then answer from an index
+ * alone.  Only for LEFT JOINs that reach at most one row. */
+const char *ob_sql_prune_left_joins(ob_arena *a, const char *from, const char *used);
 /* The key as the database wants it (UUIDs normalised), or NULL when it
  * cannot name an item (the caller answers 404). */
 const char *ob_resource_key(ob_request *r, const ob_resource *res, const char *key);

@@ -931,7 +931,7 @@ static bool names_alias(const char *text, const char *alias, size_t n)
  * would remove them too, but only after it has decided that their
  * columns (t.created_by...) are needed, which rules out an index-only
  * scan of the page's keys. */
-static const char *keys_from(ob_arena *a, const char *from, const char *used)
+const char *ob_sql_prune_left_joins(ob_arena *a, const char *from, const char *used)
 {
     static const char LJ[] = " LEFT JOIN ";
     if (!strstr(from, LJ))
@@ -940,8 +940,10 @@ static const char *keys_from(ob_arena *a, const char *from, const char *used)
     ob_buf_init(&out, a);
     const char *s = from;
     while (*s) {
-        const char *next = strstr(s + 1, " JOIN ");
-        const char *lnext = strstr(s + 1, LJ);
+        /* Look for the next join after this segment's own keyword. */
+        const char *body = strncmp(s, LJ, sizeof LJ - 1) == 0 ? s + sizeof LJ - 1 : s + 1;
+        const char *next = strstr(body, " JOIN ");
+        const char *lnext = strstr(body, LJ);
         if (lnext && (!next || lnext < next))
             next = lnext; /* a segment ends where the next join starts */
         size_t seg = next ? (size_t)(next - s) : strlen(s);
@@ -962,7 +964,10 @@ static const char *keys_from(ob_arena *a, const char *from, const char *used)
             ob_buf_append(&out, s, seg);
         s += seg;
     }
-    return ob_buf_cstr(&out);
+    /* A join that only a dropped join named can go too: again until
+     * nothing changes (once per join at most). */
+    const char *pruned = ob_buf_cstr(&out);
+    return strcmp(pruned, from) == 0 ? from : ob_sql_prune_left_joins(a, pruned, used);
 }
 
 void ob_resource_list(ob_request *r, const ob_resource *res)
@@ -1030,7 +1035,7 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
     ob_buf_puts(&keys, ob_buf_cstr(&where) + strlen(" FROM ") + strlen(res->from));
     order_sql(&keys, res, r);
     ob_buf_printf(&sql, ") FROM %s WHERE %s IN (SELECT %s FROM %s%s", res->from, res->pk->sql,
-                  res->pk->sql, keys_from(r->arena, res->from, ob_buf_cstr(&keys)),
+                  res->pk->sql, ob_sql_prune_left_joins(r->arena, res->from, ob_buf_cstr(&keys)),
                   ob_buf_cstr(&keys));
     /* LIMIT is written into the text, and OFFSET too on the first page:
      * a generic plan (db.c) that sees them as parameters assumes the page

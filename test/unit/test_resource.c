@@ -1,5 +1,6 @@
 /* test_resource.c - the input parsers of the resource machinery: UUID keys
- * and ISO 8601 date-times (api-conventions.md §3). */
+ * and ISO 8601 date-times (api-conventions.md §3); the LEFT JOIN pruning
+ * of the list's key query. */
 #include <string.h>
 #include "openbook/resource.h"
 #include "tests.h"
@@ -17,6 +18,37 @@ START_TEST(test_uuid)
     ck_assert(!ob_parse_uuid("0e8e4c8b1f2a4b3c9d4e5f6a7b8c9d0e0", out)); /* 33 digits */
     ck_assert(!ob_parse_uuid("0e8e4c8b-1f2a4b3c-9d4e-5f6a7b8c9d0e", out)); /* hyphen misplaced */
     ck_assert(!ob_parse_uuid("0e8e4c8g-1f2a-4b3c-9d4e-5f6a7b8c9d0e", out));
+}
+END_TEST
+
+START_TEST(test_prune_left_joins)
+{
+    ob_arena a;
+    ob_arena_init(&a, 1024);
+    const char *from = "textbooks t LEFT JOIN users tcb ON tcb.id = t.created_by"
+                       " LEFT JOIN users tmb ON tmb.id = t.modified_by";
+    /* Nothing uses them: both go. */
+    ck_assert_str_eq(ob_sql_prune_left_joins(&a, from, " WHERE true ORDER BY t.group_id, t.id"),
+                     "textbooks t");
+    /* A filter on created_by keeps its join only. */
+    ck_assert_str_eq(ob_sql_prune_left_joins(&a, from, " WHERE tcb.username = $1 ORDER BY t.id"),
+                     "textbooks t LEFT JOIN users tcb ON tcb.id = t.created_by");
+    /* An alias that only starts like another one ("tc" in "tcb.") is not it. */
+    const char *two = "x t LEFT JOIN courses tc ON tc.id = t.course_id"
+                      " LEFT JOIN users tcb ON tcb.id = t.created_by";
+    ck_assert_str_eq(ob_sql_prune_left_joins(&a, two, " WHERE tcb.username = $1"),
+                     "x t LEFT JOIN users tcb ON tcb.id = t.created_by");
+    ck_assert_str_eq(ob_sql_prune_left_joins(&a, two, " WHERE upper(tc.name) = $1"),
+                     "x t LEFT JOIN courses tc ON tc.id = t.course_id");
+    /* Inner joins always stay; a LEFT JOIN another join refers to stays. */
+    const char *chain = "r t JOIN roles tr ON tr.id = t.role_id LEFT JOIN users tu ON tu.id ="
+                        " t.user_id LEFT JOIN groups tg ON tg.id = tu.group_id";
+    ck_assert_str_eq(ob_sql_prune_left_joins(&a, chain, " WHERE tg.slug = $1"), chain);
+    ck_assert_str_eq(ob_sql_prune_left_joins(&a, chain, " WHERE true"),
+                     "r t JOIN roles tr ON tr.id = t.role_id");
+    /* No LEFT JOIN: the same text. */
+    ck_assert_str_eq(ob_sql_prune_left_joins(&a, "languages t", " WHERE true"), "languages t");
+    ob_arena_destroy(&a);
 }
 END_TEST
 
@@ -51,6 +83,7 @@ Suite *resource_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_uuid);
     tcase_add_test(tc, test_datetime);
+    tcase_add_test(tc, test_prune_left_joins);
     suite_add_tcase(s, tc);
     return s;
 }
