@@ -503,8 +503,11 @@ static const char *int_array(ob_arena *a, const int *v, size_t n)
     ob_buf b;
     ob_buf_init(&b, a);
     ob_buf_putc(&b, '{');
-    for (size_t i = 0; i < n; i++)
-        ob_buf_printf(&b, "%s%d", i ? "," : "", v[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ob_buf_putc(&b, ',');
+        ob_buf_put_int(&b, v[i]);
+    }
     ob_buf_putc(&b, '}');
     return ob_buf_cstr(&b);
 }
