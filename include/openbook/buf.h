@@ -19,6 +19,8 @@ void ob_buf_reserve(ob_buf *b, size_t extra);
 void ob_buf_append(ob_buf *b, const void *p, size_t n);
 void ob_buf_puts(ob_buf *b, const char *s);
 void ob_buf_putc(ob_buf *b, char c);
+/* Appends v in decimal (as "%lld", without the cost of printf). */
+void ob_buf_put_int(ob_buf *b, long long v);
 void ob_buf_printf(ob_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ob_buf_vprintf(ob_buf *b, const char *fmt, va_list ap);
 const char *ob_buf_cstr(ob_buf *b);

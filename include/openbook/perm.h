@@ -64,6 +64,40 @@ bool ob_perm_is_superuser(const ob_request *r);
  * or -1 after answering 503. */
 int ob_perm_load(ob_request *r);
 
+/* What a logged-in user holds (permissions.md §6.1), one row per grant:
+ * kind ('a' anonymous, 'm' model, 'r' effective assignment, 'o' owned
+ * scope) and four text columns.  UID is SQL for the user's id. */
+#define OB_PERM_ROWS_SQL(UID)                                                                  \
+    "SELECT 'a' AS k, permission_id::text AS v, NULL AS u, NULL AS p, NULL AS l"               \
+    " FROM anonymous_permissions"                                                              \
+    " UNION ALL SELECT 'm', up.permission_id::text, NULL, NULL, NULL"                          \
+    " FROM user_permissions up WHERE up.user_id = " UID                                        \
+    " UNION ALL SELECT 'm', gp.permission_id::text, NULL, NULL, NULL FROM user_groups ug"      \
+    " JOIN group_permissions gp ON gp.group_id = ug.group_id WHERE ug.user_id = " UID          \
+    " UNION ALL SELECT 'r', ra.scope_type_id::text, ra.scope_uuid::text, ro.priority::text,"   \
+    " (SELECT coalesce(string_agg(rp.permission_id::text, ','), '') FROM role_permissions rp"  \
+    " WHERE rp.role_id = ro.id)"                                                               \
+    " FROM role_assignments ra JOIN roles ro ON ro.id = ra.role_id"                            \
+    " WHERE ra.user_id = " UID " AND ra.is_active AND ro.is_active"                            \
+    " AND (ra.start_date IS NULL OR ra.start_date <= now())"                                   \
+    " AND (ra.end_date IS NULL OR ra.end_date > now())"                                        \
+    " UNION ALL SELECT 'o', so.scope_type_id::text, so.scope_uuid::text, NULL, NULL"           \
+    " FROM scope_objects so WHERE so.owner_id = " UID
+
+/* The same rows as one text column of an authentication query whose user
+ * is `u` (NULL for superusers, who need none): the authentication of a
+ * read request fetches them with the user, which saves the round trip of
+ * ob_perm_load.  Fields are separated by '|', rows by ';' (the values are
+ * integers, uuids and comma-separated integers). */
+#define OB_PERM_PRELOAD_COL                                                                    \
+    "CASE WHEN u.is_superuser THEN NULL ELSE (SELECT coalesce(string_agg(x.k || '|' || x.v"    \
+    " || '|' || coalesce(x.u, '') || '|' || coalesce(x.p, '') || '|' || coalesce(x.l, ''),"     \
+    " ';'), '') FROM (" OB_PERM_ROWS_SQL("u.id") ") x) END"
+
+/* Takes the rows of OB_PERM_PRELOAD_COL for r->user (already set, active);
+ * a NULL or malformed text leaves the lazy ob_perm_load in place. */
+void ob_perm_preload(ob_request *r, const char *text);
+
 /* Global check (§6 without an item): superuser, anonymous permission,
  * model permission.  1, 0, or -1 (answered). */
 int ob_perm_global_id(ob_request *r, int perm_id);

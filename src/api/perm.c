@@ -220,6 +220,36 @@ static int32_t *parse_ids(ob_arena *a, const char *s, size_t *n)
     return out;
 }
 
+static void ctx_alloc(ob_request *r, perm_ctx *c, size_t n)
+{
+    c->anon = ob_arena_calloc(r->arena, n + 1, sizeof *c->anon);
+    c->model = ob_arena_calloc(r->arena, n + 1, sizeof *c->model);
+    c->asg = ob_arena_calloc(r->arena, n + 1, sizeof *c->asg);
+    c->owned = ob_arena_calloc(r->arena, n + 1, sizeof *c->owned);
+}
+
+/* One row of OB_PERM_ROWS_SQL (the strings stay in use: arena or PGresult,
+ * both live as long as the request). */
+static void ctx_add(ob_request *r, perm_ctx *c, char kind, const char *v1, const char *uuid,
+                    const char *prio, const char *perms)
+{
+    int v = (int)strtol(v1, NULL, 10);
+    if (kind == 'a') {
+        c->anon[c->nanon++] = v;
+    } else if (kind == 'm') {
+        c->model[c->nmodel++] = v;
+    } else if (kind == 'r') {
+        struct asg *a = &c->asg[c->nasg++];
+        a->st = v;
+        a->uuid = uuid;
+        a->priority = (int)strtol(prio, NULL, 10);
+        a->perms = parse_ids(r->arena, perms, &a->nperms);
+    } else if (kind == 'o') {
+        c->owned[c->nowned].st = v;
+        c->owned[c->nowned++].uuid = uuid;
+    }
+}
+
 int ob_perm_load(ob_request *r)
 {
     perm_ctx *c = ctx_of(r);
@@ -236,53 +266,61 @@ int ob_perm_load(ob_request *r)
          * an active role, inside its window.  The requester is active, or
          * r->user would be NULL. */
         const char *p[] = {uid_text(r)};
-        pg = ob_db_query(
-            r->db, r->arena,
-            "SELECT 'a', permission_id::text, NULL, NULL, NULL FROM anonymous_permissions"
-            " UNION ALL SELECT 'm', up.permission_id::text, NULL, NULL, NULL"
-            " FROM user_permissions up WHERE up.user_id = $1::bigint"
-            " UNION ALL SELECT 'm', gp.permission_id::text, NULL, NULL, NULL FROM user_groups ug"
-            " JOIN group_permissions gp ON gp.group_id = ug.group_id WHERE ug.user_id = $1::bigint"
-            " UNION ALL SELECT 'r', ra.scope_type_id::text, ra.scope_uuid::text, ro.priority::text,"
-            " (SELECT coalesce(string_agg(rp.permission_id::text, ','), '') FROM role_permissions rp"
-            " WHERE rp.role_id = ro.id)"
-            " FROM role_assignments ra JOIN roles ro ON ro.id = ra.role_id"
-            " WHERE ra.user_id = $1::bigint AND ra.is_active AND ro.is_active"
-            " AND (ra.start_date IS NULL OR ra.start_date <= now())"
-            " AND (ra.end_date IS NULL OR ra.end_date > now())"
-            " UNION ALL SELECT 'o', so.scope_type_id::text, so.scope_uuid::text, NULL, NULL"
-            " FROM scope_objects so WHERE so.owner_id = $1::bigint",
-            1, p);
+        pg = ob_db_query(r->db, r->arena, OB_PERM_ROWS_SQL("$1::bigint"), 1, p);
     }
     if (!pg) {
         ob_db_failure(r);
         return -1;
     }
     int n = PQntuples(pg);
-    c->anon = ob_arena_calloc(r->arena, (size_t)n + 1, sizeof *c->anon);
-    c->model = ob_arena_calloc(r->arena, (size_t)n + 1, sizeof *c->model);
-    c->asg = ob_arena_calloc(r->arena, (size_t)n + 1, sizeof *c->asg);
-    c->owned = ob_arena_calloc(r->arena, (size_t)n + 1, sizeof *c->owned);
-    for (int i = 0; i < n; i++) {
-        char kind = PQgetvalue(pg, i, 0)[0];
-        int v = (int)strtol(PQgetvalue(pg, i, 1), NULL, 10);
-        if (kind == 'a') {
-            c->anon[c->nanon++] = v;
-        } else if (kind == 'm') {
-            c->model[c->nmodel++] = v;
-        } else if (kind == 'r') {
-            struct asg *a = &c->asg[c->nasg++];
-            a->st = v;
-            a->uuid = PQgetvalue(pg, i, 2);
-            a->priority = (int)strtol(PQgetvalue(pg, i, 3), NULL, 10);
-            a->perms = parse_ids(r->arena, PQgetvalue(pg, i, 4), &a->nperms);
-        } else if (kind == 'o') {
-            c->owned[c->nowned].st = v;
-            c->owned[c->nowned++].uuid = PQgetvalue(pg, i, 2);
-        }
-    }
+    ctx_alloc(r, c, (size_t)n);
+    for (int i = 0; i < n; i++)
+        ctx_add(r, c, PQgetvalue(pg, i, 0)[0], PQgetvalue(pg, i, 1), PQgetvalue(pg, i, 2),
+                PQgetvalue(pg, i, 3), PQgetvalue(pg, i, 4));
     c->loaded = true;
     return 0;
+}
+
+void ob_perm_preload(ob_request *r, const char *text)
+{
+    if (!text || !r->user || ob_perm_is_superuser(r))
+        return;
+    perm_ctx *c = ctx_of(r);
+    if (c->loaded)
+        return;
+    /* Check the whole text first: anything unexpected and the lazy load
+     * runs as before. */
+    size_t rows = *text ? 1 : 0;
+    for (const char *q = text; *q; q++) {
+        if (*q == ';')
+            rows++;
+        else if (!(*q == '|' || *q == ',' || *q == '-' || (*q >= '0' && *q <= '9') ||
+                   (*q >= 'a' && *q <= 'z')))
+            return;
+    }
+    char *copy = ob_arena_strdup(r->arena, text);
+    ctx_alloc(r, c, rows);
+    for (char *row = copy; row && *row;) {
+        char *next = strchr(row, ';');
+        if (next)
+            *next++ = '\0';
+        char *fields[5];
+        size_t k = 0;
+        for (char *s = row; k < 5; k++) {
+            fields[k] = s;
+            char *bar = s ? strchr(s, '|') : NULL;
+            if (bar)
+                *bar = '\0';
+            s = bar ? bar + 1 : NULL;
+        }
+        if (!fields[4] || strlen(fields[0]) != 1) {
+            memset(c, 0, sizeof *c); /* malformed: back to the lazy load */
+            return;
+        }
+        ctx_add(r, c, fields[0][0], fields[1], fields[2], fields[3], fields[4]);
+        row = next;
+    }
+    c->loaded = true;
 }
 
 static bool has_id(const int32_t *ids, size_t n, int id)
@@ -504,8 +542,11 @@ static const char *int_array(ob_arena *a, const int *v, size_t n)
     ob_buf b;
     ob_buf_init(&b, a);
     ob_buf_putc(&b, '{');
-    for (size_t i = 0; i < n; i++)
-        ob_buf_printf(&b, "%s%d", i ? "," : "", v[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            ob_buf_putc(&b, ',');
+        ob_buf_put_int(&b, v[i]);
+    }
     ob_buf_putc(&b, '}');
     return ob_buf_cstr(&b);
 }
@@ -638,16 +679,28 @@ int ob_perm_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res, o
         ob_buf_puts(sql, "true");
         return 0;
     }
-    if (ob_perm_load(r) != 0)
-        return -1;
     perm_ctx *c = ctx_of(r);
+    /* An anonymous requester holds only the anonymous grants: rather than
+     * loading them in a query of their own, the predicate asks the table
+     * itself, so an anonymous list costs one round trip instead of two (and
+     * reads the grants in the same snapshot as the rows).  Anything else
+     * the requester may hold needs the loaded data.  Not for resources
+     * with a scope term: "EXISTS (...) OR scope = ANY (...)" cannot drive
+     * an index, and a scoped list (textbooks of public groups) wants one
+     * far more than it minds one small query. */
+    bool scoped = (res->guard == OB_GUARD_SCOPE || res->guard == OB_GUARD_SCOPED ||
+                   res->guard == OB_GUARD_ACCESS_REQUEST) &&
+                  res->scope_uuid_sql;
+    bool anon_sql = !r->user && !c->loaded && !scoped;
+    if (!anon_sql && ob_perm_load(r) != 0)
+        return -1;
     int v = ob_perm_id2(r, res->app_label, ob_arena_printf(r->arena, "view_%s", res->model));
     int ch = ob_perm_id2(r, res->app_label, ob_arena_printf(r->arena, "change_%s", res->model));
     if (v < 0 || ch < 0)
         return -1;
     int both[2] = {v, ch};
     bool global = false;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 2 && !anon_sql; i++)
         if (both[i] > 0 && (has_id(c->anon, c->nanon, both[i]) ||
                             (r->user && has_id(c->model, c->nmodel, both[i]))))
             global = true;
@@ -662,6 +715,17 @@ int ob_perm_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res, o
         ob_buf_puts(&terms, "true");
         nterms++;
     } else {
+        int ids[2], nids = 0;
+        for (int i = 0; i < 2 && anon_sql; i++)
+            if (both[i] > 0)
+                ids[nids++] = both[i];
+        if (nids) {
+            TERM();
+            ob_buf_printf(&terms,
+                          "EXISTS (SELECT 1 FROM anonymous_permissions"
+                          " WHERE permission_id = ANY($%d::int[]))",
+                          ob_sql_param(p, int_array(r->arena, ids, (size_t)nids)));
+        }
         const char *uid = r->user ? uid_text(r) : NULL;
         if (res->guard == OB_GUARD_SELF && uid && res->self_sql) {
             bool own = true;

@@ -366,7 +366,8 @@ static void order_sql(ob_buf *sql, const ob_resource *res, ob_request *r)
     }
     if (!used)
         ob_buf_puts(sql, res->default_order);
-    ob_buf_printf(sql, ", %s", res->pk->sql);
+    ob_buf_puts(sql, ", ");
+    ob_buf_puts(sql, res->pk->sql);
 }
 
 /* ---- output: field masks, expansions, values ---- */
@@ -597,11 +598,15 @@ static int select_sql(ob_request *r, params *p, ob_buf *sql, const ob_resource *
         } else {
             e = lang_sql(r, p, f->sql, &li, &di);
         }
-        if (f->type == OB_FT_DATETIME)
-            ob_buf_printf(sql, "%sto_char(%s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-                          i ? ", " : "", e);
-        else
-            ob_buf_printf(sql, "%s%s", i ? ", " : "", e);
+        if (i)
+            ob_buf_puts(sql, ", ");
+        if (f->type == OB_FT_DATETIME) {
+            ob_buf_puts(sql, "to_char(");
+            ob_buf_puts(sql, e);
+            ob_buf_puts(sql, " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')");
+        } else {
+            ob_buf_puts(sql, e); /* puts, not printf: once per field per request */
+        }
     }
     for (size_t k = 0; ex && k < ex->n; k++) {
         const expansion *x = &ex->e[k];

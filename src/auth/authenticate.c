@@ -9,6 +9,7 @@
 #include "openbook/config.h"
 #include "openbook/db.h"
 #include "openbook/log.h"
+#include "openbook/perm.h"
 #include "openbook/resource.h"
 
 void ob_random_token(char *out, size_t len, const char *alphabet)
@@ -31,6 +32,24 @@ void ob_sha256_hex(const char *s, size_t len, char out[65])
     "u.id, u.username, u.email, u.first_name, u.last_name, u.password, u.is_active, "   \
     "u.is_staff, u.is_superuser, u.user_type"
 #define USER_NCOLS 10
+
+/* A read request fetches what the user holds together with the user
+ * (OB_PERM_PRELOAD_COL, the last column): one round trip less for every
+ * list or item it reads.  Not for writes: a handler that changes grants
+ * and then checks them must see its own changes, which the lazy load
+ * after the change does. */
+static bool preload_perms(const ob_request *r)
+{
+    return r->method == OB_GET || r->method == OB_HEAD;
+}
+
+/* After r->user is set to the active user of row 0. */
+static void take_perms(ob_request *r, PGresult *res)
+{
+    int col = PQnfields(res) - 1;
+    if (preload_perms(r) && r->user && !PQgetisnull(res, 0, col))
+        ob_perm_preload(r, PQgetvalue(res, 0, col));
+}
 
 static ob_user *user_from_row(ob_request *r, PGresult *res, int row, int col)
 {
@@ -69,12 +88,14 @@ static int by_token(ob_request *r, const char *hdr)
     char hash[65];
     ob_sha256_hex(p, n, hash);
     const char *params[] = {hash};
-    PGresult *res = ob_db_query(
-        r->db, r->arena,
-        "SELECT t.token_hash, t.is_active AND (t.start_date IS NULL OR t.start_date <= now()) "
-        "AND (t.end_date IS NULL OR t.end_date > now()), " USER_COLS
-        " FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = decode($1, 'hex')",
-        1, params);
+#define TOKEN_SQL(PERMS)                                                                         \
+    "SELECT t.token_hash, t.is_active AND (t.start_date IS NULL OR t.start_date <= now()) "      \
+    "AND (t.end_date IS NULL OR t.end_date > now()), " USER_COLS PERMS                           \
+    " FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = decode($1, 'hex')"
+    PGresult *res = ob_db_query(r->db, r->arena,
+                                preload_perms(r) ? TOKEN_SQL(", " OB_PERM_PRELOAD_COL)
+                                                 : TOKEN_SQL(""),
+                                1, params);
     if (!res) {
         ob_db_failure(r);
         return -1;
@@ -100,11 +121,12 @@ static int by_token(ob_request *r, const char *hdr)
         return deny(r, "User is inactive or deleted.");
     r->user = u;
     r->auth_method = OB_AUTH_TOKEN;
+    take_perms(r, res);
     return 0;
 }
 
 /* Loads a live session by key.  Returns 1 found, 0 not found, -1 error. */
-static int load_session(ob_request *r, const char *key, ob_user **user)
+static int load_session(ob_request *r, const char *key, ob_user **user, PGresult **perm_res)
 {
     *user = NULL;
     size_t n = strlen(key);
@@ -113,12 +135,14 @@ static int load_session(ob_request *r, const char *key, ob_user **user)
     ob_session *s = ob_arena_calloc(r->arena, 1, sizeof *s);
     ob_sha256_hex(key, n, s->key_hash_hex);
     const char *params[] = {s->key_hash_hex};
-    PGresult *res = ob_db_query(
-        r->db, r->arena,
-        "SELECT s.user_id, s.data::text, " USER_COLS
-        " FROM sessions s LEFT JOIN users u ON u.id = s.user_id"
-        " WHERE s.key_hash = decode($1, 'hex') AND s.expires_at > now()",
-        1, params);
+#define SESSION_SQL(PERMS)                                                                       \
+    "SELECT s.user_id, s.data::text, " USER_COLS PERMS                                           \
+    " FROM sessions s LEFT JOIN users u ON u.id = s.user_id"                                     \
+    " WHERE s.key_hash = decode($1, 'hex') AND s.expires_at > now()"
+    PGresult *res = ob_db_query(r->db, r->arena,
+                                preload_perms(r) ? SESSION_SQL(", " OB_PERM_PRELOAD_COL)
+                                                 : SESSION_SQL(""),
+                                1, params);
     if (!res) {
         ob_db_failure(r);
         return -1;
@@ -131,6 +155,7 @@ static int load_session(ob_request *r, const char *key, ob_user **user)
         *user = user_from_row(r, res, 0, 2);
     }
     r->session = s;
+    *perm_res = res;
     return 1;
 }
 
@@ -144,7 +169,8 @@ int ob_authenticate(ob_request *r)
     const char *st = ob_request_param(r, "HTTP_X_SESSION_TOKEN");
     if (st) {
         ob_user *u;
-        int found = load_session(r, st, &u);
+        PGresult *res = NULL;
+        int found = load_session(r, st, &u, &res);
         if (found < 0)
             return -1;
         if (!found) {
@@ -155,13 +181,15 @@ int ob_authenticate(ob_request *r)
             return deny(r, "User is inactive or deleted.");
         r->user = u;
         r->auth_method = OB_AUTH_APP_SESSION;
+        take_perms(r, res);
         return 0;
     }
 
     const char *sid = ob_request_cookie(r, "sessionid");
     if (sid) {
         ob_user *u;
-        int found = load_session(r, sid, &u);
+        PGresult *res = NULL;
+        int found = load_session(r, sid, &u, &res);
         if (found < 0)
             return -1;
         if (found) {
@@ -169,6 +197,7 @@ int ob_authenticate(ob_request *r)
              * is deleted when the user is deactivated. */
             r->user = u && u->is_active ? u : NULL;
             r->auth_method = OB_AUTH_COOKIE;
+            take_perms(r, res);
         }
     }
     return 0;

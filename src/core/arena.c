@@ -136,14 +136,22 @@ char *ob_arena_strdup(ob_arena *a, const char *s)
 
 char *ob_arena_vprintf(ob_arena *a, const char *fmt, va_list ap)
 {
+    /* Short results (the common case) are formatted once, on the stack:
+     * vsnprintf has a high fixed cost. */
+    char tmp[128];
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap2);
     va_end(ap2);
-    if (n < 0)
+    if (n < 0) {
         n = 0;
+        tmp[0] = '\0';
+    }
     char *p = ob_arena_alloc(a, (size_t)n + 1);
-    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    if ((size_t)n < sizeof tmp)
+        memcpy(p, tmp, (size_t)n + 1);
+    else
+        vsnprintf(p, (size_t)n + 1, fmt, ap);
     return p;
 }
 

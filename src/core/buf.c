@@ -56,16 +56,41 @@ void ob_buf_putc(ob_buf *b, char c)
     b->data[b->len] = '\0';
 }
 
+void ob_buf_put_int(ob_buf *b, long long v)
+{
+    char tmp[24];
+    size_t i = sizeof tmp;
+    /* Negated as unsigned, so LLONG_MIN works too. */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[--i] = '-';
+    ob_buf_append(b, tmp + i, sizeof tmp - i);
+}
+
 void ob_buf_vprintf(ob_buf *b, const char *fmt, va_list ap)
 {
+    /* Format straight into the spare room and only again when it did not
+     * fit: vsnprintf has a high fixed cost, and SQL text and headers are
+     * built with many small calls per request (a profile showed a third of
+     * a list request's instructions in vsnprintf). */
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    size_t room = b->cap - b->len;
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap2);
     va_end(ap2);
-    if (n <= 0)
+    if (n <= 0) {
+        if (room)
+            b->data[b->len] = '\0';
         return;
-    ob_buf_reserve(b, (size_t)n);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
+    if ((size_t)n >= room) {
+        ob_buf_reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
 }
 

@@ -35,22 +35,52 @@ static void vlog(ob_log_level lvl, const char *fmt, va_list ap)
 {
     char line[2048];
     struct timespec ts;
-    struct tm tm;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s [%d] ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-                     tm.tm_sec, ts.tv_nsec / 1000000, names[lvl], (int)getpid());
-    if (n < 0)
-        return;
-    int m = vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
+    /* The access log writes a line per request: the date and time up to
+     * the second are formatted once per second, the rest by hand (printf
+     * has a high fixed cost). */
+    static time_t stamp_sec = -1;
+    static char stamp[64];
+    static size_t stamp_len;
+    if (ts.tv_sec != stamp_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        int k = snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.", tm.tm_year + 1900,
+                         tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+        if (k < 0 || (size_t)k >= sizeof stamp)
+            return;
+        stamp_len = (size_t)k;
+        stamp_sec = ts.tv_sec;
+    }
+    size_t n = stamp_len;
+    memcpy(line, stamp, n);
+    long ms = ts.tv_nsec / 1000000;
+    line[n++] = (char)('0' + ms / 100);
+    line[n++] = (char)('0' + ms / 10 % 10);
+    line[n++] = (char)('0' + ms % 10);
+    line[n++] = 'Z';
+    line[n++] = ' ';
+    size_t nl = strlen(names[lvl]);
+    memcpy(line + n, names[lvl], nl);
+    n += nl;
+    line[n++] = ' ';
+    line[n++] = '[';
+    char digits[16];
+    size_t d = sizeof digits;
+    for (unsigned long pid = (unsigned long)getpid(); d == sizeof digits || pid; pid /= 10)
+        digits[--d] = (char)('0' + pid % 10);
+    memcpy(line + n, digits + d, sizeof digits - d);
+    n += sizeof digits - d;
+    line[n++] = ']';
+    line[n++] = ' ';
+    int m = vsnprintf(line + n, sizeof line - n - 1, fmt, ap);
     if (m < 0)
         m = 0;
-    size_t len = (size_t)n + (size_t)m;
+    size_t len = n + (size_t)m;
     if (len > sizeof line - 2)
         len = sizeof line - 2;
     /* Control characters from user data must not forge log lines. */
-    for (size_t i = (size_t)n; i < len; i++)
+    for (size_t i = n; i < len; i++)
         if ((unsigned char)line[i] < 0x20)
             line[i] = ' ';
     line[len++] = '\n';

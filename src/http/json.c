@@ -151,7 +151,7 @@ void ob_json_string(ob_json *j, const char *s)
 void ob_json_int(ob_json *j, int64_t v)
 {
     before_value(j);
-    ob_buf_printf(j->out, "%" PRId64, v);
+    ob_buf_put_int(j->out, (long long)v);
 }
 
 void ob_json_double(ob_json *j, double v)

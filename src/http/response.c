@@ -106,18 +106,27 @@ void ob_response_serialize(const ob_request *r, bool head_only, ob_buf *out)
 {
     const ob_response *res = &r->res;
     bool empty = res->status == 204 || res->status == 304;
-    ob_buf_printf(out, "Status: %d %s\r\n", res->status, ob_status_text(res->status));
+    /* puts and put_int, not printf: this runs for every response. */
+    ob_buf_puts(out, "Status: ");
+    ob_buf_put_int(out, res->status);
+    ob_buf_putc(out, ' ');
+    ob_buf_puts(out, ob_status_text(res->status));
+    ob_buf_puts(out, "\r\n");
     if (!empty) {
         ob_buf_puts(out, "Content-Type: ");
         ob_buf_puts(out, res->content_type ? res->content_type : "application/json");
-        ob_buf_printf(out, "\r\nContent-Length: %zu\r\n", res->body.len);
+        ob_buf_puts(out, "\r\nContent-Length: ");
+        ob_buf_put_int(out, (long long)res->body.len);
+        ob_buf_puts(out, "\r\n");
     }
     ob_buf_puts(out, "X-Content-Type-Options: nosniff\r\n"
                      "X-Frame-Options: DENY\r\n"
                      "Referrer-Policy: same-origin\r\n"
                      "Vary: Accept, Cookie, Accept-Language\r\n"
                      "Cache-Control: private, no-store\r\n");
-    ob_buf_printf(out, "Content-Language: %s\r\n", r->language ? r->language : "en");
+    ob_buf_puts(out, "Content-Language: ");
+    ob_buf_puts(out, r->language ? r->language : "en");
+    ob_buf_puts(out, "\r\n");
     ob_buf_append(out, res->headers.data ? res->headers.data : "", res->headers.len);
     ob_buf_append(out, "\r\n", 2);
     if (!head_only && !empty)

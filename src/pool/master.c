@@ -3,7 +3,7 @@
  * Signal contract (as PgBouncer's):
  *   SIGHUP   re-read the configuration; start a new generation of workers,
  *            then ask the old ones (with SIGHUP) to finish their requests,
- *            serve their kept-alive connection until nginx lets it go, and
+ *            serve their kept-alive connections until nginx lets go, and
  *            exit.  No request is refused: the socket never closes.
  *   SIGTERM, SIGINT   graceful stop: workers finish their requests; after
  *            graceful_timeout the rest are killed.

@@ -1,5 +1,8 @@
 /* test_buf.c - ob_buf on the heap and on an arena. */
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include "openbook/arena.h"
 #include "openbook/buf.h"
 #include "tests.h"
 
@@ -142,6 +145,52 @@ START_TEST(test_cstr_on_fresh_buffer)
 }
 END_TEST
 
+/* put_int as "%lld"; printf that overflows the spare room is formatted
+ * again after growing (it is first tried in place). */
+START_TEST(test_put_int_and_printf_in_place)
+{
+    const long long v[] = {0, 7, -7, 1234567890123LL, LLONG_MAX, LLONG_MIN};
+    char want[32];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        ob_buf b;
+        ob_buf_init(&b, &A);
+        ob_buf_puts(&b, "x");
+        ob_buf_put_int(&b, v[i]);
+        snprintf(want, sizeof want, "x%lld", v[i]);
+        ck_assert_str_eq(b.data, want);
+        ck_assert_uint_eq(b.len, strlen(want));
+    }
+    for (int heap = 0; heap < 2; heap++) {
+        ob_buf b;
+        ob_buf_init(&b, heap ? NULL : &A);
+        ob_buf_puts(&b, "ab");
+        char big[600];
+        memset(big, 'z', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        ob_buf_printf(&b, "[%s]", big); /* more than the 256 bytes first reserved */
+        ck_assert_uint_eq(b.len, 2 + 2 + sizeof big - 1);
+        ck_assert_int_eq(b.data[2], '[');
+        ck_assert_int_eq(b.data[b.len - 1], ']');
+        ck_assert_int_eq(b.data[b.len], '\0');
+        ob_buf_printf(&b, "%d", 5); /* fits in place */
+        ck_assert_int_eq(b.data[b.len - 1], '5');
+        ck_assert_int_eq(b.data[b.len], '\0');
+        ck_assert_uint_eq(strlen(b.data), b.len);
+        if (heap)
+            ob_buf_free(&b);
+    }
+    char *p = ob_arena_printf(&A, "%s-%d", "short", 1);
+    ck_assert_str_eq(p, "short-1");
+    char big[300];
+    memset(big, 'q', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    p = ob_arena_printf(&A, "<%s>", big); /* longer than the stack buffer */
+    ck_assert_uint_eq(strlen(p), sizeof big + 1);
+    ck_assert_int_eq(p[0], '<');
+    ck_assert_int_eq(p[sizeof big], '>');
+}
+END_TEST
+
 Suite *buf_suite(void)
 {
     Suite *s = suite_create("buf");
@@ -154,6 +203,7 @@ Suite *buf_suite(void)
     tcase_add_test(tc, test_binary_and_empty_appends);
     tcase_add_test(tc, test_reserve_gives_room);
     tcase_add_test(tc, test_cstr_on_fresh_buffer);
+    tcase_add_test(tc, test_put_int_and_printf_in_place);
     suite_add_tcase(s, tc);
     return s;
 }
