@@ -559,9 +559,9 @@ static int page_validate(ob_write *w)
     return 0;
 }
 
-/* textbook.page.updated on the textbook's channel; a page moved to another
- * textbook leaves the old one ("deleted" there) and arrives in the new one
- * ("created" there). */
+/* After a save: textbook.page.updated on the textbook's channel; a page
+ * moved to another textbook leaves the old one ("deleted" there) and
+ * arrives in the new one ("created" there).  Deletes: page_before_delete. */
 static int page_event(ob_write *w)
 {
     const char *page = key_of(w);
@@ -572,7 +572,7 @@ static int page_event(ob_write *w)
     event(w, "textbook", (tb), "textbook.page.updated",                                    \
           ob_arena_printf(a, "{\"textbook\":\"%s\",\"page\":\"%s\",\"op\":\"%s\"}", (tb), page, \
                           (op)))
-    if (w->is_delete || same(now, was)) {
+    if (same(now, was)) {
         PAGE_EVENT(was, op_of(w));
     } else {
         PAGE_EVENT(was, "deleted");

@@ -1094,6 +1094,44 @@ static const char *answer_key(ob_write *w)
     return pg && PQntuples(pg) ? PQgetvalue(pg, 0, 0) : w->new_key;
 }
 
+/* The fields, then the resource's cross-field rules; 400 with every
+ * error at once.  0, or -1 (answered, rolled back). */
+static int parse_and_validate(ob_write *w)
+{
+    if (parse_fields(w) != 0)
+        return -1;
+    if (!w->nerr && w->res->validate && w->res->validate(w) != 0)
+        return -1;
+    if (w->nerr) {
+        ob_db_rollback(w->r->db);
+        ob_write_answer_errors(w->r, w);
+        return -1;
+    }
+    return 0;
+}
+
+/* The rest of a create or update once it is allowed: the resource's
+ * hooks, the row and its m2m links, COMMIT, the queued events, and the
+ * item as GET shows it (status 201 or 200). */
+static void save_and_answer(ob_write *w, int status)
+{
+    const ob_resource *res = w->res;
+    if ((res->authorize && res->authorize(w) != 0) ||
+        (res->before_save && res->before_save(w) != 0))
+        return;
+    if ((w->create ? do_insert(w) : do_update(w)) != 0 || save_m2m(w) != 0)
+        return;
+    if (res->after_save && res->after_save(w) != 0)
+        return;
+    if (ob_db_commit(w->r->db) != 0) {
+        fail_db(w);
+        return;
+    }
+    ob_write_after_commit(w);
+    ob_resource_item(w->r, res, answer_key(w),
+                     &(ob_item_opts){.status = status, .skip_visibility = true});
+}
+
 static void create(ob_request *r, const ob_resource *res)
 {
     if (gate(r, res, "add") != 0 || ob_resource_read_body(r) != 0)
@@ -1107,15 +1145,8 @@ static void create(ob_request *r, const ob_resource *res)
         fail_db(&w);
         return;
     }
-    if (parse_fields(&w) != 0)
+    if (parse_and_validate(&w) != 0)
         return;
-    if (!w.nerr && res->validate && res->validate(&w) != 0)
-        return;
-    if (w.nerr) {
-        ob_db_rollback(r->db);
-        ob_write_answer_errors(r, &w);
-        return;
-    }
     if (!res->write_gate) {
         /* permissions.md §6.2: add_<model> on the unsaved item; §6.3: 404
          * when the requester could not even view it. */
@@ -1141,20 +1172,7 @@ static void create(ob_request *r, const ob_resource *res)
             return;
         }
     }
-    if ((res->authorize && res->authorize(&w) != 0) ||
-        (res->before_save && res->before_save(&w) != 0))
-        return;
-    if (do_insert(&w) != 0 || save_m2m(&w) != 0)
-        return;
-    if (res->after_save && res->after_save(&w) != 0)
-        return;
-    if (ob_db_commit(r->db) != 0) {
-        fail_db(&w);
-        return;
-    }
-    ob_write_after_commit(&w);
-    ob_resource_item(r, res, answer_key(&w),
-                     &(ob_item_opts){.status = 201, .skip_visibility = true});
+    save_and_answer(&w, 201);
 }
 
 /* Whether an update changes the field that selects the scope (the group
@@ -1192,15 +1210,8 @@ static void update(ob_request *r, const ob_resource *res, const char *key)
         ob_db_rollback(r->db);
         return;
     }
-    if (parse_fields(&w) != 0)
+    if (parse_and_validate(&w) != 0)
         return;
-    if (!w.nerr && res->validate && res->validate(&w) != 0)
-        return;
-    if (w.nerr) {
-        ob_db_rollback(r->db);
-        ob_write_answer_errors(r, &w);
-        return;
-    }
     if (!res->write_gate) {
         ob_perm_item old, now;
         ob_write_stored_item(&w, &old);
@@ -1226,19 +1237,7 @@ static void update(ob_request *r, const ob_resource *res, const char *key)
             return;
         }
     }
-    if ((res->authorize && res->authorize(&w) != 0) ||
-        (res->before_save && res->before_save(&w) != 0))
-        return;
-    if (do_update(&w) != 0 || save_m2m(&w) != 0)
-        return;
-    if (res->after_save && res->after_save(&w) != 0)
-        return;
-    if (ob_db_commit(r->db) != 0) {
-        fail_db(&w);
-        return;
-    }
-    ob_write_after_commit(&w);
-    ob_resource_item(r, res, answer_key(&w), &(ob_item_opts){.skip_visibility = true});
+    save_and_answer(&w, 200);
 }
 
 static void destroy(ob_request *r, const ob_resource *res, const char *key)

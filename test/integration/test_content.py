@@ -7,12 +7,9 @@ between scopes, owners, and the live events of websocket.md §9 through
 the relay.
 """
 
-import json
-
 import auth_support as au
 import perm_support as ps
-import support
-from test_relay_client import RelayProc, WSClient, make_ticket, ticket_key
+from test_relay_client import WSClient, make_ticket, stack_ticket_key, start_relay, stop_relay
 
 STACK = None
 RELAY = None
@@ -36,25 +33,18 @@ CONTENT = ["openbook_content.%s_%s" % (a, m)
 def setUpModule():
     global STACK, RELAY, W, SU
     STACK = au.start_auth_stack("content")
-    support.StackTestCase.stack = STACK
-    try:
-        RELAY = RelayProc(STACK, support.binary())
+
+    def setup():
+        global W, SU
         W = ps.World(STACK)
         W.whitelist(ps.GROUP, CONTENT)
         W.whitelist(ps.COURSE, CONTENT)
         SU = W.user("su", superuser=True)
-    except BaseException:
-        if RELAY:
-            RELAY.stop()
-        support.stop_stack(STACK)
-        raise
+    RELAY = start_relay(STACK, setup)
 
 
 def tearDownModule():
-    support.StackTestCase.stack = None
-    if RELAY:
-        RELAY.stop()
-    support.stop_stack(STACK)
+    stop_relay(STACK, RELAY)
 
 
 def count(sql):
@@ -435,10 +425,8 @@ class Events(Content):
             ws.shutdown()
 
     def subscribe(self, channels):
-        key = ticket_key(secret_key=STACK.config["security"]["secret_key"],
-                         ticket_secret=STACK.config.get("relay", {}).get("ticket_secret"))
-        ws = WSClient.connect(("127.0.0.1", self.port),
-                              "/ws/events?ticket=%s" % make_ticket(key, channels, uid=SU.id),
+        ticket = make_ticket(stack_ticket_key(STACK), channels, uid=SU.id)
+        ws = WSClient.connect(("127.0.0.1", self.port), "/ws/events?ticket=%s" % ticket,
                               host="127.0.0.1:%d" % self.port,
                               origin="http://127.0.0.1:%d" % self.port,
                               protocols=("openbook.v1",))

@@ -25,8 +25,9 @@ import unittest
 
 import support
 from test_relay_client import (OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, HandshakeRefused,
-                               Redis, RelayProc, WSClient, event_args, make_ticket, publish,
-                               redis_addr, start_redis_same_port, stop_redis, ticket_key)
+                               Redis, WSClient, event_args, make_ticket, publish, redis_addr,
+                               stack_ticket_key, start_redis_same_port, start_relay, stop_redis,
+                               stop_relay)
 
 STACK = None
 RELAY = None
@@ -48,9 +49,9 @@ def setUpModule():
         "ping_interval": PING, "idle_timeout": IDLE, "max_connections": MAX_CONN,
         "max_connections_per_user": PER_USER, "send_queue_max_frames": QUEUE_FRAMES,
         "send_queue_max_bytes": 1048576}})
-    support.StackTestCase.stack = STACK
-    try:
-        RELAY = RelayProc(STACK, support.binary())
+
+    def setup():
+        global ROUTE
         r = support.request(STACK.port, "POST", "/api/ws/ticket/", json_body={"channels": []})
         ROUTE = r.status != 404
         for name, superuser in (("ws_alice", False), ("ws_bob", False), ("ws_root", True)):
@@ -62,24 +63,15 @@ def setUpModule():
                        "VALUES (%d, decode('%s', 'hex'), '%s', 'ws test')"
                        % (uid, hashlib.sha256(token.encode()).hexdigest(), token[:8]))
             USERS[name] = (uid, token)
-    except BaseException:
-        if RELAY:
-            RELAY.stop()
-        support.stop_stack(STACK)
-        raise
+    RELAY = start_relay(STACK, setup)
 
 
 def tearDownModule():
-    support.StackTestCase.stack = None
-    if RELAY:
-        RELAY.stop()
-    support.stop_stack(STACK)
+    stop_relay(STACK, RELAY)
 
 
 def key():
-    cfg = STACK.config["relay"]
-    return ticket_key(secret_key=STACK.config["security"]["secret_key"],
-                      ticket_secret=cfg.get("ticket_secret"))
+    return stack_ticket_key(STACK)
 
 
 class Relay(support.StackTestCase):

@@ -284,6 +284,39 @@ def ticket_key(secret_key=None, ticket_secret=None):
     return hmac.new(secret_key.encode(), b"openbook-ws-ticket", hashlib.sha256).digest()
 
 
+def stack_ticket_key(stack):
+    """The key the relay of `stack` verifies tickets with."""
+    return ticket_key(secret_key=stack.config["security"]["secret_key"],
+                      ticket_secret=stack.config.get("relay", {}).get("ticket_secret"))
+
+
+def start_relay(stack, setup=None):
+    """The relay of a started stack (RelayProc), then setup(); when either
+    fails, stops both and re-raises.  The stack becomes the test cases'."""
+    import support
+    support.StackTestCase.stack = stack
+    relay = None
+    try:
+        relay = RelayProc(stack, support.binary())
+        if setup:
+            setup()
+    except BaseException:
+        if relay:
+            relay.stop()
+        support.stop_stack(stack)
+        raise
+    return relay
+
+
+def stop_relay(stack, relay):
+    """tearDownModule of a start_relay() module."""
+    import support
+    support.StackTestCase.stack = None
+    if relay:
+        relay.stop()
+    support.stop_stack(stack)
+
+
 def make_ticket(key, channels, uid=None, exp=None, jti=None, raw_payload=None):
     payload = raw_payload if raw_payload is not None else json.dumps(
         {"v": 1, "uid": uid, "ch": list(channels),

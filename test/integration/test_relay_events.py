@@ -6,13 +6,13 @@ its scope is deleted) close the user's sockets with 4401 (control channel
 revoke_user).
 """
 
-import time
 import unittest
 
 import auth_support as au
 import perm_support as ps
 import support
-from test_relay_client import Redis, RelayProc, WSClient, make_ticket, redis_addr, ticket_key
+from test_relay_client import (Redis, WSClient, make_ticket, redis_addr, stack_ticket_key,
+                               start_relay, stop_relay)
 
 STACK = None
 RELAY = None
@@ -27,28 +27,20 @@ WHITELIST = MANAGE + ["openbook_auth.self_enroll", "openbook_content.view_course
 def setUpModule():
     global STACK, RELAY, W
     STACK = au.start_auth_stack("relay-events")
-    support.StackTestCase.stack = STACK
-    try:
-        RELAY = RelayProc(STACK, support.binary())
+
+    def setup():
+        global W
         W = ps.World(STACK)
         W.whitelist(ps.COURSE, WHITELIST)
-    except BaseException:
-        if RELAY:
-            RELAY.stop()
-        support.stop_stack(STACK)
-        raise
+    RELAY = start_relay(STACK, setup)
 
 
 def tearDownModule():
-    support.StackTestCase.stack = None
-    if RELAY:
-        RELAY.stop()
-    support.stop_stack(STACK)
+    stop_relay(STACK, RELAY)
 
 
 def key():
-    return ticket_key(secret_key=STACK.config["security"]["secret_key"],
-                      ticket_secret=STACK.config.get("relay", {}).get("ticket_secret"))
+    return stack_ticket_key(STACK)
 
 
 class Scope:
