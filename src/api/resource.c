@@ -1043,11 +1043,14 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
         return;
     ob_buf_puts(&sql, ", (SELECT count(*)");
     ob_buf_append(&sql, where.data, where.len);
+    ob_buf order; /* " ORDER BY ...": the key query's and the page's */
+    ob_buf_init(&order, r->arena);
+    order_sql(&order, res, r);
     ob_buf keys; /* WHERE ... ORDER BY ... of the key query */
     ob_buf_init(&keys, r->arena);
     /* where is " FROM <from> WHERE ...": keep what follows the from. */
     ob_buf_puts(&keys, ob_buf_cstr(&where) + strlen(" FROM ") + strlen(res->from));
-    order_sql(&keys, res, r);
+    ob_buf_append(&keys, order.data, order.len);
     ob_buf_printf(&sql, ") FROM %s WHERE %s IN (SELECT %s FROM %s%s", res->from, res->pk->sql,
                   res->pk->sql, ob_sql_prune_left_joins(r->arena, res->from, ob_buf_cstr(&keys)),
                   ob_buf_cstr(&keys));
@@ -1063,7 +1066,7 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
         ob_buf_printf(&sql, " OFFSET $%d",
                       add_param(&p, ob_arena_printf(r->arena, "%ld", (page - 1) * size)));
     ob_buf_putc(&sql, ')');
-    order_sql(&sql, res, r);
+    ob_buf_append(&sql, order.data, order.len);
     PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
     if (!pg) {
         ob_db_failure(r);
