@@ -333,6 +333,16 @@ class Stack:
         pid = self.master_pid
         return _proc_children(pid) if pid else []
 
+    def restart_server(self):
+        """Stops `openbook serve`, rewrites the configuration (with
+        self.overrides) and starts it again: unlike reload(), no worker of
+        the old configuration keeps serving nginx's kept-alive connections."""
+        self._stop_proc("openbook")
+        self.procs.pop("openbook", None)
+        self.write_config()
+        self._start_server()
+        self.wait_healthy()
+
     def reload(self):
         """SIGHUP to the master: re-read the configuration, replace workers."""
         os.kill(self.procs["openbook"].pid, signal.SIGHUP)

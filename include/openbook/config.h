@@ -28,6 +28,10 @@ typedef struct ob_config {
     bool development;
     char *log_level;
     bool access_log;
+    /* cache (the workers' response cache, cache.h) */
+    bool cache_enabled;
+    long cache_max_bytes;
+    long cache_max_age_ms;
     /* http */
     ob_strlist allowed_hosts;
     ob_strlist trusted_proxies;

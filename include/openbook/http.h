@@ -19,6 +19,7 @@ struct cJSON;
 struct ob_config;
 struct ob_db;
 struct ob_redis;
+struct ob_cache;
 struct ob_user;
 struct ob_session;
 
@@ -47,6 +48,7 @@ typedef struct ob_request {
     const struct ob_config *cfg;
     struct ob_db *db;
     struct ob_redis *redis;    /* lazily connected; NULL-safe to use */
+    struct ob_cache *cache;    /* the worker's response cache; NULL = none */
 
     /* From the FastCGI params, indexed once by ob_request_init (a small
      * hash table) so each lookup is not a scan of every param. */
@@ -94,6 +96,11 @@ typedef struct ob_request {
 
     ob_response res;
     int64_t start_ns;
+    /* Set by ob_read_cache_answer on a miss, for ob_read_cache_keep. */
+    const char *cache_key;
+    size_t cache_klen;
+    uint64_t cache_gen;
+    bool cache_hit;            /* answered from the cache (access log) */
 } ob_request;
 
 /* Header lookup by CGI name, e.g. "HTTP_ACCEPT_LANGUAGE".  The first of

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "openbook/cache.h"
 #include "openbook/config.h"
 
 /* One slot per worker in memory shared with the master, so the master can
@@ -24,9 +25,11 @@ typedef enum { OB_LISTEN_OWN, OB_LISTEN_FD0, OB_LISTEN_SYSTEMD } ob_listen_origi
  * from cfg->listen.  Returns -1 with a message on stderr. */
 int ob_listen_open(const ob_config *cfg, ob_listen_origin *origin);
 
-/* Serves requests on listen_fd until told to stop or recycled.
- * slot may be NULL (single-process mode).  Returns an exit code. */
-int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool single);
+/* Serves requests on listen_fd until told to stop or recycled.  slot and
+ * gen (the pool's data generation, see cache.h) are NULL in single-process
+ * mode, which then has no response cache.  Returns an exit code. */
+int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, ob_generation *gen,
+                  bool single);
 
 /* The master: pre-forks cfg->workers workers and supervises them.
  * config_path is re-read on SIGHUP.  Returns an exit code. */

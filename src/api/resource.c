@@ -14,6 +14,7 @@
 #include "openbook/db.h"
 #include "openbook/log.h"
 #include "openbook/perm.h"
+#include "openbook/read_cache.h"
 #include "openbook/resource.h"
 
 #define MAX_SEARCH_TERMS 16
@@ -984,7 +985,7 @@ const char *ob_sql_prune_left_joins(ob_arena *a, const char *from, const char *u
     return strcmp(pruned, from) == 0 ? from : ob_sql_prune_left_joins(a, pruned, used);
 }
 
-void ob_resource_list(ob_request *r, const ob_resource *res)
+static void list_page(ob_request *r, const ob_resource *res)
 {
     params p = {.n = 0};
     ob_buf where;
@@ -1168,7 +1169,20 @@ void ob_resource_item(ob_request *r, const ob_resource *res, const char *key,
     write_row(r, j, res, show, pg, 0, &ex, o);
 }
 
+/* The reads answered through the response cache (read_cache.h).  The
+ * answers to writes (ob_resource_item from resource_write.c) are not. */
+void ob_resource_list(ob_request *r, const ob_resource *res)
+{
+    if (ob_read_cache_answer(r))
+        return;
+    list_page(r, res);
+    ob_read_cache_keep(r);
+}
+
 void ob_resource_retrieve(ob_request *r, const ob_resource *res)
 {
+    if (ob_read_cache_answer(r))
+        return;
     ob_resource_item(r, res, r->npath_params ? r->path_params[0] : "", NULL);
+    ob_read_cache_keep(r);
 }

@@ -6,10 +6,12 @@
 #include <strings.h>
 #include <sodium.h>
 #include "openbook/auth.h"
+#include "openbook/cache.h"
 #include "openbook/config.h"
 #include "openbook/db.h"
 #include "openbook/log.h"
 #include "openbook/perm.h"
+#include "openbook/read_cache.h"
 #include "openbook/resource.h"
 
 void ob_random_token(char *out, size_t len, const char *alphabet)
@@ -43,27 +45,117 @@ static bool preload_perms(const ob_request *r)
     return r->method == OB_GET || r->method == OB_HEAD;
 }
 
-/* After r->user is set to the active user of row 0. */
-static void take_perms(ob_request *r, PGresult *res)
+/* One row of an authentication query, from PostgreSQL or from the worker's
+ * cache: v[i] NULL for SQL NULL.  Pointers live as long as the request. */
+#define AUTH_MAX_COLS 16
+typedef struct auth_row {
+    int n;
+    const char *v[AUTH_MAX_COLS];
+} auth_row;
+
+static void row_from_result(auth_row *row, const PGresult *res)
 {
-    int col = PQnfields(res) - 1;
-    if (preload_perms(r) && r->user && !PQgetisnull(res, 0, col))
-        ob_perm_preload(r, PQgetvalue(res, 0, col));
+    row->n = PQnfields(res) < AUTH_MAX_COLS ? PQnfields(res) : AUTH_MAX_COLS;
+    for (int i = 0; i < row->n; i++)
+        row->v[i] = PQgetisnull(res, 0, i) ? NULL : PQgetvalue(res, 0, i);
 }
 
-static ob_user *user_from_row(ob_request *r, PGresult *res, int row, int col)
+static const char *col(const auth_row *row, int i)
+{
+    return i < row->n && row->v[i] ? row->v[i] : "";
+}
+
+/* Reads (GET, HEAD) keep the row of a valid credential in the response
+ * cache (cache.h), keyed by the credential's hash: a repeat costs no query.
+ * The cache is emptied by every change to tokens, sessions, users or
+ * grants, so a revoked token or an ended session is refused at once; what
+ * changes with time alone (an expiry date passing) within
+ * cache.max_age_ms.  Writes always ask the database. */
+static bool auth_cacheable(const ob_request *r)
+{
+    return r->cache && preload_perms(r);
+}
+
+/* Looked up only when the client did not ask for a fresh answer. */
+static bool auth_lookup(const ob_request *r)
+{
+    return auth_cacheable(r) && ob_read_cache_wanted(r);
+}
+
+/* "\1auth <kind> <hash>": the \1 keeps these keys apart from response keys. */
+static size_t auth_key(char *out, size_t cap, char kind, const char *hash_hex)
+{
+    int n = snprintf(out, cap, "\1auth %c %s", kind, hash_hex);
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
+}
+
+static bool auth_cache_get(ob_request *r, char kind, const char *hash_hex, auth_row *row)
+{
+    char key[96];
+    size_t klen = auth_key(key, sizeof key, kind, hash_hex);
+    ob_cached hit;
+    if (!klen || !ob_cache_get(r->cache, key, klen, r->start_ns, &hit))
+        return false;
+    /* The value: per column a 4-byte length (all ones for NULL), the bytes. */
+    const unsigned char *p = (const unsigned char *)hit.body, *end = p + hit.body_len;
+    row->n = 0;
+    while (p + 4 <= end && row->n < AUTH_MAX_COLS) {
+        uint32_t len = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                       (uint32_t)p[3] << 24;
+        p += 4;
+        if (len == UINT32_MAX) {
+            row->v[row->n++] = NULL;
+            continue;
+        }
+        if (len > (size_t)(end - p))
+            return false;
+        row->v[row->n++] = ob_arena_strndup(r->arena, (const char *)p, len);
+        p += len;
+    }
+    return true;
+}
+
+static void auth_cache_put(ob_request *r, char kind, const char *hash_hex, const auth_row *row,
+                           uint64_t gen)
+{
+    char key[96];
+    size_t klen = auth_key(key, sizeof key, kind, hash_hex);
+    if (!klen)
+        return;
+    ob_buf b;
+    ob_buf_init(&b, r->arena);
+    for (int i = 0; i < row->n; i++) {
+        uint32_t len = row->v[i] ? (uint32_t)strlen(row->v[i]) : UINT32_MAX;
+        char le[4] = {(char)(len & 0xff), (char)(len >> 8 & 0xff), (char)(len >> 16 & 0xff),
+                      (char)(len >> 24)};
+        ob_buf_append(&b, le, 4);
+        if (row->v[i])
+            ob_buf_append(&b, row->v[i], len);
+    }
+    ob_cached v = {.status = 0, .body = b.data, .body_len = b.len};
+    ob_cache_put(r->cache, key, klen, gen, r->start_ns, &v);
+}
+
+/* After r->user is set to the active user of the row. */
+static void take_perms(ob_request *r, const auth_row *row)
+{
+    if (preload_perms(r) && r->user && row->n > 0 && row->v[row->n - 1])
+        ob_perm_preload(r, row->v[row->n - 1]);
+}
+
+static ob_user *user_from_row(ob_request *r, const auth_row *row, int c)
 {
     ob_user *u = ob_arena_calloc(r->arena, 1, sizeof *u);
-    u->id = strtoll(PQgetvalue(res, row, col), NULL, 10);
-    u->username = ob_arena_strdup(r->arena, PQgetvalue(res, row, col + 1));
-    u->email = ob_arena_strdup(r->arena, PQgetvalue(res, row, col + 2));
-    u->first_name = ob_arena_strdup(r->arena, PQgetvalue(res, row, col + 3));
-    u->last_name = ob_arena_strdup(r->arena, PQgetvalue(res, row, col + 4));
-    u->password_hash = ob_arena_strdup(r->arena, PQgetvalue(res, row, col + 5));
-    u->is_active = PQgetvalue(res, row, col + 6)[0] == 't';
-    u->is_staff = PQgetvalue(res, row, col + 7)[0] == 't';
-    u->is_superuser = PQgetvalue(res, row, col + 8)[0] == 't';
-    u->user_type = ob_arena_strdup(r->arena, PQgetvalue(res, row, col + 9));
+    u->id = strtoll(col(row, c), NULL, 10);
+    u->username = ob_arena_strdup(r->arena, col(row, c + 1));
+    u->email = ob_arena_strdup(r->arena, col(row, c + 2));
+    u->first_name = ob_arena_strdup(r->arena, col(row, c + 3));
+    u->last_name = ob_arena_strdup(r->arena, col(row, c + 4));
+    u->password_hash = ob_arena_strdup(r->arena, col(row, c + 5));
+    u->is_active = col(row, c + 6)[0] == 't';
+    u->is_staff = col(row, c + 7)[0] == 't';
+    u->is_superuser = col(row, c + 8)[0] == 't';
+    u->user_type = ob_arena_strdup(r->arena, col(row, c + 9));
     return u;
 }
 
@@ -71,6 +163,49 @@ static int deny(ob_request *r, const char *detail)
 {
     ob_fail(r, 403, detail);
     return -1;
+}
+
+/* The token row of hash, from the cache or the database.  1 found, 0 not
+ * found (answered), -1 error (answered). */
+static int token_row(ob_request *r, const char *hash, auth_row *row)
+{
+    if (auth_lookup(r) && auth_cache_get(r, 'T', hash, row))
+        return 1;
+    uint64_t gen = r->cache ? ob_cache_generation(r->cache) : 0;
+    const char *params[] = {hash};
+#define TOKEN_SQL(PERMS)                                                                         \
+    "SELECT t.token_hash, t.is_active AND (t.start_date IS NULL OR t.start_date <= now()) "      \
+    "AND (t.end_date IS NULL OR t.end_date > now()), " USER_COLS PERMS                           \
+    " FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = decode($1, 'hex')"
+    PGresult *res = ob_db_query(r->db, r->arena,
+                                preload_perms(r) ? TOKEN_SQL(", " OB_PERM_PRELOAD_COL)
+                                                 : TOKEN_SQL(""),
+                                1, params);
+    if (!res) {
+        ob_db_failure(r);
+        return -1;
+    }
+    if (PQntuples(res) == 0) {
+        deny(r, "Invalid token received.");
+        return 0;
+    }
+    /* The index found it by hash; compare again in constant time so the
+     * answer does not depend on how much of the hash matched. */
+    unsigned char want[32];
+    size_t wl = 0;
+    const char *stored = PQgetvalue(res, 0, 0); /* bytea in hex output: \x... */
+    unsigned char got[32];
+    if (sodium_hex2bin(want, sizeof want, stored + 2, strlen(stored) - 2, NULL, &wl, NULL) != 0 ||
+        wl != 32 || sodium_hex2bin(got, sizeof got, hash, 64, NULL, NULL, NULL) != 0 ||
+        sodium_memcmp(got, want, 32) != 0) {
+        deny(r, "Invalid token received.");
+        return 0;
+    }
+    row_from_result(row, res);
+    /* Only a usable credential is kept: a refusal is asked again. */
+    if (auth_cacheable(r) && col(row, 1)[0] == 't' && col(row, 2 + 6)[0] == 't')
+        auth_cache_put(r, 'T', hash, row, gen);
+    return 1;
 }
 
 static int by_token(ob_request *r, const char *hdr)
@@ -87,46 +222,23 @@ static int by_token(ob_request *r, const char *hdr)
         return deny(r, "Invalid Authorization header received.");
     char hash[65];
     ob_sha256_hex(p, n, hash);
-    const char *params[] = {hash};
-#define TOKEN_SQL(PERMS)                                                                         \
-    "SELECT t.token_hash, t.is_active AND (t.start_date IS NULL OR t.start_date <= now()) "      \
-    "AND (t.end_date IS NULL OR t.end_date > now()), " USER_COLS PERMS                           \
-    " FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = decode($1, 'hex')"
-    PGresult *res = ob_db_query(r->db, r->arena,
-                                preload_perms(r) ? TOKEN_SQL(", " OB_PERM_PRELOAD_COL)
-                                                 : TOKEN_SQL(""),
-                                1, params);
-    if (!res) {
-        ob_db_failure(r);
+    auth_row row;
+    int found = token_row(r, hash, &row);
+    if (found <= 0)
         return -1;
-    }
-    if (PQntuples(res) == 0)
-        return deny(r, "Invalid token received.");
-    /* The index found it by hash; compare again in constant time so the
-     * answer does not depend on how much of the hash matched. */
-    unsigned char want[32];
-    size_t wl = 0;
-    const char *stored = PQgetvalue(res, 0, 0); /* bytea in hex output: \x... */
-    if (sodium_hex2bin(want, sizeof want, stored + 2, strlen(stored) - 2, NULL, &wl, NULL) != 0 ||
-        wl != 32)
-        return deny(r, "Invalid token received.");
-    unsigned char got[32];
-    sodium_hex2bin(got, sizeof got, hash, 64, NULL, NULL, NULL);
-    if (sodium_memcmp(got, want, 32) != 0)
-        return deny(r, "Invalid token received.");
-    if (PQgetvalue(res, 0, 1)[0] != 't')
+    if (col(&row, 1)[0] != 't')
         return deny(r, "Token is inactive or expired.");
-    ob_user *u = user_from_row(r, res, 0, 2);
+    ob_user *u = user_from_row(r, &row, 2);
     if (!u->is_active)
         return deny(r, "User is inactive or deleted.");
     r->user = u;
     r->auth_method = OB_AUTH_TOKEN;
-    take_perms(r, res);
+    take_perms(r, &row);
     return 0;
 }
 
 /* Loads a live session by key.  Returns 1 found, 0 not found, -1 error. */
-static int load_session(ob_request *r, const char *key, ob_user **user, PGresult **perm_res)
+static int load_session(ob_request *r, const char *key, ob_user **user, auth_row *row)
 {
     *user = NULL;
     size_t n = strlen(key);
@@ -134,28 +246,33 @@ static int load_session(ob_request *r, const char *key, ob_user **user, PGresult
         return 0;
     ob_session *s = ob_arena_calloc(r->arena, 1, sizeof *s);
     ob_sha256_hex(key, n, s->key_hash_hex);
-    const char *params[] = {s->key_hash_hex};
+    if (!(auth_lookup(r) && auth_cache_get(r, 'S', s->key_hash_hex, row))) {
+        uint64_t gen = r->cache ? ob_cache_generation(r->cache) : 0;
+        const char *params[] = {s->key_hash_hex};
 #define SESSION_SQL(PERMS)                                                                       \
     "SELECT s.user_id, s.data::text, " USER_COLS PERMS                                           \
     " FROM sessions s LEFT JOIN users u ON u.id = s.user_id"                                     \
     " WHERE s.key_hash = decode($1, 'hex') AND s.expires_at > now()"
-    PGresult *res = ob_db_query(r->db, r->arena,
-                                preload_perms(r) ? SESSION_SQL(", " OB_PERM_PRELOAD_COL)
-                                                 : SESSION_SQL(""),
-                                1, params);
-    if (!res) {
-        ob_db_failure(r);
-        return -1;
+        PGresult *res = ob_db_query(r->db, r->arena,
+                                    preload_perms(r) ? SESSION_SQL(", " OB_PERM_PRELOAD_COL)
+                                                     : SESSION_SQL(""),
+                                    1, params);
+        if (!res) {
+            ob_db_failure(r);
+            return -1;
+        }
+        if (PQntuples(res) == 0)
+            return 0;
+        row_from_result(row, res);
+        if (auth_cacheable(r))
+            auth_cache_put(r, 'S', s->key_hash_hex, row, gen);
     }
-    if (PQntuples(res) == 0)
-        return 0;
-    s->data = ob_arena_strdup(r->arena, PQgetvalue(res, 0, 1));
-    if (!PQgetisnull(res, 0, 0)) {
-        s->user_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        *user = user_from_row(r, res, 0, 2);
+    s->data = ob_arena_strdup(r->arena, col(row, 1));
+    if (row->v[0]) {
+        s->user_id = strtoll(row->v[0], NULL, 10);
+        *user = user_from_row(r, row, 2);
     }
     r->session = s;
-    *perm_res = res;
     return 1;
 }
 
@@ -169,8 +286,8 @@ int ob_authenticate(ob_request *r)
     const char *st = ob_request_param(r, "HTTP_X_SESSION_TOKEN");
     if (st) {
         ob_user *u;
-        PGresult *res = NULL;
-        int found = load_session(r, st, &u, &res);
+        auth_row row;
+        int found = load_session(r, st, &u, &row);
         if (found < 0)
             return -1;
         if (!found) {
@@ -181,15 +298,15 @@ int ob_authenticate(ob_request *r)
             return deny(r, "User is inactive or deleted.");
         r->user = u;
         r->auth_method = OB_AUTH_APP_SESSION;
-        take_perms(r, res);
+        take_perms(r, &row);
         return 0;
     }
 
     const char *sid = ob_request_cookie(r, "sessionid");
     if (sid) {
         ob_user *u;
-        PGresult *res = NULL;
-        int found = load_session(r, sid, &u, &res);
+        auth_row row;
+        int found = load_session(r, sid, &u, &row);
         if (found < 0)
             return -1;
         if (found) {
@@ -197,7 +314,7 @@ int ob_authenticate(ob_request *r)
              * is deleted when the user is deactivated. */
             r->user = u && u->is_active ? u : NULL;
             r->auth_method = OB_AUTH_COOKIE;
-            take_perms(r, res);
+            take_perms(r, &row);
         }
     }
     return 0;

@@ -77,7 +77,7 @@ int ob_cmd_serve(int argc, char **argv, char **envp)
     static const char *origins[] = {"opened", "inherited on fd 0", "from systemd"};
     ob_info("serve: listening socket %s%s%s", origins[origin],
             origin == OB_LISTEN_OWN ? ": " : "", origin == OB_LISTEN_OWN ? cfg.listen : "");
-    int rc = single ? ob_worker_run(&cfg, fd, NULL, true) : ob_master_run(&cfg, path, envp, fd);
+    int rc = single ? ob_worker_run(&cfg, fd, NULL, NULL, true) : ob_master_run(&cfg, path, envp, fd);
     close(fd);
     ob_config_free(&cfg);
     return rc;

@@ -35,6 +35,9 @@ const ob_config_key ob_config_keys[] = {
     K_BOOL("server", "development", development),
     K_STR("server", "log_level", log_level),
     K_BOOL("server", "access_log", access_log),
+    K_BOOL("cache", "enabled", cache_enabled),
+    K_INT("cache", "max_bytes", cache_max_bytes, 0, 1L << 34),
+    K_INT("cache", "max_age_ms", cache_max_age_ms, 0, 3600000),
     K_LIST("http", "allowed_hosts", allowed_hosts),
     K_LIST("http", "trusted_proxies", trusted_proxies),
     K_STR("http", "public_base_url", public_base_url),
@@ -157,6 +160,9 @@ void ob_config_defaults(ob_config *c)
     c->development = false;
     set_str(&c->log_level, "info");
     c->access_log = true;
+    c->cache_enabled = true;
+    c->cache_max_bytes = 8L << 20;
+    c->cache_max_age_ms = 1000;
     list_push(&c->trusted_proxies, "127.0.0.1");
     list_push(&c->trusted_proxies, "::1");
     set_str(&c->public_base_url, "");

@@ -32,6 +32,8 @@ struct ob_db {
     char last_sqlstate[6];
     char last_constraint[64]; /* of the last failed statement, "" if none */
     unsigned long nqueries;
+    char *listen_channel;      /* re-subscribed after every reconnect */
+    unsigned changes;          /* announced on it, not yet taken */
 };
 
 static uint64_t fnv1a(const char *s)
@@ -70,6 +72,7 @@ void ob_db_free(ob_db *db)
         PQfinish(db->conn);
     clear_stmts(db);
     ob_free(db->conninfo);
+    ob_free(db->listen_channel);
     ob_free(db);
 }
 
@@ -80,6 +83,15 @@ static void set_error(ob_db *db, const char *msg, const char *state)
     db->last_error[n] = '\0';
     snprintf(db->last_sqlstate, sizeof db->last_sqlstate, "%s", state ? state : "");
     db->last_constraint[0] = '\0';
+}
+
+/* Marks the connection broken when libpq says it is gone. */
+static void check_conn(ob_db *db)
+{
+    if (db->conn && PQstatus(db->conn) != CONNECTION_OK) {
+        db->broken = true;
+        ob_warn("database: connection lost: %s", db->last_error);
+    }
 }
 
 int ob_db_ensure(ob_db *db)
@@ -117,7 +129,58 @@ int ob_db_ensure(ob_db *db)
         db->conn = NULL;
         return -1;
     }
+    if (db->listen_channel) {
+        /* Whatever was announced while there was no connection is lost:
+         * count the reconnection itself as a change. */
+        db->changes++;
+        char sql[96];
+        snprintf(sql, sizeof sql, "LISTEN \"%s\"", db->listen_channel);
+        PGresult *res = PQexec(db->conn, sql);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            ob_warn("database: %s: %s", sql, PQresultErrorMessage(res));
+        PQclear(res);
+    }
     return 0;
+}
+
+void ob_db_listen(ob_db *db, const char *channel)
+{
+    ob_free(db->listen_channel);
+    db->listen_channel = ob_strndup(channel, strnlen(channel, 63)); /* an identifier */
+    db->changes++;
+    if (db->conn && !db->broken) {
+        PQfinish(db->conn); /* the next ob_db_ensure subscribes */
+        db->conn = NULL;
+    }
+}
+
+/* Counts the notifications libpq has parsed so far. */
+static void count_notifications(ob_db *db)
+{
+    PGnotify *n;
+    while ((n = PQnotifies(db->conn))) {
+        if (db->listen_channel && strcmp(n->relname, db->listen_channel) == 0)
+            db->changes++;
+        PQfreemem(n);
+    }
+}
+
+unsigned ob_db_take_changes(ob_db *db)
+{
+    if (db->conn && !db->broken) {
+        if (!PQconsumeInput(db->conn)) {
+            set_error(db, PQerrorMessage(db->conn), "08006");
+            check_conn(db);
+        }
+        count_notifications(db);
+    }
+    /* Without a connection nothing is heard: count that as a change, so
+     * that nothing is answered from memory that was not checked since. */
+    if (db->listen_channel && (!db->conn || db->broken))
+        db->changes++;
+    unsigned n = db->changes;
+    db->changes = 0;
+    return n;
 }
 
 bool ob_db_broken(const ob_db *db)
@@ -134,20 +197,8 @@ bool ob_db_alive(ob_db *db)
         db->broken = true;
         return false;
     }
-    /* Drop notices or notifications that arrived while idle. */
-    PGnotify *n;
-    while ((n = PQnotifies(db->conn)))
-        PQfreemem(n);
+    count_notifications(db); /* kept for ob_db_take_changes */
     return true;
-}
-
-/* Marks the connection broken when libpq says it is gone. */
-static void check_conn(ob_db *db)
-{
-    if (db->conn && PQstatus(db->conn) != CONNECTION_OK) {
-        db->broken = true;
-        ob_warn("database: connection lost: %s", db->last_error);
-    }
 }
 
 static void result_clear(void *res)

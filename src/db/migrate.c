@@ -79,6 +79,10 @@ int ob_migrate(ob_db *db)
             rc = -1;
         }
     }
+    /* Tables added by any migration get the change announcement
+     * (0005_change_notify.sql); a no-op when they all have it. */
+    if (rc == 0 && newest >= 5 && exec(c, "SELECT ob_track_changes()"))
+        rc = -1;
     if (rc == 0)
         ob_info("migrate: schema is at version %d", newest);
     exec(c, "SELECT pg_advisory_unlock(" MIGRATE_LOCK_KEY ")");

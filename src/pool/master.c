@@ -52,6 +52,9 @@ static long pool_size(const ob_config *cfg)
     return n > MAX_SLOTS / 2 ? MAX_SLOTS / 2 : n;
 }
 
+/* The data generation of the pool (not the worker generation below). */
+static ob_generation *data_gen;
+
 static int spawn(const ob_config *cfg, int listen_fd, unsigned generation, sigset_t *oldmask)
 {
     int idx = -1;
@@ -73,7 +76,7 @@ static int spawn(const ob_config *cfg, int listen_fd, unsigned generation, sigse
             close(signal_fd);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
         slots[idx].pid = getpid();
-        exit(ob_worker_run(cfg, listen_fd, &slots[idx], false));
+        exit(ob_worker_run(cfg, listen_fd, &slots[idx], data_gen, false));
     }
     workers[idx] = (worker_info){.pid = pid, .generation = generation, .started_ns = ob_now_ns()};
     ob_debug("master: started worker %d (generation %u)", (int)pid, generation);
@@ -114,6 +117,11 @@ static int count_all(void)
 
 int ob_master_run(ob_config *cfg, const char *config_path, char **envp, int listen_fd)
 {
+    /* Shared by every worker for the master's lifetime, reloads included:
+     * the response caches follow it (cache.h). */
+    data_gen = ob_generation_new_shared();
+    if (!data_gen)
+        ob_warn("master: no shared memory for the data generation; response cache off");
     slots = mmap(NULL, sizeof(ob_slot) * MAX_SLOTS, PROT_READ | PROT_WRITE,
                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (slots == MAP_FAILED)

@@ -18,6 +18,7 @@
 #include <fcgiapp.h>
 #include <sodium.h>
 #include "openbook/arena.h"
+#include "openbook/cache.h"
 #include "openbook/db.h"
 #include "openbook/http.h"
 #include "openbook/log.h"
@@ -106,14 +107,28 @@ static long fcgx_read(void *io, char *dst, size_t n)
     return FCGX_GetStr(dst, chunk, req->in);
 }
 
-static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_arena *arena,
-                   FCGX_Request *req)
+/* The change channel: the migration 0005 triggers announce every committed
+ * change to the data on it. */
+#define CHANGE_CHANNEL "openbook_change"
+
+/* Moves the pool's generation when the database announced changes: from
+ * other workers or hosts, from the CLI or psql, or this worker's own
+ * COMMIT (delivered with it, so before this worker answers). */
+static void note_changes(ob_db *db, ob_generation *gen)
+{
+    if (ob_db_take_changes(db) && gen)
+        ob_generation_bump(gen);
+}
+
+static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_cache *cache,
+                   ob_generation *gen, ob_arena *arena, FCGX_Request *req)
 {
     ob_request r;
     memset(&r, 0, sizeof r);
     r.start_ns = ob_now_ns();
     r.db = db;
     r.redis = redis;
+    r.cache = cache;
     r.io = req;
     r.read_body = fcgx_read;
     if (ob_request_init(&r, arena, cfg, req->envp) == 0) {
@@ -121,6 +136,7 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_arena *a
          * see a broken connection and answer 503. */
         if (ob_db_ensure(db) == 0)
             langs_refresh(db, arena);
+        note_changes(db, gen);
         resolve_language(&r);
         ob_route_dispatch(&r);
         /* Every /auth-api/browser/ answer, errors from the router and the
@@ -129,6 +145,7 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_arena *a
         if (strncmp(r.path, "/auth-api/browser/", 18) == 0)
             ob_csrf_cookie(&r, false);
         ob_db_rollback(db); /* a handler that failed mid-transaction */
+        note_changes(db, gen); /* before answering: read-your-writes */
     }
     ob_buf out;
     ob_buf_init(&out, arena);
@@ -137,8 +154,9 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_arena *a
     if (cfg->access_log && ob_log_get_level() <= OB_LOG_INFO) {
         /* Integer formatting: %f showed up in profiles of the hot path. */
         long us = (long)((ob_now_ns() - r.start_ns) / 1000);
-        ob_info("%s %s %d %zu %ld.%03ldms", r.method_name ? r.method_name : "-",
-                r.raw_uri ? r.raw_uri : "-", r.res.status, r.res.body.len, us / 1000, us % 1000);
+        ob_info("%s %s %d %zu %ld.%03ldms%s", r.method_name ? r.method_name : "-",
+                r.raw_uri ? r.raw_uri : "-", r.res.status, r.res.body.len, us / 1000, us % 1000,
+                r.cache_hit ? " cached" : "");
     }
 }
 
@@ -146,7 +164,8 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_arena *a
  * nginx keeps at most `keepalive` idle ones per worker process. */
 #define MAX_CONNS 32
 
-int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool single)
+int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, ob_generation *gen,
+                  bool single)
 {
     struct sigaction sa = {.sa_handler = on_stop};
     sigemptyset(&sa.sa_mask);
@@ -196,6 +215,13 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
                                    cfg->redis_timeout);
     ob_arena arena;
     ob_arena_init(&arena, 64 * 1024);
+    /* The response cache needs the generation shared by the whole pool:
+     * without it (--single, where other processes of the same pool may
+     * write) an entry could outlive a change made elsewhere. */
+    ob_cache *cache = NULL;
+    if (gen && cfg->cache_enabled && cfg->cache_max_bytes > 0 && cfg->cache_max_age_ms > 0)
+        cache = ob_cache_new((size_t)cfg->cache_max_bytes, cfg->cache_max_age_ms, gen);
+    ob_db_listen(db, CHANGE_CHANNEL);
 
     uint64_t limit = 0;
     if (!single && cfg->max_requests > 0)
@@ -233,6 +259,10 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
             who[n++] = MAX_CONNS;
         }
         int pr = poll(pfd, (nfds_t)n, 1000);
+        /* Idle: read the announcements anyway, so they do not pile up in
+         * the connection while no request comes. */
+        if (pr == 0)
+            note_changes(db, gen);
         /* A reload that arrived meanwhile: look again without the listening
          * socket. */
         if (pr <= 0 || stop_requested || (retire_requested && !retiring))
@@ -260,7 +290,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
             slot->request_start_ns = ob_now_ns();
         if (single && cfg->request_timeout > 0)
             alarm((unsigned)cfg->request_timeout);
-        handle(cfg, db, redis, &arena, req);
+        handle(cfg, db, redis, cache, gen, &arena, req);
         FCGX_Finish_r(req);
         if (single)
             alarm(0);
@@ -274,6 +304,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, bool singl
     for (size_t i = 0; i < MAX_CONNS; i++)
         FCGX_Free(&conns[i], 1);
     ob_arena_destroy(&arena);
+    ob_cache_free(cache);
     ob_db_free(db);
     ob_redis_free(redis);
     if (limit && served >= limit)

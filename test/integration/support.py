@@ -68,6 +68,10 @@ def start_stack(tag, **kw):
     config = kw.pop("config", {})
     # Short graceful timeout so that the shutdown tests stay fast.
     config.setdefault("server", {}).setdefault("graceful_timeout", 10)
+    # Cached answers live for ten minutes here instead of one second: every
+    # test then sees a fresh answer only if the cache was emptied by the
+    # change it made (test_read_cache.py covers ageing out).
+    config.setdefault("cache", {}).setdefault("max_age_ms", 600000)
     # port None: the stack picks a free one (and another if it gets taken).
     st = Stack(root, None, binary(), REPO, config=config, **kw)
     try:

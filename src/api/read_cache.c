@@ -1,0 +1,74 @@
+/* read_cache.c - keys and entries of the response cache for the generic
+ * reads (see read_cache.h). */
+#include <string.h>
+#include "openbook/auth.h"
+#include "openbook/cache.h"
+#include "openbook/read_cache.h"
+
+bool ob_read_cache_wanted(const ob_request *r)
+{
+    if (!r->cache || (r->method != OB_GET && r->method != OB_HEAD))
+        return false;
+    /* A client that asks for a fresh answer (a browser's reload, a test
+     * counting statements) gets one; what it gets is kept for the next. */
+    const char *cc = ob_request_param(r, "HTTP_CACHE_CONTROL");
+    if (cc && (strcasestr(cc, "no-cache") || strcasestr(cc, "no-store") ||
+               strcasestr(cc, "max-age=0")))
+        return false;
+    const char *pragma = ob_request_param(r, "HTTP_PRAGMA");
+    return !(pragma && strcasestr(pragma, "no-cache"));
+}
+
+bool ob_read_cache_answer(ob_request *r)
+{
+    r->cache_key = NULL;
+    if (!r->cache || (r->method != OB_GET && r->method != OB_HEAD))
+        return false;
+    bool lookup = ob_read_cache_wanted(r);
+    ob_buf k;
+    ob_buf_init(&k, r->arena);
+    /* Every part is free of newlines (the URL parts are validated, the
+     * language is one of the known codes), so the parts cannot run into
+     * each other. */
+    if (r->user)
+        ob_buf_put_int(&k, r->user->id);
+    else
+        ob_buf_putc(&k, '-');
+    ob_buf_putc(&k, '\n');
+    ob_buf_puts(&k, r->language ? r->language : "");
+    ob_buf_putc(&k, '\n');
+    ob_buf_puts(&k, ob_request_base_url(r));
+    ob_buf_putc(&k, '\n');
+    ob_buf_append(&k, r->path, r->path_len);
+    ob_buf_putc(&k, '?');
+    ob_buf_append(&k, r->query, r->query_len);
+    ob_cached hit;
+    if (lookup && ob_cache_get(r->cache, k.data, k.len, r->start_ns, &hit)) {
+        r->res.status = hit.status;
+        r->res.content_type = hit.content_type;
+        ob_buf_reset(&r->res.headers);
+        ob_buf_append(&r->res.headers, hit.headers, hit.headers_len);
+        ob_buf_reset(&r->res.body);
+        ob_buf_append(&r->res.body, hit.body, hit.body_len);
+        r->cache_hit = true;
+        return true;
+    }
+    r->cache_key = k.data;
+    r->cache_klen = k.len;
+    r->cache_gen = ob_cache_generation(r->cache);
+    return false;
+}
+
+void ob_read_cache_keep(ob_request *r)
+{
+    if (!r->cache || !r->cache_key || r->res.status != 200)
+        return;
+    ob_cached v = {.status = r->res.status,
+                   .content_type = r->res.content_type,
+                   .headers = r->res.headers.data,
+                   .headers_len = r->res.headers.len,
+                   .body = r->res.body.data,
+                   .body_len = r->res.body.len};
+    ob_cache_put(r->cache, r->cache_key, r->cache_klen, r->cache_gen, r->start_ns, &v);
+    r->cache_key = NULL;
+}
