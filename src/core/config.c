@@ -161,7 +161,7 @@ void ob_config_defaults(ob_config *c)
     set_str(&c->log_level, "info");
     c->access_log = true;
     c->cache_enabled = true;
-    c->cache_max_bytes = 8L << 20;
+    c->cache_max_bytes = 4L << 20;
     c->cache_max_age_ms = 1000;
     list_push(&c->trusted_proxies, "127.0.0.1");
     list_push(&c->trusted_proxies, "::1");
