@@ -133,6 +133,11 @@ ob_json *ob_json_response(ob_request *r, int status);
 
 /* Serialises status line, headers and body into out (FastCGI stdout). */
 void ob_response_serialize(const ob_request *r, bool head_only, ob_buf *out);
+/* The same in two parts, so that a server can write the body from where it
+ * is instead of copying it behind the head: the CGI head (status, headers,
+ * blank line), and whether the body follows. */
+void ob_response_head(const ob_request *r, ob_buf *out);
+bool ob_response_sends_body(const ob_request *r, bool head_only);
 
 const char *ob_status_text(int status);
 const char *ob_method_name(ob_method m);

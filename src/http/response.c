@@ -102,7 +102,12 @@ ob_method ob_method_parse(const char *s)
     return OB_OTHER;
 }
 
-void ob_response_serialize(const ob_request *r, bool head_only, ob_buf *out)
+bool ob_response_sends_body(const ob_request *r, bool head_only)
+{
+    return !head_only && r->res.status != 204 && r->res.status != 304;
+}
+
+void ob_response_head(const ob_request *r, ob_buf *out)
 {
     const ob_response *res = &r->res;
     bool empty = res->status == 204 || res->status == 304;
@@ -129,6 +134,11 @@ void ob_response_serialize(const ob_request *r, bool head_only, ob_buf *out)
     ob_buf_puts(out, "\r\n");
     ob_buf_append(out, res->headers.data ? res->headers.data : "", res->headers.len);
     ob_buf_append(out, "\r\n", 2);
-    if (!head_only && !empty)
-        ob_buf_append(out, res->body.data ? res->body.data : "", res->body.len);
+}
+
+void ob_response_serialize(const ob_request *r, bool head_only, ob_buf *out)
+{
+    ob_response_head(r, out);
+    if (ob_response_sends_body(r, head_only))
+        ob_buf_append(out, r->res.body.data ? r->res.body.data : "", r->res.body.len);
 }

@@ -47,13 +47,47 @@ static const char response[] =
 
 _Static_assert(sizeof BODY - 1 == 17, "Content-Length must match the body");
 
+/* With ?bytes=N (64..MAX_BYTES): a JSON body of exactly N bytes instead,
+ * {"pad":"xx...x"}, so that an endpoint with a big answer can be compared
+ * with a responder that moves as many bytes (test/bench/README.md). */
+#define MAX_BYTES (1 << 20)
+static char pad[MAX_BYTES];
+
+static long sized_request(FCGX_Request *req)
+{
+    const char *q = FCGX_GetParam("QUERY_STRING", req->envp);
+    if (!q || strncmp(q, "bytes=", 6) != 0)
+        return 0;
+    long n = strtol(q + 6, NULL, 10);
+    return n >= 64 && n <= MAX_BYTES ? n : 0;
+}
+
 static int serve(int sock)
 {
     FCGX_Request req;
     if (FCGX_InitRequest(&req, sock, 0) != 0)
         return 1;
+    memset(pad, 'x', sizeof pad);
     while (FCGX_Accept_r(&req) >= 0) {
-        FCGX_PutStr(response, (int)sizeof response - 1, req.out);
+        long n = sized_request(&req);
+        if (n) {
+            FCGX_FPrintF(req.out,
+                         "Status: 200 OK\r\n"
+                         "Content-Type: application/json\r\n"
+                         "Content-Length: %ld\r\n"
+                         "X-Content-Type-Options: nosniff\r\n"
+                         "X-Frame-Options: DENY\r\n"
+                         "Referrer-Policy: same-origin\r\n"
+                         "Vary: Accept, Cookie, Accept-Language\r\n"
+                         "Cache-Control: private, no-store\r\n"
+                         "Content-Language: en\r\n"
+                         "\r\n{\"pad\":\"",
+                         n);
+            FCGX_PutStr(pad, (int)(n - 10), req.out); /* 10: {"pad":" and "} */
+            FCGX_PutStr("\"}", 2, req.out);
+        } else {
+            FCGX_PutStr(response, (int)sizeof response - 1, req.out);
+        }
         FCGX_Finish_r(&req);
     }
     return 0;

@@ -7,6 +7,9 @@ between scopes, owners, and the live events of websocket.md §9 through
 the relay.
 """
 
+import http.client
+import json
+
 import auth_support as au
 import perm_support as ps
 from test_relay_client import WSClient, make_ticket, stack_ticket_key, start_relay, stop_relay
@@ -214,6 +217,34 @@ class Trees(Content):
                                             "content": big}),
                     {"content": ["Ensure this value has no more than 1048576 bytes as JSON."]})
         self.assertEqual(len(self.ok(SU.call("GET", TEXTBOOKS + tb["id"] + "/"))["pages"]), 2)
+
+    def test_big_answers_arrive_whole(self):
+        """Answers above 16 KiB leave the worker as 64 KiB FastCGI records
+        written directly (worker.c, put_body): several of them, in order,
+        on a kept-alive connection, with the head before them."""
+        tb = self.textbook(self.group())
+        rows = [{"n": i, "text": "row %d " % i + "✓" * (i % 50)} for i in range(5000)]
+        p = self.page(tb, content={"rows": rows})
+        path = PAGES + p["id"] + "/"
+        conn = http.client.HTTPConnection("127.0.0.1", STACK.port, timeout=30)
+        try:
+            sizes = set()
+            for method in ("GET", "HEAD", "GET", "GET"):
+                conn.request(method, path, headers={"Authorization": "Token " + SU.token})
+                r = conn.getresponse()
+                body = r.read()
+                self.assertEqual(r.status, 200)
+                length = int(r.getheader("Content-Length"))
+                self.assertGreater(length, 3 * 65536)
+                sizes.add(length)
+                if method == "HEAD":
+                    self.assertEqual(body, b"")
+                else:
+                    self.assertEqual(len(body), length)
+                    self.assertEqual(json.loads(body)["content"]["rows"], rows)
+            self.assertEqual(len(sizes), 1)
+        finally:
+            conn.close()
 
 
 class Rules(Content):
