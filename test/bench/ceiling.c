@@ -31,20 +31,22 @@
 #include <fcgiapp.h>
 
 #define BODY "{\"status\":\"GOOD\"}"
-
+/* Byte for byte the head the server writes, around the Content-Length. */
+#define HEAD_BEFORE_LENGTH                                                                  \
+    "Status: 200 OK\r\n"                                                                    \
+    "Content-Type: application/json\r\n"                                                    \
+    "Content-Length: "
+#define HEAD_AFTER_LENGTH                                                                   \
+    "\r\n"                                                                                  \
+    "X-Content-Type-Options: nosniff\r\n"                                                   \
+    "X-Frame-Options: DENY\r\n"                                                             \
+    "Referrer-Policy: same-origin\r\n"                                                      \
+    "Vary: Accept, Cookie, Accept-Language\r\n"                                             \
+    "Cache-Control: private, no-store\r\n"                                                  \
+    "Content-Language: en\r\n"                                                              \
+    "\r\n"
 /* Byte for byte what the server writes for the health endpoint. */
-static const char response[] =
-    "Status: 200 OK\r\n"
-    "Content-Type: application/json\r\n"
-    "Content-Length: 17\r\n"
-    "X-Content-Type-Options: nosniff\r\n"
-    "X-Frame-Options: DENY\r\n"
-    "Referrer-Policy: same-origin\r\n"
-    "Vary: Accept, Cookie, Accept-Language\r\n"
-    "Cache-Control: private, no-store\r\n"
-    "Content-Language: en\r\n"
-    "\r\n" BODY;
-
+static const char response[] = HEAD_BEFORE_LENGTH "17" HEAD_AFTER_LENGTH BODY;
 _Static_assert(sizeof BODY - 1 == 17, "Content-Length must match the body");
 
 /* With ?bytes=N (64..MAX_BYTES): a JSON body of exactly N bytes instead,
@@ -71,18 +73,7 @@ static int serve(int sock)
     while (FCGX_Accept_r(&req) >= 0) {
         long n = sized_request(&req);
         if (n) {
-            FCGX_FPrintF(req.out,
-                         "Status: 200 OK\r\n"
-                         "Content-Type: application/json\r\n"
-                         "Content-Length: %ld\r\n"
-                         "X-Content-Type-Options: nosniff\r\n"
-                         "X-Frame-Options: DENY\r\n"
-                         "Referrer-Policy: same-origin\r\n"
-                         "Vary: Accept, Cookie, Accept-Language\r\n"
-                         "Cache-Control: private, no-store\r\n"
-                         "Content-Language: en\r\n"
-                         "\r\n{\"pad\":\"",
-                         n);
+            FCGX_FPrintF(req.out, HEAD_BEFORE_LENGTH "%ld" HEAD_AFTER_LENGTH "{\"pad\":\"", n);
             FCGX_PutStr(pad, (int)(n - 10), req.out); /* 10: {"pad":" and "} */
             FCGX_PutStr("\"}", 2, req.out);
         } else {

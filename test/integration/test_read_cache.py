@@ -65,6 +65,15 @@ class ReadCache(ps.Base):
             self.assertEqual((r.status, r.body), (first.status, first.body))
         return first
 
+    def reader(self, marker, **assignment):
+        """A textbook named marker in GROUP, and a new user assigned a role
+        there that may view textbooks; returns (user, assignment id)."""
+        self.textbook(name=marker)
+        u = W.user("reader")
+        role = W.role(GROUP, W.unique("r"), 10, ["openbook_content.view_textbook"],
+                      scope_type=ps.GROUP)
+        return u, W.assign(GROUP, role, u, scope_type=ps.GROUP, **assignment)
+
     def names(self, user, marker):
         r = user.call("GET", TEXTBOOKS + "?_search=" + marker)
         return sorted(x["name"] for x in self.rows(r))
@@ -145,11 +154,7 @@ class ReadCache(ps.Base):
 
     def test_granting_and_revoking_a_role_changes_what_a_user_sees_at_once(self):
         marker = W.unique("role")
-        self.textbook(name=marker)
-        u = W.user("reader")
-        role = W.role(GROUP, W.unique("r"), 10, ["openbook_content.view_textbook"],
-                      scope_type=ps.GROUP)
-        ra = W.assign(GROUP, role, u, active=False, scope_type=ps.GROUP)
+        u, ra = self.reader(marker, active=False)
         self.assertEqual(self.names(u, marker), [])
         self.warm(lambda: u.call("GET", TEXTBOOKS + "?_search=" + marker))
         path = "/api/auth/role_assignments/%s/" % ra
@@ -193,11 +198,7 @@ class ReadCache(ps.Base):
     def test_an_assignment_reaching_its_end_ages_out(self):
         """No write happens when a date passes: cache.max_age_ms bounds it."""
         marker = W.unique("end")
-        self.textbook(name=marker)
-        u = W.user("ends")
-        role = W.role(GROUP, W.unique("r"), 10, ["openbook_content.view_textbook"],
-                      scope_type=ps.GROUP)
-        W.assign(GROUP, role, u, end="now() + interval '2 seconds'", scope_type=ps.GROUP)
+        u, _ = self.reader(marker, end="now() + interval '2 seconds'")
         self.assertEqual(self.names(u, marker), [marker])
         self.warm(lambda: u.call("GET", TEXTBOOKS + "?_search=" + marker))
         support.wait_for(lambda: self.names(u, marker) == [], 2 + MAX_AGE_MS / 1000.0 + 2,
