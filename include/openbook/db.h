@@ -42,7 +42,7 @@ void ob_db_listen(ob_db *db, const char *channel);
  * lost.  PostgreSQL delivers a transaction's own
  * notifications with its COMMIT, so a caller that just committed sees
  * them at once. */
-unsigned ob_db_take_changes(ob_db *db);
+unsigned ob_db_take_changes(ob_db *db, bool read_socket);
 
 PGresult *ob_db_query(ob_db *db, ob_arena *a, const char *sql, int nparams,
                       const char *const *params);

@@ -165,10 +165,10 @@ static void count_notifications(ob_db *db)
     }
 }
 
-unsigned ob_db_take_changes(ob_db *db)
+unsigned ob_db_take_changes(ob_db *db, bool read_socket)
 {
     if (db->conn && !db->broken) {
-        if (!PQconsumeInput(db->conn)) {
+        if (read_socket && !PQconsumeInput(db->conn)) {
             set_error(db, PQerrorMessage(db->conn), "08006");
             check_conn(db);
         }

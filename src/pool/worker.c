@@ -115,9 +115,9 @@ static long fcgx_read(void *io, char *dst, size_t n)
 /* Moves the pool's generation when the database announced changes: from
  * other workers or hosts, from the CLI or psql, or this worker's own
  * COMMIT (delivered with it, so before this worker answers). */
-static void note_changes(ob_db *db, ob_generation *gen)
+static void note_changes(ob_db *db, ob_generation *gen, bool read_socket)
 {
-    if (ob_db_take_changes(db) && gen)
+    if (ob_db_take_changes(db, read_socket) && gen)
         ob_generation_bump(gen);
 }
 
@@ -193,7 +193,7 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_cache *c
          * see a broken connection and answer 503. */
         if (ob_db_ensure(db) == 0)
             langs_refresh(db, arena);
-        note_changes(db, gen);
+        note_changes(db, gen, true);
         resolve_language(&r);
         ob_route_dispatch(&r);
         /* Every /auth-api/browser/ answer, errors from the router and the
@@ -202,7 +202,9 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_cache *c
         if (strncmp(r.path, "/auth-api/browser/", 18) == 0)
             ob_csrf_cookie(&r, false);
         ob_db_rollback(db); /* a handler that failed mid-transaction */
-        note_changes(db, gen); /* before answering: read-your-writes */
+        /* Before answering: read-your-writes.  The request's own COMMIT
+         * brought its notification with the answer; no need to read. */
+        note_changes(db, gen, false);
     }
     ob_buf out;
     ob_buf_init(&out, arena);
@@ -322,7 +324,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, ob_generat
         /* Idle: read the announcements anyway, so they do not pile up in
          * the connection while no request comes. */
         if (pr == 0)
-            note_changes(db, gen);
+            note_changes(db, gen, true);
         /* A reload that arrived meanwhile: look again without the listening
          * socket. */
         if (pr <= 0 || stop_requested || (retire_requested && !retiring))
