@@ -45,7 +45,9 @@ bool ob_read_cache_answer(ob_request *r)
     ob_cached hit;
     if (lookup && ob_cache_get(r->cache, k.data, k.len, r->start_ns, &hit)) {
         r->res.status = hit.status;
-        r->res.content_type = hit.content_type;
+        /* Copied like the rest: the entry may go at the next put. */
+        r->res.content_type =
+            hit.content_type ? ob_arena_strdup(r->arena, hit.content_type) : NULL;
         ob_buf_reset(&r->res.headers);
         ob_buf_append(&r->res.headers, hit.headers, hit.headers_len);
         ob_buf_reset(&r->res.body);
