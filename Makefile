@@ -16,7 +16,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib libcurl
+PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib libdeflate libcurl
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -48,7 +48,7 @@ OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(APP_SRC) $(MAIN_SRC)) $(BUIL
 RELAY_SRC := $(wildcard src/relay/*.c)
 RELAY_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(RELAY_SRC))
 # libev and wslay ship no .pc files on Debian 12.
-RELAY_LIBS = $(shell $(PKG_CONFIG) --libs hiredis libcjson yaml-0.1 libsodium zlib 2>/dev/null) -lwslay -lev -lm
+RELAY_LIBS = $(shell $(PKG_CONFIG) --libs hiredis libcjson yaml-0.1 libsodium zlib libdeflate 2>/dev/null) -lwslay -lev -lm
 
 .PHONY: all deps run bench install clean asan FORCE
 

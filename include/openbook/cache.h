@@ -32,6 +32,7 @@ typedef struct ob_cached {
     size_t headers_len;
     const char *body;
     size_t body_len;
+    bool gzip;                /* body is gzip-compressed */
 } ob_cached;
 
 typedef struct ob_cache ob_cache;

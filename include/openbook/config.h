@@ -47,6 +47,8 @@ typedef struct ob_config {
     long page_size_default;
     long page_size_max;
     long max_expand_depth;
+    long gzip_min_bytes;
+    long gzip_level;
     char *default_language;
     ob_strlist csrf_trusted_origins;
     /* security */

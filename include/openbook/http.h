@@ -41,6 +41,7 @@ typedef struct ob_response {
     ob_buf headers;        /* extra header lines, each ending in "\r\n" */
     ob_buf body;
     const char *content_type; /* NULL: application/json */
+    bool gzip;             /* body is gzip-compressed (compress.c) */
 } ob_response;
 
 typedef struct ob_request {
@@ -72,6 +73,7 @@ typedef struct ob_request {
     const char *remote_addr;
     const char *content_type;  /* media type only, lower case, no params */
     const char *language;      /* resolved request language */
+    bool accepts_gzip;         /* Accept-Encoding gives gzip a weight > 0 */
 
     /* Body: read lazily by ob_request_read_body(). */
     long content_length;

@@ -56,6 +56,14 @@ ob_parse_result ob_parse_path(ob_arena *a, const char *buf, size_t len, char **o
 size_t ob_parse_accept_language(ob_arena *a, const char *buf, size_t len, const char **out,
                                 size_t max);
 
+/* Accept-Encoding: the quality (0..1000, in thousandths) the client gives
+ * gzip: its first well-formed "gzip" or "x-gzip" element, else the first
+ * "*" element, else 0 (RFC 9110 12.5.3; no header at all means the same
+ * as an empty one here, since compressing for a client that did not ask
+ * gains nothing).  Elements with a malformed q are ignored.  Parameter
+ * values are not unquoted: codings carry none but q. */
+int ob_parse_accept_gzip(const char *buf, size_t len);
+
 /* Maximum nesting depth of a JSON text (brackets outside strings), without
  * parsing it.  Lets the server refuse deep bodies before cJSON recurses. */
 size_t ob_json_depth(const char *buf, size_t len);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "openbook/auth.h"
 #include "openbook/cache.h"
+#include "openbook/compress.h"
 #include "openbook/read_cache.h"
 
 bool ob_read_cache_wanted(const ob_request *r)
@@ -39,6 +40,8 @@ bool ob_read_cache_answer(ob_request *r)
     ob_buf_putc(&k, '\n');
     ob_buf_puts(&k, ob_request_base_url(r));
     ob_buf_putc(&k, '\n');
+    /* gzip and identity answers apart: the body differs. */
+    ob_buf_putc(&k, ob_response_may_compress(r) ? 'z' : '-');
     ob_buf_append(&k, r->path, r->path_len);
     ob_buf_putc(&k, '?');
     ob_buf_append(&k, r->query, r->query_len);
@@ -52,6 +55,7 @@ bool ob_read_cache_answer(ob_request *r)
         ob_buf_append(&r->res.headers, hit.headers, hit.headers_len);
         ob_buf_reset(&r->res.body);
         ob_buf_append(&r->res.body, hit.body, hit.body_len);
+        r->res.gzip = hit.gzip;
         r->cache_hit = true;
         return true;
     }
@@ -65,12 +69,16 @@ void ob_read_cache_keep(ob_request *r)
 {
     if (!r->cache || !r->cache_key || r->res.status != 200)
         return;
+    /* Compressed before it is kept, so that a repeat is not compressed
+     * again (the worker's ob_response_compress then leaves it alone). */
+    ob_response_compress(r);
     ob_cached v = {.status = r->res.status,
                    .content_type = r->res.content_type,
                    .headers = r->res.headers.data,
                    .headers_len = r->res.headers.len,
                    .body = r->res.body.data,
-                   .body_len = r->res.body.len};
+                   .body_len = r->res.body.len,
+                   .gzip = r->res.gzip};
     ob_cache_put(r->cache, r->cache_key, r->cache_klen, r->cache_gen, r->start_ns, &v);
     r->cache_key = NULL;
 }

@@ -191,6 +191,7 @@ void ob_cache_put(ob_cache *c, const char *key, size_t klen, uint64_t gen, int64
         memcpy(p, v->body, v->body_len);
     e->v.body = p;
     e->v.body_len = v->body_len;
+    e->v.gzip = v->gzip;
     entry **b = &c->buckets[h & (NBUCKETS - 1)];
     e->chain = *b;
     *b = e;

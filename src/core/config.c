@@ -52,6 +52,8 @@ const ob_config_key ob_config_keys[] = {
     K_INT("http", "page_size_default", page_size_default, 1, 100000),
     K_INT("http", "page_size_max", page_size_max, 1, 100000),
     K_INT("http", "max_expand_depth", max_expand_depth, 0, 10),
+    K_INT("http", "gzip_min_bytes", gzip_min_bytes, 0, 1L << 30),
+    K_INT("http", "gzip_level", gzip_level, 1, 12),
     K_STR("http", "default_language", default_language),
     K_LIST("http", "csrf_trusted_origins", csrf_trusted_origins),
     K_SECRET("security", "secret_key", secret_key),
@@ -177,6 +179,8 @@ void ob_config_defaults(ob_config *c)
     c->page_size_default = 100;
     c->page_size_max = 1000;
     c->max_expand_depth = 3;
+    c->gzip_min_bytes = 1024;
+    c->gzip_level = 1;
     set_str(&c->default_language, "en");
     set_str(&c->secret_key, "");
     set_str(&c->cookie_domain, "");

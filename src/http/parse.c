@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "openbook/parse.h"
 
 bool ob_utf8_valid(const char *buf, size_t len)
@@ -242,6 +243,28 @@ ob_parse_result ob_parse_path(ob_arena *a, const char *buf, size_t len, char **o
     return OB_PARSE_OK;
 }
 
+/* A qvalue ("0.5", "1", "0.125") in thousandths, from p up to end; -1 when
+ * it does not start with 0 or 1.  Digits past the third decimal and
+ * anything after the number are ignored, and values above 1 count as 1:
+ * browsers send nothing stranger, and a lenient reading cannot hurt. */
+static int parse_qvalue(const char *p, const char *end)
+{
+    if (p >= end || (*p != '0' && *p != '1'))
+        return -1;
+    int whole = *p++ - '0', frac = 0, digits = 0;
+    if (p < end && *p == '.') {
+        p++;
+        while (p < end && isdigit((unsigned char)*p) && digits < 3) {
+            frac = frac * 10 + (*p++ - '0');
+            digits++;
+        }
+    }
+    for (; digits < 3; digits++)
+        frac *= 10;
+    int q = whole * 1000 + frac;
+    return q > 1000 ? 1000 : q;
+}
+
 size_t ob_parse_accept_language(ob_arena *a, const char *buf, size_t len, const char **out,
                                 size_t max)
 {
@@ -272,29 +295,8 @@ size_t ob_parse_accept_language(ob_arena *a, const char *buf, size_t len, const 
             const char *p = semi + 1;
             while (p < buf + end && is_ows(*p))
                 p++;
-            if (buf + end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
-                p += 2;
-                int whole = 0, frac = 0, digits = 0;
-                if (p < buf + end && (*p == '0' || *p == '1'))
-                    whole = *p++ - '0';
-                else
-                    q = -1;
-                if (q >= 0 && p < buf + end && *p == '.') {
-                    p++;
-                    while (p < buf + end && isdigit((unsigned char)*p) && digits < 3) {
-                        frac = frac * 10 + (*p++ - '0');
-                        digits++;
-                    }
-                }
-                while (digits < 3) {
-                    frac *= 10;
-                    digits++;
-                }
-                if (q >= 0)
-                    q = whole * 1000 + frac;
-                if (q > 1000)
-                    q = 1000;
-            }
+            if (buf + end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=')
+                q = parse_qvalue(p + 2, buf + end);
         }
         if (t > 0 && q > 0) {
             memcpy(e[n].tag, tag, t + 1);
@@ -343,4 +345,62 @@ size_t ob_json_depth(const char *buf, size_t len)
         }
     }
     return maxd;
+}
+
+/* RFC 9110 token characters. */
+static bool is_tchar(unsigned char c)
+{
+    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+int ob_parse_accept_gzip(const char *buf, size_t len)
+{
+    int gzip = -1, any = -1;
+    size_t start = 0;
+    while (start < len) {
+        const char *comma = memchr(buf + start, ',', len - start);
+        size_t end = comma ? (size_t)(comma - buf) : len;
+        size_t s = start;
+        while (s < end && is_ows(buf[s]))
+            s++;
+        size_t tok = s;
+        while (s < end && is_tchar((unsigned char)buf[s]))
+            s++;
+        size_t tlen = s - tok;
+        int q = 1000;
+        bool ok = tlen > 0;
+        /* Parameters: only q means anything for a content coding. */
+        while (ok && s < end) {
+            while (s < end && is_ows(buf[s]))
+                s++;
+            if (s == end)
+                break;
+            if (buf[s] != ';') {
+                ok = false; /* "gzip deflate": not one element */
+                break;
+            }
+            s++;
+            while (s < end && is_ows(buf[s]))
+                s++;
+            if (end - s >= 2 && (buf[s] == 'q' || buf[s] == 'Q') && buf[s + 1] == '=') {
+                q = parse_qvalue(buf + s + 2, buf + end);
+                ok = q >= 0;
+            }
+            while (s < end && buf[s] != ';')
+                s++;
+        }
+        /* The first well-formed mention wins; x-gzip is gzip's old name. */
+        if (ok && ((tlen == 4 && strncasecmp(buf + tok, "gzip", 4) == 0) ||
+                   (tlen == 6 && strncasecmp(buf + tok, "x-gzip", 6) == 0))) {
+            if (gzip < 0)
+                gzip = q;
+        } else if (ok && tlen == 1 && buf[tok] == '*') {
+            if (any < 0)
+                any = q;
+        }
+        start = end + 1;
+    }
+    if (gzip >= 0)
+        return gzip;
+    return any > 0 ? any : 0;
 }

@@ -151,6 +151,8 @@ int ob_request_init(ob_request *r, ob_arena *a, const ob_config *cfg, char **env
         r->method_name = "GET";
     r->method = ob_method_parse(r->method_name);
     r->remote_addr = ob_request_param(r, "REMOTE_ADDR");
+    const char *ae = ob_request_param(r, "HTTP_ACCEPT_ENCODING");
+    r->accepts_gzip = ae && ob_parse_accept_gzip(ae, strlen(ae)) > 0;
 
     const char *https = ob_request_param(r, "HTTPS");
     r->https = https && (strcasecmp(https, "on") == 0 || strcmp(https, "1") == 0);

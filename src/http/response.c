@@ -12,6 +12,7 @@ void ob_response_init(ob_response *res, ob_arena *a)
     ob_buf_init(&res->headers, a);
     ob_buf_init(&res->body, a);
     res->content_type = NULL;
+    res->gzip = false;
 }
 
 void ob_response_header(ob_response *res, const char *name, const char *value)
@@ -29,6 +30,7 @@ ob_json *ob_json_response(ob_request *r, int status)
     r->res.status = status;
     ob_buf_reset(&r->res.body);
     r->res.content_type = NULL;
+    r->res.gzip = false;
     ob_json *j = ob_arena_alloc(r->arena, sizeof *j);
     ob_json_init(j, &r->res.body);
     return j;
@@ -122,8 +124,11 @@ void ob_response_head(const ob_request *r, ob_buf *out)
         ob_buf_puts(out, res->content_type ? res->content_type : "application/json");
         ob_buf_puts(out, "\r\nContent-Length: ");
         ob_buf_put_int(out, (long long)res->body.len);
-        ob_buf_puts(out, "\r\n");
+        ob_buf_puts(out, res->gzip ? "\r\nContent-Encoding: gzip\r\n" : "\r\n");
     }
+    /* No "Accept-Encoding" in Vary, though a gzip body depends on it: the
+     * spec fixes this header, and with no-store no cache keeps the answer,
+     * so Vary cannot matter. */
     ob_buf_puts(out, "X-Content-Type-Options: nosniff\r\n"
                      "X-Frame-Options: DENY\r\n"
                      "Referrer-Policy: same-origin\r\n"

@@ -20,6 +20,7 @@
 #include <sodium.h>
 #include "openbook/arena.h"
 #include "openbook/cache.h"
+#include "openbook/compress.h"
 #include "openbook/db.h"
 #include "openbook/http.h"
 #include "openbook/log.h"
@@ -206,6 +207,9 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_cache *c
          * brought its notification with the answer; no need to read. */
         note_changes(db, gen, false);
     }
+    /* After the cache kept its copy (already compressed, then left
+     * alone here): errors and uncached answers are compressed too. */
+    ob_response_compress(&r);
     ob_buf out;
     ob_buf_init(&out, arena);
     ob_response_head(&r, &out);

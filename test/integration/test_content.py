@@ -7,6 +7,7 @@ between scopes, owners, and the live events of websocket.md §9 through
 the relay.
 """
 
+import gzip
 import http.client
 import json
 
@@ -243,6 +244,84 @@ class Trees(Content):
                     self.assertEqual(len(body), length)
                     self.assertEqual(json.loads(body)["content"]["rows"], rows)
             self.assertEqual(len(sizes), 1)
+        finally:
+            conn.close()
+
+
+class Compression(Content):
+    """http.gzip_min_bytes: answers of 1 KiB or more go out gzip-compressed
+    to clients whose Accept-Encoding allows it, through nginx, whether they
+    come from the response cache or are built afresh; other clients get
+    the bytes the original server sent."""
+
+    BROWSER = "gzip, deflate, br"
+
+    def fetch(self, conn, method, path, **headers):
+        headers["Authorization"] = "Token " + SU.token
+        conn.request(method, path, headers=headers)
+        r = conn.getresponse()
+        return r, r.read()
+
+    def test_gzip_when_asked(self):
+        tb = self.textbook(self.group())
+        rows = [{"n": i, "text": "row %d of the compressed page" % i} for i in range(3000)]
+        path = PAGES + self.page(tb, content={"rows": rows})["id"] + "/"
+        conn = http.client.HTTPConnection("127.0.0.1", STACK.port, timeout=30)
+        try:
+            r, plain = self.fetch(conn, "GET", path)
+            self.assertEqual(r.status, 200)
+            self.assertIsNone(r.getheader("Content-Encoding"))
+            self.assertEqual(json.loads(plain)["content"]["rows"], rows)
+            seen = set()
+            # Built afresh, then from the cache (twice), all the same bytes.
+            for extra in ({"Cache-Control": "no-cache"}, {}, {}):
+                r, body = self.fetch(conn, "GET", path, **{"Accept-Encoding": self.BROWSER},
+                                     **extra)
+                self.assertEqual(r.status, 200)
+                self.assertEqual(r.getheader("Content-Encoding"), "gzip")
+                self.assertEqual(int(r.getheader("Content-Length")), len(body))
+                self.assertLess(len(body), len(plain) // 4)
+                self.assertEqual(gzip.decompress(body), plain)
+                # The spec's headers are unchanged.
+                self.assertEqual(r.getheader("Content-Type"), "application/json")
+                self.assertEqual(r.getheader("Vary"), "Accept, Cookie, Accept-Language")
+                seen.add(body)
+            self.assertEqual(len(seen), 1)
+            # HEAD announces what GET would send.
+            r, body = self.fetch(conn, "HEAD", path, **{"Accept-Encoding": "gzip"})
+            self.assertEqual((r.getheader("Content-Encoding"), body), ("gzip", b""))
+            self.assertEqual(int(r.getheader("Content-Length")), len(seen.pop()))
+            # A plain client after gzip ones still gets plain JSON (the
+            # cache keeps the two apart).
+            r, again = self.fetch(conn, "GET", path)
+            self.assertIsNone(r.getheader("Content-Encoding"))
+            self.assertEqual(again, plain)
+        finally:
+            conn.close()
+
+    def test_no_gzip_unless_asked_and_worth_it(self):
+        g = self.group()
+        for i in range(12):
+            self.textbook(g)
+        path = TEXTBOOKS + "?group=" + g["id"]
+        conn = http.client.HTTPConnection("127.0.0.1", STACK.port, timeout=30)
+        try:
+            r, plain = self.fetch(conn, "GET", path)
+            self.assertGreater(len(plain), 2048)
+            self.assertEqual(len(json.loads(plain)["results"]), 12)
+            for ae in ("identity", "gzip;q=0, deflate", "br, zstd", "*;q=0", "gzip deflate"):
+                r, body = self.fetch(conn, "GET", path, **{"Accept-Encoding": ae})
+                self.assertIsNone(r.getheader("Content-Encoding"), ae)
+                self.assertEqual(body, plain, ae)
+            for ae in ("GZIP", "x-gzip", "br;q=1, gzip;q=0.5", "*"):
+                r, body = self.fetch(conn, "GET", path, **{"Accept-Encoding": ae})
+                self.assertEqual(r.getheader("Content-Encoding"), "gzip", ae)
+                self.assertEqual(gzip.decompress(body), plain, ae)
+            # Small answers (under 1 KiB) and errors stay plain.
+            for small in ("/api/core/sites/health/", TEXTBOOKS + "nope/"):
+                r, body = self.fetch(conn, "GET", small, **{"Accept-Encoding": self.BROWSER})
+                self.assertIsNone(r.getheader("Content-Encoding"), small)
+                self.assertTrue(body.startswith(b"{"), small)
         finally:
             conn.close()
 

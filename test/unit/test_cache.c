@@ -249,6 +249,52 @@ START_TEST(only_successful_reads_are_kept)
 }
 END_TEST
 
+/* A read whose answer is large enough to be compressed, by a client that
+ * sends Accept-Encoding ae (NULL: none). */
+static bool read_big(ob_request *r, const char *ae)
+{
+    char e[64];
+    snprintf(e, sizeof e, "HTTP_ACCEPT_ENCODING=%s", ae ? ae : "");
+    const char *const vars[] = {"REQUEST_METHOD=GET", "REQUEST_URI=/api/big/", "HTTP_HOST=h.test",
+                                "REMOTE_ADDR=127.0.0.1", ae ? e : NULL, NULL};
+    memset(r, 0, sizeof *r);
+    ck_assert_int_eq(ob_request_init(r, &A, &CFG, test_env(&A, vars)), 0);
+    r->cache = C;
+    r->language = "en";
+    if (ob_read_cache_answer(r))
+        return true;
+    ob_json *j = ob_json_response(r, 200);
+    ob_json_array_begin(j);
+    for (int i = 0; i < 100; i++) /* 3.7 KB: over gzip_min_bytes, under 64 KiB / 8 */
+        ob_json_string(j, "a repeated link to some other item");
+    ob_json_array_end(j);
+    ob_read_cache_keep(r);
+    return false;
+}
+
+START_TEST(gzip_and_identity_are_kept_apart)
+{
+    ob_request r;
+    /* The gzip answer is kept compressed, and served so. */
+    ck_assert(!read_big(&r, "gzip, deflate, br"));
+    ck_assert(r.res.gzip);
+    size_t zlen = r.res.body.len;
+    ck_assert(read_big(&r, "gzip"));
+    ck_assert(r.res.gzip);
+    ck_assert_uint_eq(r.res.body.len, zlen);
+    /* A client without gzip gets its own, plain entry. */
+    ck_assert(!read_big(&r, NULL));
+    ck_assert(!r.res.gzip);
+    size_t plain = r.res.body.len;
+    ck_assert_uint_gt(plain, zlen);
+    ck_assert(read_big(&r, "identity"));
+    ck_assert(!r.res.gzip);
+    ck_assert_uint_eq(r.res.body.len, plain);
+    ck_assert(read_big(&r, "gzip;q=0, br"));
+    ck_assert(!r.res.gzip);
+}
+END_TEST
+
 Suite *cache_suite(void)
 {
     Suite *s = suite_create("cache");
@@ -267,6 +313,7 @@ Suite *cache_suite(void)
     tcase_add_checked_fixture(k, req_setup, req_teardown);
     tcase_add_test(k, keys_tell_requests_apart);
     tcase_add_test(k, only_successful_reads_are_kept);
+    tcase_add_test(k, gzip_and_identity_are_kept_apart);
     suite_add_tcase(s, k);
     return s;
 }

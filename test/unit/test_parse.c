@@ -505,6 +505,64 @@ START_TEST(test_accept_language_max_and_junk)
 }
 END_TEST
 
+/* ---- ob_parse_accept_gzip --------------------------------------------- */
+
+#define GZ(s) ob_parse_accept_gzip((s), strlen(s))
+
+START_TEST(test_accept_gzip_browsers)
+{
+    /* What browsers and HTTP libraries send. */
+    ck_assert_int_eq(GZ("gzip, deflate, br"), 1000);
+    ck_assert_int_eq(GZ("gzip, deflate, br, zstd"), 1000);
+    ck_assert_int_eq(GZ("gzip,deflate"), 1000);
+    ck_assert_int_eq(GZ("deflate, gzip;q=1.0, *;q=0.5"), 1000);
+    ck_assert_int_eq(GZ("GZIP"), 1000);
+    ck_assert_int_eq(GZ("x-gzip"), 1000);
+    ck_assert_int_eq(GZ("br;q=1.0, gzip;q=0.8, *;q=0.1"), 800);
+    /* Not asked for: identity only, nothing, or other codings. */
+    ck_assert_int_eq(GZ(""), 0);
+    ck_assert_int_eq(GZ("identity"), 0);
+    ck_assert_int_eq(GZ("deflate, br"), 0);
+    ck_assert_int_eq(GZ("gzipx, xgzip, gzi"), 0);
+}
+END_TEST
+
+START_TEST(test_accept_gzip_weights_and_wildcard)
+{
+    /* q=0 in any spelling refuses gzip, also when * allows the rest. */
+    ck_assert_int_eq(GZ("gzip;q=0"), 0);
+    ck_assert_int_eq(GZ("gzip; q=0.000, *"), 0);
+    ck_assert_int_eq(GZ("*, gzip;q=0"), 0);
+    ck_assert_int_eq(GZ("gzip ; Q=0.5"), 500);
+    /* * stands for gzip when gzip is not named. */
+    ck_assert_int_eq(GZ("*"), 1000);
+    ck_assert_int_eq(GZ("br, *;q=0.2"), 200);
+    ck_assert_int_eq(GZ("*;q=0"), 0);
+    /* The first well-formed mention wins. */
+    ck_assert_int_eq(GZ("gzip;q=0.3, gzip"), 300);
+    ck_assert_int_eq(GZ("gzip;q=abc, gzip;q=0.7"), 700);
+    /* Other parameters are ignored; q above 1 counts as 1. */
+    ck_assert_int_eq(GZ("gzip;level=9;q=0.4"), 400);
+    ck_assert_int_eq(GZ("gzip;q=1.5"), 1000);
+}
+END_TEST
+
+START_TEST(test_accept_gzip_junk)
+{
+    /* Not one element: ignored, not half-read. */
+    ck_assert_int_eq(GZ("gzip deflate"), 0);
+    ck_assert_int_eq(GZ("gzip;q=0 x, gzip"), 0); /* the first one is fine */
+    ck_assert_int_eq(GZ("\"gzip\""), 0);
+    ck_assert_int_eq(GZ(",,, ;q=1, ;"), 0);
+    ck_assert_int_eq(GZ("gzip;q="), 0); /* malformed q: the element is ignored */
+    ck_assert_int_eq(GZ("gzip;q=, *"), 1000);
+    /* (buf, len): bytes after len are not read. */
+    ck_assert_int_eq(ob_parse_accept_gzip("br, gzip", 4), 0);
+    ck_assert_int_eq(ob_parse_accept_gzip("gzip;q=0", 4), 1000);
+    ck_assert_int_eq(ob_parse_accept_gzip("gz\0ip", 6), 0);
+}
+END_TEST
+
 /* ---- ob_json_depth ---------------------------------------------------- */
 
 #define DEPTH(s) ob_json_depth((s), sizeof(s) - 1)
@@ -583,6 +641,9 @@ Suite *parse_suite(void)
     tcase_add_test(tc, test_accept_language_stable_and_case);
     tcase_add_test(tc, test_accept_language_q_values);
     tcase_add_test(tc, test_accept_language_max_and_junk);
+    tcase_add_test(tc, test_accept_gzip_browsers);
+    tcase_add_test(tc, test_accept_gzip_weights_and_wildcard);
+    tcase_add_test(tc, test_accept_gzip_junk);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("json_depth");

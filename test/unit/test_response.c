@@ -2,18 +2,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
+#include "openbook/compress.h"
+#include "openbook/config.h"
 #include "openbook/http.h"
 #include "tests.h"
 
 static ob_arena A;
 static ob_request R;
 static ob_buf OUT;
+static ob_config CFG;
 
 static void setup(void)
 {
     ob_arena_init(&A, 4096);
+    ob_config_defaults(&CFG);
     memset(&R, 0, sizeof R);
     R.arena = &A;
+    R.cfg = &CFG;
     R.language = "en";
     ob_response_init(&R.res, &A);
     ob_buf_init(&OUT, &A);
@@ -21,6 +27,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+    ob_config_free(&CFG);
     ob_arena_destroy(&A);
 }
 
@@ -215,6 +222,130 @@ START_TEST(test_method_names)
 }
 END_TEST
 
+/* ---- gzip (compress.c) ------------------------------------------------ */
+
+/* A JSON list like the API's: n UUID-ish links. */
+static void list_body(size_t n)
+{
+    ob_json *j = ob_json_response(&R, 200);
+    ob_json_object_begin(j);
+    ob_json_key(j, "results");
+    ob_json_array_begin(j);
+    for (size_t i = 0; i < n; i++) {
+        char id[48];
+        snprintf(id, sizeof id, "%08zx-4b1d-4c2a-9e3f-%012zx", i * 2654435761u, i * 40503u);
+        ob_json_string(j, id);
+    }
+    ob_json_array_end(j);
+    ob_json_object_end(j);
+}
+
+/* The gunzipped body, checked to be exactly one gzip member. */
+static char *gunzip(const char *data, size_t len, size_t *out_len)
+{
+    size_t cap = 1 << 20;
+    char *out = ob_arena_alloc(&A, cap);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    ck_assert_int_eq(inflateInit2(&z, 16 + MAX_WBITS), Z_OK);
+    z.next_in = (unsigned char *)data;
+    z.avail_in = (unsigned)len;
+    z.next_out = (unsigned char *)out;
+    z.avail_out = (unsigned)cap;
+    ck_assert_int_eq(inflate(&z, Z_FINISH), Z_STREAM_END);
+    ck_assert_uint_eq(z.avail_in, 0);
+    *out_len = z.total_out;
+    inflateEnd(&z);
+    return out;
+}
+
+START_TEST(test_gzip_round_trip_and_headers)
+{
+    list_body(300);
+    char *plain = ob_arena_strndup(&A, R.res.body.data, R.res.body.len);
+    size_t plain_len = R.res.body.len;
+    R.accepts_gzip = true;
+    ob_response_compress(&R);
+    ck_assert(R.res.gzip);
+    ck_assert_uint_lt(R.res.body.len, plain_len * 3 / 4);
+    size_t n;
+    char *back = gunzip(R.res.body.data, R.res.body.len, &n);
+    ck_assert_uint_eq(n, plain_len);
+    ck_assert_int_eq(memcmp(back, plain, n), 0);
+    /* The head tells the client, with the compressed length; HEAD too. */
+    const char *h;
+    serialize(true, &h);
+    char want[64];
+    snprintf(want, sizeof want, "Content-Length: %zu", R.res.body.len);
+    ck_assert(has_header(h, want));
+    ck_assert(has_header(h, "Content-Encoding: gzip"));
+    ck_assert(has_header(h, "Content-Type: application/json"));
+    assert_security_headers(h);
+    /* A second call leaves the gzip body alone. */
+    size_t zlen = R.res.body.len;
+    ob_response_compress(&R);
+    ck_assert_uint_eq(R.res.body.len, zlen);
+    /* A handler that starts over (an error) starts from identity. */
+    ob_fail(&R, 400, "Bad.");
+    ck_assert(!R.res.gzip);
+    serialize(false, &h);
+    ck_assert_uint_eq(count(h, "Content-Encoding"), 0);
+}
+END_TEST
+
+START_TEST(test_gzip_only_when_asked_and_worth_it)
+{
+    list_body(300);
+    size_t plain_len = R.res.body.len;
+    /* The client did not ask. */
+    ob_response_compress(&R);
+    ck_assert(!R.res.gzip);
+    R.accepts_gzip = true;
+    /* Turned off. */
+    CFG.gzip_min_bytes = 0;
+    ob_response_compress(&R);
+    ck_assert(!R.res.gzip);
+    /* Below the size. */
+    CFG.gzip_min_bytes = (long)plain_len + 1;
+    ob_response_compress(&R);
+    ck_assert(!R.res.gzip);
+    CFG.gzip_min_bytes = 1024;
+    /* Not textual. */
+    R.res.content_type = "image/png";
+    ob_response_compress(&R);
+    ck_assert(!R.res.gzip);
+    /* No body by status. */
+    R.res.content_type = NULL;
+    R.res.status = 204;
+    ob_response_compress(&R);
+    ck_assert(!R.res.gzip);
+    ck_assert_uint_eq(R.res.body.len, plain_len);
+    /* Text and YAML are compressed like JSON, at any level. */
+    R.res.status = 200;
+    R.res.content_type = "application/yaml; charset=utf-8";
+    CFG.gzip_level = 12;
+    ob_response_compress(&R);
+    ck_assert(R.res.gzip);
+}
+END_TEST
+
+START_TEST(test_gzip_skips_what_would_grow)
+{
+    /* Bytes that do not compress stay as they are. */
+    ob_buf_reset(&R.res.body);
+    uint32_t x = 2463534242u;
+    for (int i = 0; i < 4096; i++) {
+        x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+        ob_buf_putc(&R.res.body, (char)(x & 0xff));
+    }
+    R.res.content_type = "text/plain";
+    R.accepts_gzip = true;
+    ob_response_compress(&R);
+    ck_assert(!R.res.gzip);
+    ck_assert_uint_eq(R.res.body.len, 4096);
+}
+END_TEST
+
 Suite *response_suite(void)
 {
     Suite *s = suite_create("response");
@@ -229,6 +360,9 @@ Suite *response_suite(void)
     tcase_add_test(tc, test_fail_replaces_body);
     tcase_add_test(tc, test_status_texts);
     tcase_add_test(tc, test_method_names);
+    tcase_add_test(tc, test_gzip_round_trip_and_headers);
+    tcase_add_test(tc, test_gzip_only_when_asked_and_worth_it);
+    tcase_add_test(tc, test_gzip_skips_what_would_grow);
     suite_add_tcase(s, tc);
     return s;
 }
