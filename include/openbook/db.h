@@ -29,21 +29,20 @@ bool ob_db_broken(const ob_db *db);
  * Returns false, and marks the connection broken, if it is gone. */
 bool ob_db_alive(ob_db *db);
 
-/* Runs a parameterised statement (text parameters, NULL = SQL NULL) and
- * returns its result, which the arena frees at the end of the request.
- * Returns NULL on failure; ob_db_last_error() says why and
- * ob_db_broken() tells a lost connection from a failed statement. */
-/* Subscribes the connection to a NOTIFY channel, now and after every
- * reconnect. */
+/* Subscribes to a NOTIFY channel: the connection is reopened by the next
+ * ob_db_ensure, which sends LISTEN, as it does after every reconnect. */
 void ob_db_listen(ob_db *db, const char *channel);
 /* How many notifications on that channel arrived since the last call,
  * without waiting for any; a (re)connection and a missing or lost
  * connection count as one each, since what is announced meanwhile is
- * lost.  PostgreSQL delivers a transaction's own
- * notifications with its COMMIT, so a caller that just committed sees
- * them at once. */
+ * lost.  PostgreSQL delivers a transaction's own notifications with its
+ * COMMIT, so a caller that just committed sees them at once. */
 unsigned ob_db_take_changes(ob_db *db, bool read_socket);
 
+/* Runs a parameterised statement (text parameters, NULL = SQL NULL) and
+ * returns its result, which the arena frees at the end of the request.
+ * Returns NULL on failure; ob_db_last_error() says why and
+ * ob_db_broken() tells a lost connection from a failed statement. */
 PGresult *ob_db_query(ob_db *db, ob_arena *a, const char *sql, int nparams,
                       const char *const *params);
 const char *ob_db_last_error(const ob_db *db);
