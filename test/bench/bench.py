@@ -538,6 +538,17 @@ def find_master():
     return None
 
 
+def label(t):
+    """A target's or point's name, with its variant unless it is the plain one."""
+    return t["name"] + ("" if t["variant"] in ("-", "anonymous") else " [%s]" % t["variant"])
+
+
+def say_point(t, c, res):
+    say("%-16s c=%-4d %9s req/s  p50 %s ms  p99 %s ms  errors %s"
+        % (label(t), c, "%.0f" % res["rps"] if res else "-", fmt_ms(res and res["p50_us"]),
+           fmt_ms(res and res["p99_us"]), res["errors"] if res else "-"))
+
+
 def add_target(targets, url, label, headers, plain_bytes, **t):
     """Adds the target asked as a browser asks (BROWSER), with the size of
     its answer on the wire; and, for a big answer that came compressed, the
@@ -1105,8 +1116,7 @@ def main(argv=None):
 
         # ---- warm-up
         for t in targets:
-            say("warm-up %s%s (%ds)" % (t["name"], "" if t["variant"] in ("-", "anonymous")
-                                        else " [%s]" % t["variant"], warm_s))
+            say("warm-up %s (%ds)" % (label(t), warm_s))
             wrk(t["url"], 32, warm_s, headers=t.get("headers"))
 
         # ---- CPU accounting per point (cores used by each part)
@@ -1141,12 +1151,7 @@ def main(argv=None):
             for t in ceilings + endpoints + ceilings:
                 res = run_point(t, c)
                 runs.setdefault((t["name"], t["variant"]), []).append(res)
-                say("%-16s c=%-4d %9s req/s  p50 %s ms  p99 %s ms  errors %s"
-                    % (t["name"] + ("" if t["variant"] in ("-", "anonymous")
-                                    else " [%s]" % t["variant"]),
-                       c, "%.0f" % res["rps"] if res else "-",
-                       fmt_ms(res and res["p50_us"]), fmt_ms(res and res["p99_us"]),
-                       res["errors"] if res else "-"))
+                say_point(t, c, res)
             for t in ceilings + endpoints:
                 ok = [r for r in runs[(t["name"], t["variant"])] if r]
                 point = {"name": t["name"], "kind": t["kind"], "path": t["path"],
@@ -1189,11 +1194,7 @@ def main(argv=None):
             for c in conns:
                 for t in content:
                     res = run_point(t, c)
-                    say("%-16s c=%-4d %9s req/s  p50 %s ms  p99 %s ms  errors %s"
-                        % (t["name"] + " [%s]" % t["variant"], c,
-                           "%.0f" % res["rps"] if res else "-",
-                           fmt_ms(res and res["p50_us"]), fmt_ms(res and res["p99_us"]),
-                           res["errors"] if res else "-"))
+                    say_point(t, c, res)
                     point = {"name": t["name"], "kind": t["kind"], "path": t["path"],
                              "variant": t["variant"], "connections": c}
                     if res:
@@ -1425,7 +1426,7 @@ def print_summary(result):
         out.write("\nCPU during each point, in cores (of %s; \"other\" = outside the bench):\n"
                   % m["nproc"])
         hdr2 = ["endpoint", "conns"] + [c.replace("ceiling_nginx", "ceil-nginx") for c in cols]
-        rows2 = [[p["name"] + ("" if p["variant"] in ("-", "anonymous") else " [%s]" % p["variant"]),
+        rows2 = [[label(p),
                   str(p["connections"])] +
                  ["%.2f" % p["cpu_cores"].get(c, 0) for c in cols] for p in cpu_rows]
         w2 = [max(len(r[i]) for r in rows2 + [hdr2]) for i in range(len(hdr2))]
