@@ -538,14 +538,14 @@ def find_master():
     return None
 
 
-def label(t):
+def target_label(t):
     """A target's or point's name, with its variant unless it is the plain one."""
     return t["name"] + ("" if t["variant"] in ("-", "anonymous") else " [%s]" % t["variant"])
 
 
 def say_point(t, c, res):
     say("%-16s c=%-4d %9s req/s  p50 %s ms  p99 %s ms  errors %s"
-        % (label(t), c, "%.0f" % res["rps"] if res else "-", fmt_ms(res and res["p50_us"]),
+        % (target_label(t), c, "%.0f" % res["rps"] if res else "-", fmt_ms(res and res["p50_us"]),
            fmt_ms(res and res["p99_us"]), res["errors"] if res else "-"))
 
 
@@ -1116,7 +1116,7 @@ def main(argv=None):
 
         # ---- warm-up
         for t in targets:
-            say("warm-up %s (%ds)" % (label(t), warm_s))
+            say("warm-up %s (%ds)" % (target_label(t), warm_s))
             wrk(t["url"], 32, warm_s, headers=t.get("headers"))
 
         # ---- CPU accounting per point (cores used by each part)
@@ -1426,7 +1426,7 @@ def print_summary(result):
         out.write("\nCPU during each point, in cores (of %s; \"other\" = outside the bench):\n"
                   % m["nproc"])
         hdr2 = ["endpoint", "conns"] + [c.replace("ceiling_nginx", "ceil-nginx") for c in cols]
-        rows2 = [[label(p),
+        rows2 = [[target_label(p),
                   str(p["connections"])] +
                  ["%.2f" % p["cpu_cores"].get(c, 0) for c in cols] for p in cpu_rows]
         w2 = [max(len(r[i]) for r in rows2 + [hdr2]) for i in range(len(hdr2))]
