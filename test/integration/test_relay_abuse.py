@@ -27,7 +27,6 @@ IDLE = 6             # relay.idle_timeout
 PER_ADDRESS = 3      # relay.max_anonymous_per_address
 MAX_CONN = 40        # relay.max_connections
 PER_USER = 2         # relay.max_connections_per_user
-CLOSE_TIMEOUT = 10   # src/relay/server.c: seconds to wait for the peer's close frame
 GROWTH_LIMIT = 8 << 20  # relay RSS growth allowed during a ping flood (bytes)
 
 COURSE = "course:3629d56b-e3ae-41c9-8438-0046e057a69b"
@@ -93,10 +92,10 @@ class RelayAbuse(support.StackTestCase):
         ws.sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 65536)
         batch = masked_ping(b"p" * 125) * 500          # 65 KB of pings
         peak, sent, closed = before, 0, False
-        # Bound on how long it may take: the stall is noticed after
-        # idle_timeout, the close frame cannot be delivered (nobody reads),
-        # so the socket goes after the close timeout.
-        deadline = time.monotonic() + IDLE + CLOSE_TIMEOUT + 30
+        # The relay notices within idle_timeout (+ its one-second sweep) that
+        # nothing it queued is taken and closes the socket; the rest is slack
+        # for a loaded machine, not a timing assertion.
+        deadline = time.monotonic() + IDLE + 30
         ws.sock.settimeout(5)
         view, off = memoryview(batch), 0
         while time.monotonic() < deadline:
