@@ -437,6 +437,15 @@ static void forbidden(ob_request *r)
 
 static void db_failed(ob_request *r)
 {
+    /* The e-mail given is verified by another account: one owner per
+     * verified address holds here too (api-auth.md §8's message). */
+    if (ob_account_email_taken(r->db)) {
+        ob_db_rollback(r->db);
+        errors e = {.r = r};
+        err(&e, "email", "A user is already registered with this email address.");
+        answer_errors(r, &e);
+        return;
+    }
     ob_db_failure(r);
     ob_db_rollback(r->db);
 }
