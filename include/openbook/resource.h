@@ -193,6 +193,11 @@ typedef enum {
     OB_FILT_UUID,      /* a UUID, else 400 "Enter a valid UUID." */
     OB_FILT_INT,       /* an integer, else 400 "Enter a whole number." */
     OB_FILT_ISNULL,    /* boolean: sql when true, sql_false when false */
+    /* A reference (the original's choice filter): the key of the related
+     * item, a UUID (REF) or an integer id (INT_REF), else 400 "Select a
+     * valid choice. ..."; a well-formed key of nothing finds nothing. */
+    OB_FILT_REF,
+    OB_FILT_INT_REF,
 } ob_filter_kind;
 
 typedef struct ob_filter {
@@ -361,8 +366,11 @@ void ob_resource_item(ob_request *r, const ob_resource *res, const char *key,
 typedef struct ob_sql_params {
     const char *v[OB_SQL_MAX_PARAMS];
     int n;
+    bool full; /* a parameter did not fit: the statement must not run */
 } ob_sql_params;
-/* Adds a parameter; returns its number ($n), or -1 when full. */
+/* Adds a parameter; returns its number ($n), or -1 (and sets full) when
+ * there is no room.  Whoever builds a statement from request values
+ * (filters, search terms) checks for -1 or `full` before running it. */
 int ob_sql_param(ob_sql_params *p, const char *v);
 /* Appends visible(requester, res) over the aliases of res->from. */
 void ob_resource_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res,
@@ -472,6 +480,37 @@ long long ob_write_datetime_us(const ob_write *w, const char *name, const char *
                                bool *set);
 /* {"field": ["message", ...]} with 400. */
 void ob_write_answer_errors(ob_request *r, const ob_write *w);
+
+/* A list field whose items are objects with fields of their own (auth
+ * config translations, sign-up assertions), for validate hooks.  Each
+ * item is parsed as a create parses the top level, by a table of
+ * ob_wfields; a bad item's errors stay with it (api-conventions.md §4):
+ * {"field": [{...errors of item 0...}, {}, ...]}.
+ *
+ *   ob_write_items it;
+ *   if (ob_write_items_begin(w, &it, "assertions", in, 100)) {
+ *       cJSON_ArrayForEach(item, in)
+ *           if (ob_write_items_parse(&it, fields, n, item, values_of_this_item) != 0)
+ *               return -1;
+ *       ob_write_items_end(&it, "assertions");
+ *   }
+ */
+typedef struct ob_write_items {
+    ob_write *w;
+    ob_buf errs; /* the per-item errors, as JSON */
+    ob_json j;
+    bool bad;    /* some item has an error */
+} ob_write_items;
+/* false (the field's error reported) unless `in` is a list of at most
+ * max items. */
+bool ob_write_items_begin(ob_write *w, ob_write_items *it, const char *field,
+                          const struct cJSON *in, int max);
+/* Parses one item into out[0..n) (zeroed by the caller).  0, or -1 after
+ * a database failure (answered, rolled back). */
+int ob_write_items_parse(ob_write_items *it, const ob_wfield *fields, size_t n,
+                         const struct cJSON *item, ob_wvalue *out);
+/* Reports the items' errors under `field` when any item had some. */
+void ob_write_items_end(ob_write_items *it, const char *field);
 /* Maps a failed statement: unique violation -> 400 with the resource's
  * message, foreign key violation -> 400, anything else -> 503/400. */
 void ob_write_db_error(ob_write *w);

@@ -9,7 +9,6 @@
 #include "openbook/resource.h"
 #include "openbook/resources.h"
 #include "openbook/routes.h"
-#include "openbook/validate.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_TRANSLATIONS 100
@@ -76,6 +75,13 @@ static const ob_wfield config_wfields[] = {
     {.name = "translations", .kind = OB_W_CUSTOM},
 };
 
+/* One translation as written: {language, logout_next_text}. */
+static const ob_wfield text_wfields[] = {
+    {.name = "language", .kind = OB_W_LANGUAGE, .flags = OB_WF_REQUIRED},
+    {.name = "logout_next_text", .kind = OB_W_TEXT, .flags = OB_WF_BLANK | OB_WF_NULL,
+     .max_len = 255},
+};
+
 typedef struct {
     const char *language[MAX_TRANSLATIONS], *text[MAX_TRANSLATIONS];
     int n;
@@ -102,79 +108,23 @@ static int config_validate(ob_write *w)
                            "The submitted data was not a file. Check the encoding type on the form.");
     }
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "translations");
-    if (!list)
+    ob_write_items items;
+    if (!list || !ob_write_items_begin(w, &items, "translations", list, MAX_TRANSLATIONS))
         return 0;
     translations *t = ob_arena_calloc(r->arena, 1, sizeof *t);
     w->ctx = t;
-    if (!cJSON_IsArray(list)) {
-        ob_write_error(w, "translations", "Expected a list of items but got type \"dict\".");
-        if (!cJSON_IsObject(list))
-            w->err_msg[w->nerr - 1] = "Not a valid list.";
-        return 0;
-    }
-    if (cJSON_GetArraySize(list) > MAX_TRANSLATIONS) {
-        ob_write_error(w, "translations", "Ensure this field has no more than 100 elements.");
-        return 0;
-    }
-    ob_buf errs;
-    ob_buf_init(&errs, r->arena);
-    ob_buf_putc(&errs, '[');
-    bool bad = false;
     const cJSON *it;
     cJSON_ArrayForEach(it, list)
     {
-        ob_buf_puts(&errs, t->n ? ",{" : "{");
-        bool first = true;
-#define ITEM_ERR(key, msg)                                                                 \
-    do {                                                                                   \
-        const char *m_ = (msg);                                                            \
-        ob_buf_printf(&errs, "%s\"%s\":[", first ? "" : ",", (key));                         \
-        ob_json_escape(&errs, m_, strlen(m_));                                             \
-        ob_buf_putc(&errs, ']');                                                           \
-        first = false;                                                                     \
-        bad = true;                                                                        \
-    } while (0)
-        const cJSON *lang = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "language")
-                                               : NULL;
-        const cJSON *text =
-            cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "logout_next_text") : NULL;
-        if (!cJSON_IsObject(it)) {
-            ITEM_ERR("non_field_errors", "Invalid data. Expected a dictionary.");
-        } else if (!lang) {
-            ITEM_ERR("language", "This field is required.");
-        } else if (!cJSON_IsString(lang) || strlen(lang->valuestring) > 3) {
-            ITEM_ERR("language", "Incorrect type. Expected pk value.");
-        } else {
-            const char *p[] = {lang->valuestring};
-            PGresult *pg = ob_db_query(r->db, r->arena,
-                                       "SELECT 1 FROM languages WHERE language = $1", 1, p);
-            if (!pg) {
-                ob_db_failure(r);
-                ob_db_rollback(r->db);
-                return -1;
-            }
-            if (PQntuples(pg) == 0)
-                ITEM_ERR("language", ob_arena_printf(r->arena,
-                                                     "Invalid pk \"%s\" - object does not exist.",
-                                                     lang->valuestring));
-        }
-        const char *tv = text && cJSON_IsString(text) ? text->valuestring : "";
-        if (text && !cJSON_IsString(text) && !cJSON_IsNull(text))
-            ITEM_ERR("logout_next_text", "Not a valid string.");
-        else if (ob_utf8_count(tv, strlen(tv)) > 255)
-            ITEM_ERR("logout_next_text", "Ensure this field has no more than 255 characters.");
-#undef ITEM_ERR
-        ob_buf_putc(&errs, '}');
-        if (t->n < MAX_TRANSLATIONS) {
-            t->language[t->n] = lang && cJSON_IsString(lang) ? lang->valuestring : "";
-            t->text[t->n] = tv;
-            t->n++;
-        }
+        ob_wvalue v[N(text_wfields)] = {{0}};
+        if (ob_write_items_parse(&items, text_wfields, N(text_wfields), it, v) != 0)
+            return -1;
+        t->language[t->n] = v[0].text ? v[0].text : "";
+        t->text[t->n] = v[1].text ? v[1].text : "";
+        t->n++;
     }
-    ob_buf_putc(&errs, ']');
+    ob_write_items_end(&items, "translations");
     t->given = true;
-    if (bad)
-        ob_write_error_json(w, "translations", ob_buf_cstr(&errs));
     return 0;
 }
 
@@ -193,7 +143,7 @@ static int config_after_save(ob_write *w)
         const char *q[] = {w->new_key, t->language[i], t->text[i]};
         if (!ob_db_query(r->db, r->arena,
                          "INSERT INTO auth_config_texts (site_id, language, logout_next_text)"
-                         " VALUES ($1::int, $2, btrim($3)) ON CONFLICT (site_id, language)"
+                         " VALUES ($1::int, $2, $3) ON CONFLICT (site_id, language)"
                          " DO UPDATE SET logout_next_text = excluded.logout_next_text",
                          3, q))
             goto fail;

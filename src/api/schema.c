@@ -15,7 +15,7 @@
  *   field  x-openbook-admin (shown to superusers only), -admin-write,
  *          -create-only, -update-optional, -not-blank, -shown-once,
  *          -ref {resource, key}, -expand
- *   param  x-openbook-filter {field, lookup}
+ *   param  x-openbook-filter {field, lookup, custom, reference}
  *   op     x-openbook-operation, -permission, -gate, -access
  *
  * Descriptions grow (new guards, field types, write kinds): whatever this
@@ -944,6 +944,7 @@ static void custom_filters(gen *g, const ob_resource *res)
         if (!f->name)
             continue;
         const char *type = "string", *format = NULL, *lookup;
+        bool reference = false;
         switch (f->kind) {
         case OB_FILT_TEXT:
             lookup = "exact";
@@ -963,6 +964,16 @@ static void custom_filters(gen *g, const ob_resource *res)
             lookup = "isnull";
             type = "boolean";
             break;
+        case OB_FILT_REF:
+            lookup = "exact";
+            format = "uuid";
+            reference = true;
+            break;
+        case OB_FILT_INT_REF:
+            lookup = "exact";
+            type = "integer";
+            reference = true;
+            break;
         default:
             lookup = ob_arena_printf(g->a, "unknown-%d", (int)f->kind);
             break;
@@ -980,6 +991,8 @@ static void custom_filters(gen *g, const ob_resource *res)
         key_string_or_null(j, "field", fld ? fld->name : NULL);
         ob_json_kv_string(j, "lookup", lookup);
         flag(j, "custom", true);
+        /* A bad value is "Select a valid choice..." (api-conventions.md §7.3). */
+        flag(j, "reference", reference);
         ob_json_object_end(j);
         ob_json_object_end(j);
     }
