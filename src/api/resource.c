@@ -519,10 +519,9 @@ static bool listed(const char *list, const char *prefix, const char *name)
     return false;
 }
 
-#define MAX_EXPAND_DEPTH 3
-
 /* The fields named in _expand that this resource can expand, at the
- * level `prefix` ("" at the top, "role." below it), to depth 3; and the
+ * level `prefix` ("" at the top, "role." below it), down to
+ * http.max_expand_depth (3); and the
  * plain id lists of object-guarded items, which show only visible ids
  * (api-conventions.md §8). */
 static expansions *plan_level(ob_request *r, const ob_resource *res, const char *prefix,
@@ -537,7 +536,8 @@ static expansions *plan_level(ob_request *r, const ob_resource *res, const char 
         if (!ref || !ref->expand || !ref->key_sql || !field_exists(r, f))
             continue;
         bool is_list = f->type == OB_FT_JSON;
-        bool want = list && *list && depth < MAX_EXPAND_DEPTH && listed(list, prefix, f->name);
+        bool want = list && *list && depth < r->cfg->max_expand_depth &&
+                    listed(list, prefix, f->name);
         bool filter = is_list && !ref->link_sql && ref->expand->guard != OB_GUARD_GLOBAL &&
                       !is_superuser(r);
         if (!want && !filter)

@@ -622,6 +622,19 @@ class Expansion(ps.Base):
                 self.assertEqual(got["created_by"], owner.name)
         self.assertEqual(len(seen["enrollment_methods"]), 1)  # viewable by everybody
 
+    def test_depth_is_limited_to_three(self):
+        sc = Scope()
+        su = W.user("su", superuser=True)
+        ra = W.assign(sc.uuid, sc.student, W.user("deep"))
+        got = self.ok(su.call("GET", "/api/auth/role_assignments/%s/?_expand="
+                              "role.role_assignments.role.role_assignments" % ra))
+        level2 = got["role"]["role_assignments"]
+        level3 = level2[0]["role"]
+        self.assertIsInstance(level3, dict)
+        # The fourth level is ignored: plain ids.
+        self.assertEqual(level3["role_assignments"], sorted(x["id"] for x in level2))
+        self.assertIn(ra, level3["role_assignments"])
+
 
 if __name__ == "__main__":
     unittest.main()
