@@ -131,6 +131,13 @@ typedef enum {
     OB_W_SCOPE_UUID, /* UUID of an existing object of the posted scope type */
     OB_W_LANGUAGE,   /* language code of an existing language */
     OB_W_CUSTOM,     /* parsed by the resource's validate hook */
+    /* A list of objects whose fields are `items` (parsed as a create
+     * parses the top level; a bad item's errors stay with it, as
+     * {"field": [{...errors of item 0...}, {}, ...]}), at most `max`
+     * when has_max, else 1000.  The values land in v->rows; the
+     * resource's after_save hook stores them (auth config translations,
+     * sign-up assertions). */
+    OB_W_OBJECT_LIST,
 } ob_write_kind;
 
 enum {
@@ -176,6 +183,8 @@ typedef struct ob_wfield {
     const char *m2m_type_col;
     size_t json_max_bytes;  /* JSON: serialised size limit, 0: none */
     int json_max_depth;     /* JSON: nesting limit, 0: none */
+    const struct ob_wfield *items; /* OBJECT_LIST: the fields of one item */
+    size_t nitems;
 } ob_wfield;
 
 /* A unique constraint (or unique index) and the 400 it gives
@@ -415,6 +424,7 @@ typedef struct ob_wvalue {
     const char **list;     /* lists: the natural keys as given */
     int n;
     const char *ids;       /* lists: PostgreSQL array literal of resolved ids */
+    struct ob_wvalue *rows; /* OBJECT_LIST: n items of f->nitems values each */
     long long num;         /* INT/BOOL (0/1) value; ROLE: the role's priority */
     double dbl;            /* NUMBER */
     const struct cJSON *json; /* the raw input value */
@@ -481,36 +491,6 @@ long long ob_write_datetime_us(const ob_write *w, const char *name, const char *
 /* {"field": ["message", ...]} with 400. */
 void ob_write_answer_errors(ob_request *r, const ob_write *w);
 
-/* A list field whose items are objects with fields of their own (auth
- * config translations, sign-up assertions), for validate hooks.  Each
- * item is parsed as a create parses the top level, by a table of
- * ob_wfields; a bad item's errors stay with it (api-conventions.md §4):
- * {"field": [{...errors of item 0...}, {}, ...]}.
- *
- *   ob_write_items it;
- *   if (ob_write_items_begin(w, &it, "assertions", in, 100)) {
- *       cJSON_ArrayForEach(item, in)
- *           if (ob_write_items_parse(&it, fields, n, item, values_of_this_item) != 0)
- *               return -1;
- *       ob_write_items_end(&it, "assertions");
- *   }
- */
-typedef struct ob_write_items {
-    ob_write *w;
-    ob_buf errs; /* the per-item errors, as JSON */
-    ob_json j;
-    bool bad;    /* some item has an error */
-} ob_write_items;
-/* false (the field's error reported) unless `in` is a list of at most
- * max items. */
-bool ob_write_items_begin(ob_write *w, ob_write_items *it, const char *field,
-                          const struct cJSON *in, int max);
-/* Parses one item into out[0..n) (zeroed by the caller).  0, or -1 after
- * a database failure (answered, rolled back). */
-int ob_write_items_parse(ob_write_items *it, const ob_wfield *fields, size_t n,
-                         const struct cJSON *item, ob_wvalue *out);
-/* Reports the items' errors under `field` when any item had some. */
-void ob_write_items_end(ob_write_items *it, const char *field);
 /* Maps a failed statement: unique violation -> 400 with the resource's
  * message, foreign key violation -> 400, anything else -> 503/400. */
 void ob_write_db_error(ob_write *w);

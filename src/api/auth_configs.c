@@ -62,6 +62,14 @@ static const ob_field_ref config_refs[] = {
 static const char *const images[] = {"signup_image", "login_image", "logout_image",
                                      "password_reset_image"};
 
+/* One translation as written: {language, logout_next_text}. */
+enum { T_LANGUAGE, T_TEXT, T_N };
+static const ob_wfield text_wfields[T_N] = {
+    [T_LANGUAGE] = {.name = "language", .kind = OB_W_LANGUAGE, .flags = OB_WF_REQUIRED},
+    [T_TEXT] = {.name = "logout_next_text", .kind = OB_W_TEXT, .flags = OB_WF_BLANK | OB_WF_NULL,
+                .max_len = 255, .def = ""},
+};
+
 static const ob_wfield config_wfields[] = {
     {.name = "local_signup_allowed", .kind = OB_W_BOOL, .column = "local_signup_allowed"},
     {.name = "signup_email_suffix", .kind = OB_W_TEXT, .column = "signup_email_suffix",
@@ -72,29 +80,15 @@ static const ob_wfield config_wfields[] = {
     {.name = "login_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
     {.name = "logout_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
     {.name = "password_reset_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
-    {.name = "translations", .kind = OB_W_CUSTOM},
+    {.name = "translations", .kind = OB_W_OBJECT_LIST, .items = text_wfields, .nitems = T_N,
+     .has_max = true, .max = MAX_TRANSLATIONS},
 };
-
-/* One translation as written: {language, logout_next_text}. */
-static const ob_wfield text_wfields[] = {
-    {.name = "language", .kind = OB_W_LANGUAGE, .flags = OB_WF_REQUIRED},
-    {.name = "logout_next_text", .kind = OB_W_TEXT, .flags = OB_WF_BLANK | OB_WF_NULL,
-     .max_len = 255},
-};
-
-typedef struct {
-    const char *language[MAX_TRANSLATIONS], *text[MAX_TRANSLATIONS];
-    int n;
-    bool given;
-} translations;
 
 /* Images arrive as multipart uploads (not handled here yet); in JSON only
- * "" makes sense: it clears the image.  translations: a list of
- * {language, logout_next_text}, errors per item. */
+ * "" makes sense: it clears the image. */
 static int config_validate(ob_write *w)
 {
-    ob_request *r = w->r;
-    const cJSON *body = r->json;
+    const cJSON *body = w->r->json;
     for (size_t i = 0; i < N(images); i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, images[i]);
         if (!v)
@@ -107,32 +101,14 @@ static int config_validate(ob_write *w)
             ob_write_error(w, images[i],
                            "The submitted data was not a file. Check the encoding type on the form.");
     }
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "translations");
-    ob_write_items items;
-    if (!list || !ob_write_items_begin(w, &items, "translations", list, MAX_TRANSLATIONS))
-        return 0;
-    translations *t = ob_arena_calloc(r->arena, 1, sizeof *t);
-    w->ctx = t;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, list)
-    {
-        ob_wvalue v[N(text_wfields)] = {{0}};
-        if (ob_write_items_parse(&items, text_wfields, N(text_wfields), it, v) != 0)
-            return -1;
-        t->language[t->n] = v[0].text ? v[0].text : "";
-        t->text[t->n] = v[1].text ? v[1].text : "";
-        t->n++;
-    }
-    ob_write_items_end(&items, "translations");
-    t->given = true;
     return 0;
 }
 
 /* Writing translations replaces them all. */
 static int config_after_save(ob_write *w)
 {
-    translations *t = w->ctx;
-    if (!t || !t->given)
+    const ob_wvalue *t = ob_write_value(w, "translations");
+    if (t->state != OB_WV_GIVEN || !t->rows)
         return 0;
     ob_request *r = w->r;
     const char *p[] = {w->new_key};
@@ -140,7 +116,9 @@ static int config_after_save(ob_write *w)
                      p))
         goto fail;
     for (int i = 0; i < t->n; i++) {
-        const char *q[] = {w->new_key, t->language[i], t->text[i]};
+        const ob_wvalue *row = t->rows + (size_t)i * T_N;
+        const char *q[] = {w->new_key, row[T_LANGUAGE].text,
+                           row[T_TEXT].text ? row[T_TEXT].text : ""};
         if (!ob_db_query(r->db, r->arena,
                          "INSERT INTO auth_config_texts (site_id, language, logout_next_text)"
                          " VALUES ($1::int, $2, $3) ON CONFLICT (site_id, language)"

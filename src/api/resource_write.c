@@ -424,6 +424,80 @@ static bool scope_refused(ob_write *w)
     return false;
 }
 
+/* ---- lists of objects (OB_W_OBJECT_LIST) ---- */
+
+/* The items' errors as they are parsed: [{...errors of item 0...}, {}, ...]. */
+typedef struct items_list {
+    ob_write *w;
+    ob_buf errs;
+    ob_json j;
+    bool bad; /* some item has an error */
+} items_list;
+
+static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSON *in);
+
+static bool items_begin(ob_write *w, items_list *it, const char *field, const cJSON *in,
+                        int max)
+{
+    ob_arena *a = w->r->arena;
+    memset(it, 0, sizeof *it);
+    it->w = w;
+    if (!cJSON_IsArray(in)) /* (null is parse_field's) */
+        ob_write_error(w, field,
+                       ob_arena_printf(a, "Expected a list of items but got type \"%s\".",
+                                       ob_json_type_name(in)));
+    else if (cJSON_GetArraySize(in) > max)
+        ob_write_error(w, field,
+                       ob_arena_printf(a, "Ensure this field has no more than %d elements.", max));
+    else {
+        ob_buf_init(&it->errs, a);
+        ob_json_init(&it->j, &it->errs);
+        ob_json_array_begin(&it->j);
+        return true;
+    }
+    return false;
+}
+
+static int items_parse(items_list *it, const ob_wfield *fields, size_t n, const cJSON *item,
+                       ob_wvalue *out)
+{
+    ob_write *w = it->w;
+    /* The item's fields are parsed by the rules of a top-level create, in
+     * a write of their own, so that their errors stay with the item. */
+    ob_resource item_res = *w->res;
+    item_res.wfields = fields;
+    item_res.nwfields = n;
+    ob_write sub = {.r = w->r, .res = &item_res, .create = true, .v = out};
+    if (!cJSON_IsObject(item)) {
+        ob_write_error(&sub, "non_field_errors",
+                       ob_arena_printf(w->r->arena,
+                                       "Invalid data. Expected a dictionary, but got %s.",
+                                       ob_json_type_name(item)));
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, fields[i].name);
+            if (!v) {
+                if (fields[i].flags & OB_WF_REQUIRED)
+                    ob_write_error(&sub, fields[i].name, "This field is required.");
+                out[i].text = fields[i].def; /* (state stays absent) */
+                continue;
+            }
+            if (parse_field(&sub, &fields[i], &out[i], v) != 0)
+                return -1;
+        }
+    }
+    write_errors(&it->j, &sub);
+    it->bad = it->bad || sub.nerr > 0;
+    return 0;
+}
+
+static void items_end(items_list *it, const char *field)
+{
+    ob_json_array_end(&it->j);
+    if (it->bad)
+        ob_write_error_json(it->w, field, ob_buf_cstr(&it->errs));
+}
+
 /* Parses one field.  Returns -1 after a database failure (answered). */
 static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSON *in)
 {
@@ -745,76 +819,31 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         v->num = strtoll(PQgetvalue(pg, 0, 1), NULL, 10);
         return 0;
     }
+    case OB_W_OBJECT_LIST: {
+        items_list it;
+        if (!items_begin(w, &it, f->name, in, f->has_max ? (int)f->max : 1000)) {
+            v->state = OB_WV_INVALID;
+            return 0;
+        }
+        v->n = cJSON_GetArraySize(in);
+        v->rows = ob_arena_calloc(a, (size_t)v->n * f->nitems + 1, sizeof *v->rows);
+        const cJSON *item;
+        int k = 0;
+        cJSON_ArrayForEach(item, in)
+        {
+            if (items_parse(&it, f->items, f->nitems, item, v->rows + (size_t)k++ * f->nitems) != 0)
+                return -1;
+        }
+        items_end(&it, f->name);
+        if (it.bad)
+            v->state = OB_WV_INVALID;
+        return 0;
+    }
     case OB_W_CUSTOM:
         return 0;
     }
 #undef BAD
     return 0;
-}
-
-/* ---- lists of objects ---- */
-
-bool ob_write_items_begin(ob_write *w, ob_write_items *it, const char *field, const cJSON *in,
-                          int max)
-{
-    ob_arena *a = w->r->arena;
-    memset(it, 0, sizeof *it);
-    it->w = w;
-    if (cJSON_IsNull(in))
-        ob_write_error(w, field, "This field may not be null.");
-    else if (!cJSON_IsArray(in))
-        ob_write_error(w, field,
-                       ob_arena_printf(a, "Expected a list of items but got type \"%s\".",
-                                       ob_json_type_name(in)));
-    else if (cJSON_GetArraySize(in) > max)
-        ob_write_error(w, field,
-                       ob_arena_printf(a, "Ensure this field has no more than %d elements.", max));
-    else {
-        ob_buf_init(&it->errs, a);
-        ob_json_init(&it->j, &it->errs);
-        ob_json_array_begin(&it->j);
-        return true;
-    }
-    return false;
-}
-
-int ob_write_items_parse(ob_write_items *it, const ob_wfield *fields, size_t n,
-                         const cJSON *item, ob_wvalue *out)
-{
-    ob_write *w = it->w;
-    /* The item's fields are parsed by the rules of a top-level create, in
-     * a write of their own, so that their errors stay with the item. */
-    ob_resource item_res = *w->res;
-    item_res.wfields = fields;
-    item_res.nwfields = n;
-    ob_write sub = {.r = w->r, .res = &item_res, .create = true, .v = out};
-    if (!cJSON_IsObject(item)) {
-        ob_write_error(&sub, "non_field_errors",
-                       ob_arena_printf(w->r->arena,
-                                       "Invalid data. Expected a dictionary, but got %s.",
-                                       ob_json_type_name(item)));
-    } else {
-        for (size_t i = 0; i < n; i++) {
-            const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, fields[i].name);
-            if (!v) {
-                if (fields[i].flags & OB_WF_REQUIRED)
-                    ob_write_error(&sub, fields[i].name, "This field is required.");
-                continue;
-            }
-            if (parse_field(&sub, &fields[i], &out[i], v) != 0)
-                return -1;
-        }
-    }
-    write_errors(&it->j, &sub);
-    it->bad = it->bad || sub.nerr > 0;
-    return 0;
-}
-
-void ob_write_items_end(ob_write_items *it, const char *field)
-{
-    ob_json_array_end(&it->j);
-    if (it->bad)
-        ob_write_error_json(it->w, field, ob_buf_cstr(&it->errs));
 }
 
 static int parse_fields(ob_write *w)

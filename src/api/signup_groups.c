@@ -2,9 +2,8 @@
  * §1, admin addition): which groups a new account joins at sign-up
  * (api-auth.md §6; src/auth/api_signup.c applies them).  Every method is
  * behind the admin gate staff + the model permission.  A description
- * served by the generic machinery; the hooks handle `assertions`, a list
- * of objects stored in a table of its own. */
-#include <cjson/cJSON.h>
+ * served by the generic machinery; a hook stores `assertions`, a list of
+ * objects kept in a table of their own. */
 #include <string.h>
 #include "openbook/db.h"
 #include "openbook/registry.h"
@@ -47,6 +46,20 @@ static const ob_filter filters[] = {
     {.name = "site", .kind = OB_FILT_INT_REF, .sql = "t.site_id = $1::int"},
 };
 
+static const char *const match_strategies[] = {"exact",     "contains", "starts-with",
+                                               "ends-with", "regex",    "any",
+                                               NULL};
+
+/* One assertion as written: what a provider's attribute must match. */
+enum { A_NAME, A_VALUE, A_MATCH, A_N };
+static const ob_wfield assertion_wfields[A_N] = {
+    [A_NAME] = {.name = "name", .kind = OB_W_TEXT, .flags = OB_WF_REQUIRED, .max_len = 255},
+    [A_VALUE] = {.name = "value", .kind = OB_W_TEXT, .flags = OB_WF_NULL | OB_WF_BLANK,
+                 .max_len = 255},
+    [A_MATCH] = {.name = "match_strategy", .kind = OB_W_TEXT, .choices = match_strategies,
+                 .def = "exact"},
+};
+
 static const ob_wfield wfields[] = {
     OB_TEXT_WFIELDS,
     {.name = "is_active", .kind = OB_W_BOOL, .column = "is_active"},
@@ -61,68 +74,37 @@ static const ob_wfield wfields[] = {
     /* Applied only to provider sign-ups, as in the original. */
     {.name = "is_staff", .kind = OB_W_BOOL, .column = "is_staff"},
     {.name = "is_superuser", .kind = OB_W_BOOL, .column = "is_superuser"},
-    {.name = "assertions", .kind = OB_W_CUSTOM},
+    {.name = "assertions", .kind = OB_W_OBJECT_LIST, .items = assertion_wfields, .nitems = A_N,
+     .has_max = true, .max = MAX_ASSERTIONS},
 };
 
-static const char *const match_strategies[] = {"exact",     "contains", "starts-with",
-                                               "ends-with", "regex",    "any",
-                                               NULL};
-
-/* One assertion as written. */
-enum { A_NAME, A_VALUE, A_MATCH, A_N };
-static const ob_wfield assertion_wfields[A_N] = {
-    [A_NAME] = {.name = "name", .kind = OB_W_TEXT, .flags = OB_WF_REQUIRED, .max_len = 255},
-    [A_VALUE] = {.name = "value", .kind = OB_W_TEXT, .flags = OB_WF_NULL | OB_WF_BLANK,
-                 .max_len = 255},
-    [A_MATCH] = {.name = "match_strategy", .kind = OB_W_TEXT, .choices = match_strategies,
-                 .def = "exact"},
-};
-
-/* The assertions of the write as a JSON array of {name, value,
- * match_strategy} (NULL: not given, they stay as they are). */
-static int assertions_validate(ob_write *w)
+/* Writing assertions replaces them all, in one statement: the list goes
+ * as one JSON parameter, its order is their position. */
+static int assertions_save(ob_write *w)
 {
-    ob_request *r = w->r;
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(r->json, "assertions");
-    ob_write_items items;
-    if (!list || !ob_write_items_begin(w, &items, "assertions", list, MAX_ASSERTIONS))
+    const ob_wvalue *list = ob_write_value(w, "assertions");
+    if (list->state != OB_WV_GIVEN || !list->rows)
         return 0;
-    ob_buf *out = ob_arena_calloc(r->arena, 1, sizeof *out);
-    ob_buf_init(out, r->arena);
+    ob_request *r = w->r;
+    ob_buf json;
+    ob_buf_init(&json, r->arena);
     ob_json j;
-    ob_json_init(&j, out);
+    ob_json_init(&j, &json);
     ob_json_array_begin(&j);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, list)
-    {
-        ob_wvalue v[A_N] = {{0}};
-        if (ob_write_items_parse(&items, assertion_wfields, A_N, it, v) != 0)
-            return -1;
+    for (int i = 0; i < list->n; i++) {
+        const ob_wvalue *a = list->rows + (size_t)i * A_N;
         ob_json_object_begin(&j);
-        ob_json_kv_string(&j, "name", v[A_NAME].text ? v[A_NAME].text : "");
+        ob_json_kv_string(&j, "name", a[A_NAME].text);
         ob_json_key(&j, "value");
-        if (v[A_VALUE].text)
-            ob_json_string(&j, v[A_VALUE].text);
+        if (a[A_VALUE].text)
+            ob_json_string(&j, a[A_VALUE].text);
         else
             ob_json_null(&j);
-        ob_json_kv_string(&j, "match_strategy",
-                          v[A_MATCH].text ? v[A_MATCH].text : assertion_wfields[A_MATCH].def);
+        ob_json_kv_string(&j, "match_strategy", a[A_MATCH].text);
         ob_json_object_end(&j);
     }
     ob_json_array_end(&j);
-    ob_write_items_end(&items, "assertions");
-    w->ctx = out;
-    return 0;
-}
-
-/* Writing assertions replaces them all, in one statement. */
-static int assertions_save(ob_write *w)
-{
-    const ob_buf *list = w->ctx;
-    if (!list)
-        return 0;
-    ob_request *r = w->r;
-    const char *p[] = {w->new_key, ob_buf_cstr((ob_buf *)list)};
+    const char *p[] = {w->new_key, ob_buf_cstr(&json)};
     if (!ob_db_query(r->db, r->arena,
                      "DELETE FROM signup_group_assignment_assertions WHERE assignment_id = $1::uuid",
                      1, p) ||
@@ -163,7 +145,6 @@ const ob_resource ob_res_signup_group_assignments = {
     .audit = true,
     .wfields = wfields,
     .nwfields = N(wfields),
-    .validate = assertions_validate,
     .after_save = assertions_save,
 };
 

@@ -454,14 +454,20 @@ class AuthConfigs(ps.Base):
         cfg = self.ok(ps.anon(W, "GET", "/api/auth/auth_configs/1/?_expand=translations"))
         self.assertEqual(cfg["translations"], [{"parent": 1, "language": "en",
                                                 "logout_next_text": "Home"}])
+        # Every field's errors at once, a list's per item.
         r = SU.call("PATCH", "/api/auth/auth_configs/1/", {
             "logout_next_url": "", "translations": [{"language": "xx"}, {}]})
-        self.errors(r, {"logout_next_url": ["This field may not be blank."]})
-        r = SU.call("PATCH", "/api/auth/auth_configs/1/", {"translations": [{"language": "xx"},
-                                                                           {}]})
-        self.errors(r, {"translations": [
+        self.errors(r, {"logout_next_url": ["This field may not be blank."], "translations": [
             {"language": ['Invalid pk "xx" - object does not exist.']},
             {"language": ["This field is required."]}]})
+        r = SU.call("PATCH", "/api/auth/auth_configs/1/", {"translations": [
+            {"language": "en", "logout_next_text": "x" * 256}, "en", {"language": 1}]})
+        self.errors(r, {"translations": [
+            {"logout_next_text": ["Ensure this field has no more than 255 characters."]},
+            {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]},
+            {"language": ["Incorrect type. Expected pk value, received int."]}]})
+        r = SU.call("PATCH", "/api/auth/auth_configs/1/", {"translations": None})
+        self.errors(r, {"translations": ["This field may not be null."]})
         self.assertEqual(SU.call("POST", "/api/auth/auth_configs/", {}).status, 405)
         # Back to the initial texts (other tests read them).
         self.ok(SU.call("PATCH", "/api/auth/auth_configs/1/", {
