@@ -1,4 +1,4 @@
--- 0006: the identity assertions of a sign-up group assignment
+-- 0007: the identity assertions of a sign-up group assignment
 -- (api-resources.md "signup_group_assignments"): what a provider's
 -- attributes must match for the assignment to apply to a provider sign-up
 -- (phase 2; api-auth.md §6).  Kept in the order written; writing the list
