@@ -270,6 +270,13 @@ class Languages(ReadTestCase):
         self.assertPage(self.get("/api/core/languages/?_search=e,sch"), [DE])
         # "de" and "en" never match the same row.
         self.assertPage(self.get("/api/core/languages/?_search=de+en"), [])
+        # However many terms: none is left out (the 17th once was).
+        self.assertPage(self.get("/api/core/languages/?_search=" + "+".join(["e"] * 16 + ["sch"])),
+                        [DE])
+        self.assertPage(self.get("/api/core/languages/?_search=" + "+".join(["e"] * 20 + ["zq"])),
+                        [])
+        self.assertJSON(self.get("/api/core/languages/?_search=" + "+".join(["e"] * 70)), 400,
+                        {"detail": "Too many filters."})
 
     def test_empty_search_does_nothing(self):
         self.assertPage(self.get("/api/core/languages/?_search="), [DE, EN])
