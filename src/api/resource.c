@@ -519,9 +519,8 @@ static bool listed(const char *list, const char *prefix, const char *name)
 
 /* The fields named in _expand that this resource can expand, at the
  * level `prefix` ("" at the top, "role." below it), down to
- * http.max_expand_depth (3); and the
- * plain id lists of object-guarded items, which show only visible ids
- * (api-conventions.md §8). */
+ * http.max_expand_depth (3); and the plain id lists of object-guarded
+ * items, which show only visible ids (api-conventions.md §8). */
 static expansions *plan_level(ob_request *r, const ob_resource *res, const char *prefix,
                               int depth)
 {
