@@ -131,6 +131,13 @@ typedef enum {
     OB_W_SCOPE_UUID, /* UUID of an existing object of the posted scope type */
     OB_W_LANGUAGE,   /* language code of an existing language */
     OB_W_CUSTOM,     /* parsed by the resource's validate hook */
+    /* A list of objects whose fields are `items` (parsed as a create
+     * parses the top level; a bad item's errors stay with it, as
+     * {"field": [{...errors of item 0...}, {}, ...]}), at most `max`
+     * when has_max, else 1000.  The values land in v->rows; the
+     * resource's after_save hook stores them (auth config translations,
+     * sign-up assertions). */
+    OB_W_OBJECT_LIST,
 } ob_write_kind;
 
 enum {
@@ -176,6 +183,8 @@ typedef struct ob_wfield {
     const char *m2m_type_col;
     size_t json_max_bytes;  /* JSON: serialised size limit, 0: none */
     int json_max_depth;     /* JSON: nesting limit, 0: none */
+    const struct ob_wfield *items; /* OBJECT_LIST: the fields of one item */
+    size_t nitems;
 } ob_wfield;
 
 /* A unique constraint (or unique index) and the 400 it gives
@@ -193,6 +202,11 @@ typedef enum {
     OB_FILT_UUID,      /* a UUID, else 400 "Enter a valid UUID." */
     OB_FILT_INT,       /* an integer, else 400 "Enter a whole number." */
     OB_FILT_ISNULL,    /* boolean: sql when true, sql_false when false */
+    /* A reference (the original's choice filter): the key of the related
+     * item, a UUID (REF) or an integer id (INT_REF), else 400 "Select a
+     * valid choice. ..."; a well-formed key of nothing finds nothing. */
+    OB_FILT_REF,
+    OB_FILT_INT_REF,
 } ob_filter_kind;
 
 typedef struct ob_filter {
@@ -361,8 +375,11 @@ void ob_resource_item(ob_request *r, const ob_resource *res, const char *key,
 typedef struct ob_sql_params {
     const char *v[OB_SQL_MAX_PARAMS];
     int n;
+    bool full; /* a parameter did not fit: the statement must not run */
 } ob_sql_params;
-/* Adds a parameter; returns its number ($n), or -1 when full. */
+/* Adds a parameter; returns its number ($n), or -1 (and sets full) when
+ * there is no room.  Whoever builds a statement from request values
+ * (filters, search terms) checks for -1 or `full` before running it. */
 int ob_sql_param(ob_sql_params *p, const char *v);
 /* Appends visible(requester, res) over the aliases of res->from. */
 void ob_resource_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res,
@@ -407,6 +424,7 @@ typedef struct ob_wvalue {
     const char **list;     /* lists: the natural keys as given */
     int n;
     const char *ids;       /* lists: PostgreSQL array literal of resolved ids */
+    struct ob_wvalue *rows; /* OBJECT_LIST: n items of f->nitems values each */
     long long num;         /* INT/BOOL (0/1) value; ROLE: the role's priority */
     double dbl;            /* NUMBER */
     const struct cJSON *json; /* the raw input value */
@@ -472,6 +490,7 @@ long long ob_write_datetime_us(const ob_write *w, const char *name, const char *
                                bool *set);
 /* {"field": ["message", ...]} with 400. */
 void ob_write_answer_errors(ob_request *r, const ob_write *w);
+
 /* Maps a failed statement: unique violation -> 400 with the resource's
  * message, foreign key violation -> 400, anything else -> 503/400. */
 void ob_write_db_error(ob_write *w);

@@ -16,8 +16,10 @@ extern const ob_resource ob_res_roles, ob_res_role_assignments, ob_res_enrollmen
 extern const ob_resource ob_res_library_groups, ob_res_library_links, ob_res_textbooks,
     ob_res_textbook_pages, ob_res_courses, ob_res_course_materials,
     ob_res_course_material_page_ranges;
-/* core.c */
+/* auth_configs.c */
 extern const ob_resource ob_res_auth_configs;
+/* signup_groups.c */
+extern const ob_resource ob_res_signup_group_assignments;
 /* auth_users.c: what a user reference expands to */
 extern const ob_resource users_public;
 

@@ -15,8 +15,7 @@ void ob_api_schema(ob_request *r);
 void ob_api_health(ob_request *r);
 void ob_api_sites_list(ob_request *r);
 void ob_api_sites_get(ob_request *r);
-void ob_api_languages_list(ob_request *r);
-void ob_api_languages_get(ob_request *r);
+void ob_api_languages(ob_request *r);
 /* auth_perms.c, auth_roles.c: the permission model (api-resources.md §1) */
 void ob_api_permissions(ob_request *r);
 void ob_api_permission_texts(ob_request *r);
@@ -41,6 +40,8 @@ void ob_api_access_requests(ob_request *r);
 void ob_api_access_request_accept(ob_request *r);
 void ob_api_access_request_deny(ob_request *r);
 void ob_api_auth_configs(ob_request *r);
+/* signup_groups.c */
+void ob_api_signup_group_assignments(ob_request *r);
 /* auth_users.c */
 void ob_api_current_user(ob_request *r);
 void ob_api_users(ob_request *r);

@@ -125,6 +125,10 @@ const ob_registry_entry ob_registry[] = {
     {.collection = "auth/auth_configs",
      .resource = &ob_res_auth_configs,
      .summary = "Authentication settings of the site (keyed by the site id)."},
+    {.collection = "auth/signup_group_assignments",
+     .resource = &ob_res_signup_group_assignments,
+     .summary = "The groups a new account joins at sign-up; assertions and the staff and "
+                "superuser flags apply to provider sign-ups only."},
     /* The learning content (content.c). */
     {.collection = "content/library_groups",
      .resource = &ob_res_library_groups,

@@ -17,18 +17,25 @@
 #include "openbook/read_cache.h"
 #include "openbook/resource.h"
 
-#define MAX_SEARCH_TERMS 16
 #define MAX_SORT_KEYS 8
-#define MAX_EXPAND 8
 
 typedef ob_sql_params params;
 
 int ob_sql_param(ob_sql_params *p, const char *v)
 {
-    if (p->n >= OB_SQL_MAX_PARAMS)
+    if (p->n >= OB_SQL_MAX_PARAMS) {
+        p->full = true;
         return -1;
+    }
     p->v[p->n] = v;
     return ++p->n;
+}
+
+/* A list whose filters and search terms do not fit in one statement is
+ * refused as a whole: never run with a filter left out, never a 5xx. */
+static void too_many_filters(ob_request *r)
+{
+    ob_fail(r, 400, "Too many filters.");
 }
 
 #define add_param ob_sql_param
@@ -111,15 +118,16 @@ static char *like_pattern(ob_arena *a, const char *term, size_t n)
 }
 
 /* _search: terms split at white space and commas; "quoted terms" keep
- * their spaces.  Every term must match at least one search field. */
-static void search_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request *r)
+ * their spaces.  Every term must match at least one search field; each is
+ * a parameter, so past the bound the list is a 400, never a search that
+ * quietly leaves terms out.  Returns -1 after answering it. */
+static int search_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request *r)
 {
     const char *q = ob_request_query(r, "_search");
     if (!q)
-        return;
-    size_t nterms = 0;
+        return 0;
     const char *s = q;
-    while (*s && nterms < MAX_SEARCH_TERMS) {
+    while (*s) {
         while (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n' || *s == '\r')
             s++;
         if (!*s)
@@ -141,9 +149,10 @@ static void search_sql(ob_buf *sql, params *p, const ob_resource *res, ob_reques
         if (end == start)
             continue;
         int idx = add_param(p, like_pattern(r->arena, start, (size_t)(end - start)));
-        if (idx < 0)
-            return;
-        nterms++;
+        if (idx < 0) {
+            too_many_filters(r);
+            return -1;
+        }
         ob_buf_puts(sql, " AND (");
         bool first = true;
         for (size_t i = 0; i < res->nfields; i++) {
@@ -162,6 +171,7 @@ static void search_sql(ob_buf *sql, params *p, const ob_resource *res, ob_reques
             ob_buf_puts(sql, "false");
         ob_buf_putc(sql, ')');
     }
+    return 0;
 }
 
 static bool valid_int(const char *v)
@@ -175,6 +185,18 @@ static bool valid_int(const char *v)
             return false;
     return true;
 }
+
+static bool valid_int32(const char *v)
+{
+    if (!valid_int(v))
+        return false;
+    long long n = strtoll(v, NULL, 10);
+    return n <= 2147483647LL && n >= -2147483647LL;
+}
+
+/* A reference filter's value that names no possible item (the message of
+ * the original's ModelChoiceFilter, api-conventions.md §7.3). */
+#define INVALID_CHOICE "Select a valid choice. That choice is not one of the available choices."
 
 static void filter_error(ob_request *r, const char *key, const char *msg)
 {
@@ -211,9 +233,23 @@ static int custom_filter(ob_buf *sql, params *p, const ob_resource *res, ob_requ
             break;
         }
         case OB_FILT_INT:
-            if (!valid_int(val) || strtoll(val, NULL, 10) > 2147483647LL ||
-                strtoll(val, NULL, 10) < -2147483647LL) {
+            if (!valid_int32(val)) {
                 filter_error(r, key, "Enter a whole number.");
+                return -1;
+            }
+            break;
+        case OB_FILT_REF: {
+            char *u = ob_arena_alloc(r->arena, 37);
+            if (strlen(val) > 36 || !ob_parse_uuid(val, u)) {
+                filter_error(r, key, INVALID_CHOICE);
+                return -1;
+            }
+            v = u;
+            break;
+        }
+        case OB_FILT_INT_REF:
+            if (!valid_int32(val)) {
+                filter_error(r, key, INVALID_CHOICE);
                 return -1;
             }
             break;
@@ -228,6 +264,10 @@ static int custom_filter(ob_buf *sql, params *p, const ob_resource *res, ob_requ
         }
         /* $1 in the filter's SQL is the value. */
         int idx = add_param(p, v);
+        if (idx < 0) {
+            too_many_filters(r);
+            return -1;
+        }
         ob_buf_puts(sql, " AND (");
         for (const char *q = f->sql; *q; q++) {
             if (q[0] == '$' && q[1] == '1') {
@@ -277,41 +317,21 @@ static int filter_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request
             op = ">=";
         else
             continue;
-        int idx;
+        const char *cast = "";
         if (substr) {
-            idx = add_param(p, like_pattern(r->arena, val, strlen(val)));
-            if (idx > 0)
-                ob_buf_printf(sql, " AND %s::text ILIKE $%d", f->sql, idx);
-            continue;
-        }
-        if (f->type == OB_FT_INT && !valid_int(val)) {
-            ob_json *j = ob_json_response(r, 400);
-            ob_json_object_begin(j);
-            ob_json_key(j, key);
-            ob_json_array_begin(j);
-            ob_json_string(j, "Enter a whole number.");
-            ob_json_array_end(j);
-            ob_json_object_end(j);
+            val = like_pattern(r->arena, val, strlen(val));
+        } else if (f->type == OB_FT_INT && !valid_int(val)) {
+            filter_error(r, key, "Enter a whole number.");
             return -1;
-        }
-        if (f->type == OB_FT_DATETIME) {
+        } else if (f->type == OB_FT_DATETIME) {
             char *norm = ob_arena_alloc(r->arena, 40);
             if (!ob_parse_datetime(val, true, norm)) {
-                ob_json *j = ob_json_response(r, 400);
-                ob_json_object_begin(j);
-                ob_json_key(j, key);
-                ob_json_array_begin(j);
-                ob_json_string(j, "Enter a valid date/time.");
-                ob_json_array_end(j);
-                ob_json_object_end(j);
+                filter_error(r, key, "Enter a valid date/time.");
                 return -1;
             }
-            idx = add_param(p, norm);
-            if (idx > 0)
-                ob_buf_printf(sql, " AND %s %s $%d::timestamptz", f->sql, op, idx);
-            continue;
-        }
-        if (f->type == OB_FT_BOOL) {
+            val = norm;
+            cast = "::timestamptz";
+        } else if (f->type == OB_FT_BOOL) {
             if (strcasecmp(val, "true") == 0 || strcmp(val, "1") == 0)
                 val = "true";
             else if (strcasecmp(val, "false") == 0 || strcmp(val, "0") == 0)
@@ -319,9 +339,15 @@ static int filter_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request
             else
                 continue; /* other values are ignored (api-conventions.md §7.3) */
         }
-        idx = add_param(p, val);
-        if (idx > 0)
-            ob_buf_printf(sql, " AND %s %s $%d", f->sql, op, idx);
+        int idx = add_param(p, val);
+        if (idx < 0) {
+            too_many_filters(r);
+            return -1;
+        }
+        if (substr)
+            ob_buf_printf(sql, " AND %s::text ILIKE $%d", f->sql, idx);
+        else
+            ob_buf_printf(sql, " AND %s %s $%d%s", f->sql, op, idx, cast);
     }
     return 0;
 }
@@ -462,8 +488,11 @@ typedef struct {
     expansions *sub;     /* nested expansions of the target (dotted _expand) */
 } expansion;
 
+/* At most one per field of the resource: every expansion the resource
+ * offers can be asked for at once (api-conventions.md §8 limits only the
+ * depth), and every plain id list that needs filtering gets its entry. */
 struct expansions {
-    expansion e[MAX_EXPAND];
+    expansion *e;
     size_t n;
 };
 
@@ -488,24 +517,24 @@ static bool listed(const char *list, const char *prefix, const char *name)
     return false;
 }
 
-#define MAX_EXPAND_DEPTH 3
-
 /* The fields named in _expand that this resource can expand, at the
- * level `prefix` ("" at the top, "role." below it), to depth 3; and the
- * plain id lists of object-guarded items, which show only visible ids
- * (api-conventions.md §8). */
+ * level `prefix` ("" at the top, "role." below it), down to
+ * http.max_expand_depth (3); and the plain id lists of object-guarded
+ * items, which show only visible ids (api-conventions.md §8). */
 static expansions *plan_level(ob_request *r, const ob_resource *res, const char *prefix,
                               int depth)
 {
     expansions *ex = ob_arena_calloc(r->arena, 1, sizeof *ex);
+    ex->e = ob_arena_calloc(r->arena, res->nfields + 1, sizeof *ex->e);
     const char *list = ob_request_query(r, "_expand");
-    for (size_t i = 0; i < res->nfields && ex->n < MAX_EXPAND; i++) {
+    for (size_t i = 0; i < res->nfields; i++) {
         const ob_field *f = &res->fields[i];
         const ob_field_ref *ref = ref_of(res, f);
         if (!ref || !ref->expand || !ref->key_sql || !field_exists(r, f))
             continue;
         bool is_list = f->type == OB_FT_JSON;
-        bool want = list && *list && depth < MAX_EXPAND_DEPTH && listed(list, prefix, f->name);
+        bool want = list && *list && depth < r->cfg->max_expand_depth &&
+                    listed(list, prefix, f->name);
         bool filter = is_list && !ref->link_sql && ref->expand->guard != OB_GUARD_GLOBAL &&
                       !is_superuser(r);
         if (!want && !filter)
@@ -999,9 +1028,8 @@ static void list_page(ob_request *r, const ob_resource *res)
         return;
     if (visible_sql(&where, &p, res, r) != 0)
         return;
-    if (filter_sql(&where, &p, res, r))
+    if (filter_sql(&where, &p, res, r) != 0 || search_sql(&where, &p, res, r) != 0)
         return;
-    search_sql(&where, &p, res, r);
 
     long size = page_size(r);
     const char *pv = ob_request_query(r, "_page");
@@ -1068,6 +1096,11 @@ static void list_page(ob_request *r, const ob_resource *res)
                       add_param(&p, ob_arena_printf(r->arena, "%ld", (page - 1) * size)));
     ob_buf_putc(&sql, ')');
     ob_buf_append(&sql, order.data, order.len);
+    if (p.full) {
+        /* The filters took the room of the page's own parameters. */
+        too_many_filters(r);
+        return;
+    }
     PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
     if (!pg) {
         ob_db_failure(r);
