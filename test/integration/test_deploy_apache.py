@@ -352,7 +352,8 @@ def fcgid_apache(st):
     return Apache(st, "fcgid", "openbook.conf", COMMON_MODULES + ["fcgid"],
                   common_substitutions(st) + [
                       ("/usr/bin/openbook", app_binary(st)),
-                      ("/etc/openbook/openbook.yaml", st.config_path),
+                      # (Its processes run as www-data when root runs the tests.)
+                      ("/etc/openbook/openbook.yaml", st.config_for_web()),
                   ])
 
 

@@ -119,7 +119,9 @@ class NginxConf(unittest.TestCase):
         # than http.max_body_bytes (a bigger limit only lets anyone make
         # nginx buffer big bodies to disk).  Uploads get theirs with their
         # endpoints, where the comment says.
-        self.assertEqual(self.directive("client_max_body_size"), ["2560k"])
+        self.assertEqual(self.directive("client_max_body_size"), ["2560k", "0"])
+        self.assertEqual(self.directive("client_max_body_size", within="location ^~ /.openbook-errors/"),
+                         ["0"])   # (internal: the error pages, see there)
         self.assertIn("location /api/core/media_files", self.text)   # the commented example
 
     def test_timeouts(self):
