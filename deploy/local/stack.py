@@ -51,9 +51,9 @@ Safe on a shared machine: other local users reach nothing of it.
   run/ and pg-run/ are mode 2750 with that group (setgid: the sockets made
   in them belong to it), the sockets 0660 (PostgreSQL's 0770); log/ is
   0700.  Such processes read config_for_web() (a copy, 0640 to the group)
-  instead of openbook.yaml.  root_dir must then be reachable for the web
-  user (every ancestor o+x, e.g. under /tmp or /srv); static/ is served
-  from a copy when the checkout is not (e.g. below /root).
+  instead of openbook.yaml.  root_dir gets o+x, and must be reachable for
+  the web user (every directory above it o+x: e.g. below /tmp or /srv, not
+  /root); static/ is served from a copy when the checkout is not.
 - PostgreSQL listens on its unix socket only (no TCP) and asks for the
   password (scram-sha-256; no "trust").  A cluster made by an older stack
   with trust gets the password and the new pg_hba.conf on its next start.
@@ -558,6 +558,9 @@ class Stack:
             os.chmod(self.run_dir, 0o700)
             return
         user = self.web[0]
+        # The web user and PostgreSQL's pass through root_dir (no listing);
+        # what is private in it has its own mode.
+        os.chmod(self.root, stat.S_IMODE(os.stat(self.root).st_mode) | 0o711)
         if self.with_nginx and not _ancestors_searchable(self.root):
             raise StackError(
                 "running as root, nginx's workers run as %s, which cannot reach %s (a "
