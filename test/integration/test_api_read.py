@@ -356,14 +356,10 @@ class Languages(ReadTestCase):
                                  "&_fields=language&_page_size=1")
 
 
-class FrontServer(ReadTestCase):
+class FrontServer(support.MediaServingMixin, ReadTestCase):
     """What nginx serves itself (deploy/nginx/openbook.conf)."""
 
-    def put_media(self, rel, data):
-        path = os.path.join(self.stack.media_dir, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
+    put_media = support.MediaServingMixin.put_media_file
 
     def test_media_lib_nosniff(self):
         self.put_media("lib/acme/widgets/1.0.0/library.js", b"export default 1;\n")

@@ -11,7 +11,7 @@ import unittest
 import auth_support as au
 import perm_support as ps
 import support
-from test_relay_client import (Redis, WSClient, make_ticket, redis_addr, stack_ticket_key,
+from test_relay_client import (WSClient, make_ticket, stack_redis, stack_ticket_key,
                                start_relay, stop_relay)
 
 STACK = None
@@ -58,7 +58,7 @@ class Scope:
 class Events(ps.Base):
     def setUp(self):
         self.open = []
-        self.redis = Redis(redis_addr(STACK))
+        self.redis = stack_redis(STACK)
 
     def tearDown(self):
         for ws in self.open:
