@@ -157,11 +157,11 @@ static bool yaml11_float(const char *s, size_t n)
     static const char *const nan[] = {".nan", ".NaN", ".NAN", NULL};
     if (one_of(s, n, nan))
         return true;
-    if (n > 0 && s[0] == '.') /* \.[0-9_]+ exponent, unsigned */
-        return n > 1 && (dig(s[1]) || s[1] == '_') && exponent_to_end(s, n, digits_us(s, n, 1));
     size_t i = (n > 0 && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
     if (one_of(s + i, n - i, inf))
         return true;
+    if (n > 0 && s[0] == '.') /* \.[0-9_]+ exponent, unsigned */
+        return n > 1 && (dig(s[1]) || s[1] == '_') && exponent_to_end(s, n, digits_us(s, n, 1));
     if (i >= n || !dig(s[i]))
         return false;
     size_t j = digits_us(s, n, i + 1);
@@ -250,7 +250,7 @@ static const char *const yaml11_false[] = {"no",  "No",    "NO",    "false", "Fa
 /* True when a plain scalar resolves to anything but a string. */
 static bool yaml11_not_string(const char *s, size_t n)
 {
-    static const char *const special[] = {"~", "null", "Null", "NULL", "<<", "=", NULL};
+    static const char *const special[] = {"~", "null", "Null", "NULL", NULL};
     return n == 0 || one_of(s, n, special) || one_of(s, n, yaml11_true) ||
            one_of(s, n, yaml11_false) || yaml11_int(s, n) || yaml11_float(s, n) ||
            yaml11_timestamp(s, n);

@@ -27,6 +27,11 @@ Suite *ws_handshake_suite(void);
 Suite *ws_events_suite(void);
 Suite *ws_ticket_api_suite(void);
 Suite *cache_suite(void);
+Suite *multipart_suite(void);
+Suite *semver_suite(void);
+Suite *manifest_suite(void);
+Suite *staging_suite(void);
+Suite *archive_suite(void);
 
 /* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
  * (mutable strings).  The list must end with NULL. */
