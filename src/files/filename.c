@@ -131,7 +131,12 @@ char *ob_filename_sanitize(ob_arena *a, const char *buf, size_t len)
         return (char *)name;
     }
     size_t el = ext_len_of(name, n);
-    return join(a, name, n - el, "", name + n - el, el);
+    char *out = join(a, name, n - el, "", name + n - el, el);
+    /* Without an extension the cut may leave white space at the end. */
+    size_t m = strlen(out);
+    while (m > 0 && is_space(out[m - 1]))
+        out[--m] = '\0';
+    return out;
 }
 
 char *ob_filename_with_suffix(ob_arena *a, const char *name)
