@@ -2,7 +2,8 @@
  * §5.1).  The body is pushed in chunks of any size (ob_multipart_feed);
  * the parser calls back for each part's headers, each run of its data and
  * its end, so a file part can stream to disk and never sits in memory.
- * Memory: one header buffer of limits.max_header_bytes, from the arena.
+ * Memory: one header buffer of limits.max_header_bytes from the arena,
+ * and a decoded copy of each RFC 8187 filename* there.
  *
  * Every limit has its own result code, and ob_multipart_status() and
  * ob_multipart_message() give the answer the API sends for it
@@ -80,6 +81,7 @@ typedef struct ob_multipart {
     size_t match;               /* bytes of delim matched and held back */
     int state;
     ob_multipart_result result; /* sticky once not OB_MP_OK */
+    ob_arena *arena;
     char *hbuf;                 /* the current part's header block */
     size_t hlen;
     bool in_part;               /* part_begin was called, part_end not yet */

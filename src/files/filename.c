@@ -3,44 +3,10 @@
 #include <string.h>
 #include <sodium.h>
 #include "openbook/filename.h"
+#include "openbook/parse.h"
 
 /* An extension longer than this is not kept when a name is cut. */
 #define EXT_KEEP_MAX 32
-
-/* Length of the UTF-8 sequence at s (at most n bytes) and its code point;
- * 0 when it is not valid UTF-8. */
-static size_t utf8_decode(const unsigned char *s, size_t n, unsigned *cp)
-{
-    unsigned char c = s[0];
-    size_t len;
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        *cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        *cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        *cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        *cp = (*cp << 6) | (s[k] & 0x3f);
-    }
-    if ((len == 3 && *cp < 0x800) || (len == 4 && (*cp < 0x10000 || *cp > 0x10ffff)) ||
-        (*cp >= 0xd800 && *cp <= 0xdfff))
-        return 0;
-    return len;
-}
 
 /* Control characters, line and paragraph separators, bidirectional
  * controls (which can make "gpj.exe" display as "exe.jpg") and the BOM. */
@@ -103,10 +69,9 @@ char *ob_filename_sanitize(ob_arena *a, const char *buf, size_t len)
             start = i + 1;
     char *clean = ob_arena_alloc(a, len - start + 1);
     size_t n = 0;
-    const unsigned char *s = (const unsigned char *)buf;
     for (size_t i = start; i < len;) {
         unsigned cp;
-        size_t k = utf8_decode(s + i, len - i, &cp);
+        size_t k = ob_utf8_decode(buf + i, len - i, &cp);
         if (k == 0) { /* not UTF-8: the byte goes */
             i++;
             continue;

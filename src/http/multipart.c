@@ -171,6 +171,7 @@ void ob_multipart_init(ob_multipart *p, ob_arena *a, const char *boundary, size_
     p->delim_len = 4 + boundary_len;
     p->match = 2; /* the "\r\n" the body is treated as starting with */
     p->state = ST_PREAMBLE;
+    p->arena = a;
     p->hbuf = ob_arena_alloc(a, p->limits.max_header_bytes + 1);
 }
 
@@ -252,43 +253,19 @@ static size_t unescape(char *s, size_t n)
     return j;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* RFC 8187 ext-value "UTF-8'lang'%xx..." decoded in place; false for
- * another charset or a malformed value. */
-static bool ext_value(char *s, size_t n, size_t *out_len)
+/* RFC 8187 ext-value "UTF-8'lang'%xx...", decoded into the arena; NULL
+ * for another charset or a value without the two quotes. */
+static char *ext_value(ob_arena *a, const char *s, size_t n, size_t *out_len)
 {
     const char *q1 = memchr(s, '\'', n);
     if (!q1 || !ieq(s, (size_t)(q1 - s), "utf-8"))
-        return false;
+        return NULL;
     const char *q2 = memchr(q1 + 1, '\'', n - (size_t)(q1 + 1 - s));
     if (!q2)
-        return false;
-    size_t i = (size_t)(q2 + 1 - s), j = 0;
-    while (i < n) {
-        if (s[i] == '%') {
-            if (i + 2 >= n)
-                return false;
-            int h = hexval(s[i + 1]), l = hexval(s[i + 2]);
-            if (h < 0 || l < 0)
-                return false;
-            s[j++] = (char)(h * 16 + l);
-            i += 3;
-        } else {
-            s[j++] = s[i++];
-        }
-    }
-    *out_len = j;
-    return true;
+        return NULL;
+    char *out;
+    ob_percent_decode(a, q2 + 1, n - (size_t)(q2 + 1 - s), false, &out, out_len);
+    return out;
 }
 
 static bool text_ok(const char *s, size_t n)
@@ -366,8 +343,7 @@ static void begin_part(ob_multipart *p)
             fname = v;
             fname_len = vlen;
         } else if (ieq(key, klen, "filename*") && !fname_ext) {
-            if (ext_value(v, vlen, &fname_ext_len))
-                fname_ext = v;
+            fname_ext = ext_value(p->arena, v, vlen, &fname_ext_len);
         }
     }
     if (r < 0) {
@@ -384,10 +360,11 @@ static void begin_part(ob_multipart *p)
         fail(p, OB_MP_BAD_ENCODING);
         return;
     }
-    /* Every span ends at or before a byte no longer needed (a closing
-     * quote, a separator, the CR of its line), so terminate them now. */
+    /* Every span in hbuf ends at or before a byte no longer needed (a
+     * closing quote, a separator, the CR of its line), so terminate them
+     * now (a decoded filename* is terminated already). */
     name[name_len] = '\0';
-    if (fname)
+    if (fname && fname != fname_ext)
         fname[fname_len] = '\0';
     if (ct)
         ct[ct_len] = '\0';

@@ -6,7 +6,6 @@
  *
  * The archives are built once per run by the factory (python3), with small
  * limits so that the bombs stay small. */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,19 +62,6 @@ static void teardown(void)
     ob_arena_destroy(&A);
 }
 
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
 static ob_archive_status open_file(const char *path, ob_archive **ar, const char **msg)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -83,24 +69,6 @@ static ob_archive_status open_file(const char *path, ob_archive **ar, const char
     ob_archive_status st = ob_archive_open_fd(&A, fd, &LIMITS, ar, msg);
     close(fd); /* the archive keeps its own descriptor */
     return st;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    char *buf = ob_arena_alloc(&A, 1 << 20);
-    *len = fread(buf, 1, 1 << 20, f);
-    fclose(f);
-    buf[*len < (1 << 20) ? *len : (1 << 20) - 1] = '\0';
-    return buf;
-}
-
-static mode_t mode_of(const char *path)
-{
-    struct stat st;
-    ck_assert_int_eq(lstat(path, &st), 0);
-    return st.st_mode & 07777;
 }
 
 START_TEST(test_demo_library)
@@ -135,19 +103,19 @@ START_TEST(test_demo_library)
     char *dest = ob_arena_printf(&A, "%s/lib/openbook/demo/1.0.0", media);
     ck_assert_int_eq(ob_staged_dir_commit(d, dest), 0);
     size_t len, src_len;
-    char *js = slurp(ob_arena_printf(&A, "%s/library.js", dest), &len);
-    char *src = slurp(DEMO_SRC "/library.js", &src_len);
+    char *js = test_slurp(&A, ob_arena_printf(&A, "%s/library.js", dest), &len);
+    char *src = test_slurp(&A, DEMO_SRC "/library.js", &src_len);
     ck_assert_uint_eq(len, src_len);
     ck_assert_mem_eq(js, src, len);
-    ck_assert_int_eq(mode_of(ob_arena_printf(&A, "%s/library.js", dest)), 0644);
-    ck_assert_int_eq(mode_of(ob_arena_printf(&A, "%s/components", dest)), 0755);
-    ck_assert_int_eq(mode_of(ob_arena_printf(&A, "%s/components/ob-quiz.yml", dest)), 0644);
-    ck_assert_int_eq(mode_of(dest), 0755);
-    ck_assert_int_eq(count_entries(dest), 4); /* library.{yml,js,css}, components/ */
-    ck_assert_int_eq(count_entries(ob_arena_printf(&A, "%s/" OB_STAGING_DIR, media)), 0);
+    ck_assert_int_eq(test_mode(ob_arena_printf(&A, "%s/library.js", dest)), 0644);
+    ck_assert_int_eq(test_mode(ob_arena_printf(&A, "%s/components", dest)), 0755);
+    ck_assert_int_eq(test_mode(ob_arena_printf(&A, "%s/components/ob-quiz.yml", dest)), 0644);
+    ck_assert_int_eq(test_mode(dest), 0755);
+    ck_assert_int_eq(test_count_entries(dest), 4); /* library.{yml,js,css}, components/ */
+    ck_assert_int_eq(test_count_entries(ob_arena_printf(&A, "%s/" OB_STAGING_DIR, media)), 0);
 
     /* The same archive from memory reads the same. */
-    char *zip = slurp(path, &len);
+    char *zip = test_slurp(&A, path, &len);
     ob_archive *ar2;
     ck_assert_int_eq(ob_archive_open_buffer(&A, zip, len, &LIMITS, &ar2, &msg), OB_ARCHIVE_OK);
     ck_assert_str_eq(ob_archive_manifest(ar2)->version, "1.0.0");
@@ -190,8 +158,8 @@ START_TEST(test_hostile_archives)
         ck_assert_msg(prefix ? strncmp(msg, want, strlen(want)) == 0 : strcmp(msg, want) == 0,
                       "%s: got \"%s\", want \"%s\"", line, msg, want);
         /* Nothing was written anywhere. */
-        ck_assert_int_eq(count_entries(media), 1); /* only .staging */
-        ck_assert_int_eq(count_entries(ob_arena_printf(&A, "%s/" OB_STAGING_DIR, media)), 0);
+        ck_assert_int_eq(test_count_entries(media), 1); /* only .staging */
+        ck_assert_int_eq(test_count_entries(ob_arena_printf(&A, "%s/" OB_STAGING_DIR, media)), 0);
         cases++;
     }
     fclose(f);

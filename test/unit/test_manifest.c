@@ -183,6 +183,16 @@ START_TEST(test_manifest_limits_and_dependencies)
 }
 END_TEST
 
+/* The stored author of a manifest whose author is `value` as written. */
+static const char *author_of(const char *value)
+{
+    char *y = ob_arena_printf(&A, "name: '@test/demo'\nversion: 1.0.0\nauthor: %s\n", value);
+    ob_library_manifest m;
+    const char *msg;
+    ck_assert_int_eq(parse(y, &m, &msg), OB_MANIFEST_OK);
+    return m.author;
+}
+
 START_TEST(test_yaml_typing)
 {
     /* Plain scalars that PyYAML reads as something else count as absent
@@ -193,30 +203,16 @@ START_TEST(test_yaml_typing)
                                  "2002-12-14", "2001-12-14t21:59:43.10-05:00",
                                  "2001-12-14 21:59:43.10 -5", "2001-12-14 21:59:43",
                                  "2001-1-4T1:59:43Z"};
-    for (size_t i = 0; i < sizeof not_strings / sizeof not_strings[0]; i++) {
-        char *y = ob_arena_printf(&A, "name: '@test/demo'\nversion: 1.0.0\nauthor: %s\n",
-                                  not_strings[i]);
-        ob_library_manifest m;
-        const char *msg;
-        ck_assert_int_eq(parse(y, &m, &msg), OB_MANIFEST_OK);
-        ck_assert_msg(!*m.author, "%s read as the string \"%s\"", not_strings[i], m.author);
-    }
+    for (size_t i = 0; i < sizeof not_strings / sizeof not_strings[0]; i++)
+        ck_assert_msg(!*author_of(not_strings[i]), "%s read as a string", not_strings[i]);
     const char *strings[] = {"1.0.0", "Ada Lovelace", "yess", "0x", "v1", "1.5e3", "-.5", "1e",
                              "0o17", "08", "2002-1-1", "1:60", "<<", "="};
-    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
-        char *y = ob_arena_printf(&A, "name: '@test/demo'\nversion: 1.0.0\nauthor: %s\n",
-                                  strings[i]);
-        ob_library_manifest m;
-        const char *msg;
-        ck_assert_int_eq(parse(y, &m, &msg), OB_MANIFEST_OK);
-        ck_assert_msg(strcmp(m.author, strings[i]) == 0, "%s should be a string", strings[i]);
-    }
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++)
+        ck_assert_msg(strcmp(author_of(strings[i]), strings[i]) == 0, "%s should be a string",
+                      strings[i]);
     /* Quoted, any scalar is a string. */
-    ob_library_manifest m;
-    const char *msg;
-    ck_assert_int_eq(parse("name: '@test/demo'\nversion: 1.0.0\nauthor: \"yes\"\n", &m, &msg),
-                     OB_MANIFEST_OK);
-    ck_assert_str_eq(m.author, "yes");
+    ck_assert_str_eq(author_of("\"yes\""), "yes");
+    ck_assert_str_eq(author_of("'12'"), "12");
 }
 END_TEST
 

@@ -1,7 +1,6 @@
 /* test_staging.c - staged files and folders on a media root (publish,
  * collisions, removal on every failure path, leftover cleanup), stored
  * upload names and MIME types. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -37,66 +36,34 @@ static char *P(const char *rel)
     return ob_arena_printf(&A, "%s/%s", root, rel);
 }
 
-static int entries_in(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)))
-        n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    char *buf = ob_arena_alloc(&A, 4096);
-    size_t n = fread(buf, 1, 4095, f);
-    buf[n] = '\0';
-    fclose(f);
-    return buf;
-}
-
-static mode_t mode_of(const char *path)
-{
-    struct stat st;
-    ck_assert_int_eq(lstat(path, &st), 0);
-    return st.st_mode & 07777;
-}
-
 START_TEST(test_file_commit)
 {
     ob_staged_file *f = ob_staged_file_create(&A, root);
     ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(mode_of(P(OB_STAGING_DIR)), 0700);
-    ck_assert_int_eq(mode_of(f->path), 0600);
+    ck_assert_int_eq(test_mode(P(OB_STAGING_DIR)), 0700);
+    ck_assert_int_eq(test_mode(f->path), 0600);
     ck_assert_int_eq(ob_staged_file_write(f, "hello ", 6), 0);
     ck_assert_int_eq(ob_staged_file_write(f, "world", 5), 0);
     ck_assert_uint_eq(f->size, 11);
     char *dest = P("openbook_content/textbook/1/a.txt");
     ck_assert_int_eq(ob_staged_file_commit(f, dest, false), 0);
-    ck_assert_str_eq(slurp(dest), "hello world");
-    ck_assert_int_eq(mode_of(dest), 0644);
-    ck_assert_int_eq(mode_of(P("openbook_content/textbook")), 0755);
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 0);
+    ck_assert_str_eq(test_slurp(&A, dest, NULL), "hello world");
+    ck_assert_int_eq(test_mode(dest), 0644);
+    ck_assert_int_eq(test_mode(P("openbook_content/textbook")), 0755);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 0);
     /* Committed: the arena's reset leaves it alone. */
     ob_arena_reset(&A);
     dest = P("openbook_content/textbook/1/a.txt");
-    ck_assert_str_eq(slurp(dest), "hello world");
+    ck_assert_str_eq(test_slurp(&A, dest, NULL), "hello world");
 
     /* replace = false refuses an existing file, and keeps it staged. */
     f = ob_staged_file_create(&A, root);
     ck_assert_int_eq(ob_staged_file_write(f, "new", 3), 0);
     ck_assert_int_eq(ob_staged_file_commit(f, dest, false), -1);
     ck_assert_int_eq(errno, EEXIST);
-    ck_assert_str_eq(slurp(dest), "hello world");
+    ck_assert_str_eq(test_slurp(&A, dest, NULL), "hello world");
     ck_assert_int_eq(ob_staged_file_commit(f, dest, true), 0);
-    ck_assert_str_eq(slurp(dest), "new");
+    ck_assert_str_eq(test_slurp(&A, dest, NULL), "new");
 }
 END_TEST
 
@@ -104,15 +71,15 @@ START_TEST(test_file_removed_on_failure)
 {
     ob_staged_file *f = ob_staged_file_create(&A, root);
     ck_assert_int_eq(ob_staged_file_write(f, "partial", 7), 0);
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 1);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 1);
     /* The request ends without a commit (bad input, client gone). */
     ob_arena_reset(&A);
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 0);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 0);
 
     f = ob_staged_file_create(&A, root);
     ob_staged_file_discard(f);
     ob_staged_file_discard(f); /* idempotent */
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 0);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 0);
     ck_assert_int_eq(ob_staged_file_write(f, "x", 1), -1);
     ck_assert_int_eq(ob_staged_file_commit(f, P("x"), true), -1);
     ck_assert_int_eq(access(P("x"), F_OK), -1);
@@ -123,9 +90,9 @@ START_TEST(test_file_removed_on_failure)
     FILE *blocker = fopen(P("blocker"), "w");
     fclose(blocker);
     ck_assert_int_eq(ob_staged_file_commit(f, P("blocker/x.txt"), false), -1);
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 1);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 1);
     ob_arena_reset(&A);
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 0);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 0);
 }
 END_TEST
 
@@ -143,8 +110,8 @@ START_TEST(test_commit_unique)
     /* photo_XXXXXXX.jpg */
     ck_assert_uint_eq(strlen(n2), strlen("photo.jpg") + 1 + OB_FILENAME_SUFFIX_LEN);
     ck_assert(strncmp(n2, "photo_", 6) == 0 && strcmp(n2 + 13, ".jpg") == 0);
-    ck_assert_str_eq(slurp(ob_arena_printf(&A, "%s/photo.jpg", dir)), "1");
-    ck_assert_str_eq(slurp(ob_arena_printf(&A, "%s/%s", dir, n2)), "2");
+    ck_assert_str_eq(test_slurp(&A, ob_arena_printf(&A, "%s/photo.jpg", dir), NULL), "1");
+    ck_assert_str_eq(test_slurp(&A, ob_arena_printf(&A, "%s/%s", dir, n2), NULL), "2");
 }
 END_TEST
 
@@ -153,13 +120,13 @@ START_TEST(test_dir_commit_and_swap)
     char *dest = P("lib/test/demo/1.0.0");
     ob_staged_dir *d = ob_staged_dir_create(&A, root);
     ck_assert_ptr_nonnull(d);
-    ck_assert_int_eq(mode_of(d->path), 0700);
+    ck_assert_int_eq(test_mode(d->path), 0700);
     FILE *f = fopen(ob_arena_printf(&A, "%s/library.js", d->path), "w");
     fputs("old", f);
     fclose(f);
     ck_assert_int_eq(ob_staged_dir_commit(d, dest), 0);
-    ck_assert_int_eq(mode_of(dest), 0755);
-    ck_assert_str_eq(slurp(ob_arena_printf(&A, "%s/library.js", dest)), "old");
+    ck_assert_int_eq(test_mode(dest), 0755);
+    ck_assert_str_eq(test_slurp(&A, ob_arena_printf(&A, "%s/library.js", dest), NULL), "old");
 
     /* A new version of the folder replaces the old one whole. */
     d = ob_staged_dir_create(&A, root);
@@ -169,15 +136,15 @@ START_TEST(test_dir_commit_and_swap)
     fclose(f);
     ck_assert_int_eq(ob_staged_dir_commit(d, dest), 0);
     ck_assert_int_eq(access(ob_arena_printf(&A, "%s/library.js", dest), F_OK), -1);
-    ck_assert_str_eq(slurp(ob_arena_printf(&A, "%s/sub/new.js", dest)), "new");
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 0); /* the old folder is gone */
+    ck_assert_str_eq(test_slurp(&A, ob_arena_printf(&A, "%s/sub/new.js", dest), NULL), "new");
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 0); /* the old folder is gone */
 
     /* Not committed: removed with everything in it. */
     d = ob_staged_dir_create(&A, root);
     ck_assert_int_eq(mkdir(ob_arena_printf(&A, "%s/a", d->path), 0755), 0);
     ck_assert_int_eq(symlink("/etc", ob_arena_printf(&A, "%s/a/link", d->path)), 0);
     ob_arena_reset(&A);
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 0);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 0);
     ck_assert_int_eq(access("/etc/passwd", F_OK), 0); /* the link was not followed */
 }
 END_TEST
@@ -191,11 +158,11 @@ START_TEST(test_cleanup)
     time_t now = time(NULL);
     /* Young entries stay. */
     ck_assert_int_eq(ob_staging_cleanup(root, 60, now), 0);
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 2);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 2);
     /* An hour later both are leftovers of a killed process. */
     ck_assert_int_eq(ob_staging_cleanup(root, OB_STAGING_MAX_AGE, now + OB_STAGING_MAX_AGE + 1),
                      2);
-    ck_assert_int_eq(entries_in(P(OB_STAGING_DIR)), 0);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 0);
     ob_staged_file_discard(f); /* already gone: no error */
     ob_staged_dir_discard(d);
 }
@@ -204,7 +171,7 @@ END_TEST
 START_TEST(test_mkdirs_and_remove_tree)
 {
     ck_assert_int_eq(ob_mkdirs(P("a/b/c"), 0750), 0);
-    ck_assert_int_eq(mode_of(P("a/b")), 0750);
+    ck_assert_int_eq(test_mode(P("a/b")), 0750);
     ck_assert_int_eq(ob_mkdirs(P("a/b/c/"), 0750), 0); /* exists: fine */
     FILE *f = fopen(P("a/file"), "w");
     fclose(f);
