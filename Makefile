@@ -16,7 +16,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib libdeflate libcurl
+PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib libdeflate libcurl libzip
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -33,7 +33,10 @@ LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS) -lm
 # Sources by layer.  CORE has no dependency on libfcgi/libpq, so the fuzz
 # targets and most unit tests link against it alone.
 CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/http/*.c)
-APP_SRC  := $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/api/*.c) $(wildcard src/pool/*.c) \
+# src/files (media root, library archives) needs libzip: not in CORE, so the
+# relay does not link it.
+FILES_SRC := $(wildcard src/files/*.c)
+APP_SRC  := $(FILES_SRC) $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/api/*.c) $(wildcard src/pool/*.c) \
             $(wildcard src/cli/*.c) $(wildcard src/redis/*.c) $(wildcard src/mail/*.c)
 MAIN_SRC := src/main.c
 MIGRATIONS := $(sort $(wildcard src/db/migrations/*.sql))

@@ -5,7 +5,7 @@
 set -eu
 
 PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libfcgi-dev libfcgi-bin libpq-dev libhiredis-dev libcjson-dev libyaml-dev libsodium-dev libsystemd-dev zlib1g-dev libdeflate-dev libev-dev libwslay-dev libcurl4-openssl-dev
+libfcgi-dev libfcgi-bin libpq-dev libhiredis-dev libcjson-dev libyaml-dev libsodium-dev libsystemd-dev zlib1g-dev libdeflate-dev libzip-dev libev-dev libwslay-dev libcurl4-openssl-dev
 check postgresql redis-server nginx-light spawn-fcgi systemd
 apache2 libapache2-mod-fcgid
 python3 python3-yaml curl wrk chromium"
