@@ -17,6 +17,8 @@ static const ob_command commands[] = {
     {"createsuperuser", "create an administrator account", ob_cmd_createsuperuser},
     {"changepassword", "set a user's password (and log the user out everywhere)",
      ob_cmd_changepassword},
+    {"install-library", "install HTML component library archives (a file, or every *.zip of a folder)",
+     ob_cmd_install_library},
     {"send-mail", "deliver queued mail (SMTP or .eml files), once or as a loop", ob_cmd_send_mail},
 };
 

@@ -19,6 +19,7 @@ int ob_cmd_createsuperuser(int argc, char **argv, char **envp);
 int ob_cmd_changepassword(int argc, char **argv, char **envp);
 int ob_cmd_send_mail(int argc, char **argv, char **envp);
 int ob_cmd_load_demo_data(int argc, char **argv, char **envp);
+int ob_cmd_install_library(int argc, char **argv, char **envp);
 
 /* Shared option handling: -c/--config and --help for a command with no
  * other options.  Returns 0 to go on, or an exit code + 1 (so 1 = exit 0,
