@@ -24,6 +24,7 @@
 #include <systemd/sd-daemon.h>
 #include "openbook/log.h"
 #include "openbook/pool.h"
+#include "openbook/staging.h"
 
 #define MAX_SLOTS 2048 /* two generations of the largest pool during a reload */
 #define NS 1000000000LL
@@ -185,6 +186,13 @@ int ob_master_run(ob_config *cfg, const char *config_path, char **envp, int list
                 worker_info w = workers[i];
                 workers[i].pid = 0;
                 bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                /* Uploads and installs it was staging die with it. */
+                if (!clean) {
+                    long gone = ob_staging_cleanup_pid(cfg->media_root, pid);
+                    if (gone > 0)
+                        ob_info("master: removed %ld staged upload(s) of worker %d", gone,
+                                (int)pid);
+                }
                 if (w.killed) {
                     ob_error("master: worker %d killed: request ran past request_timeout (%lds)",
                              (int)pid, cfg->request_timeout);
