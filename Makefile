@@ -1,7 +1,8 @@
 # OpenBook - build, run, test.
 #
 #   make            build build/openbook (release, -O2)
-#   make run        the whole system on loopback, data under var/  (Ctrl-C stops it)
+#   make run        the whole system on loopback, data under var/, uploads and
+#                   installed libraries under media/  (Ctrl-C stops it)
 #   make test       unit tests, fuzz smoke, integration tests (ASan+UBSan build)
 #   make bench      throughput/latency next to a same-run ceiling
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -103,7 +104,7 @@ deps:
 # Sub-makes so that pkg-config runs after deps has installed the libraries.
 run: deps
 	@$(MAKE) --no-print-directory all
-	python3 deploy/local/stack.py run --dir var --port $${PORT:-8080}
+	python3 deploy/local/stack.py run --dir var --media media --port $${PORT:-8080}
 
 bench: deps
 	@$(MAKE) --no-print-directory all

@@ -435,15 +435,21 @@ class ConfigTest(support.StackTestCase):
         self.check(proxy_fcgi_apache(self.stack))
 
     def test_limits_agree_with_config(self):
-        # FcgidMaxRequestLen and LimitRequestBody = http.max_body_bytes.
+        # LimitRequestBody = http.max_body_bytes, and for exactly the
+        # endpoints that take files http.max_upload_bytes and
+        # http.library_archive_max_bytes + 64 KiB of form; mod_fcgid's
+        # server-wide FcgidMaxRequestLen is the largest, and its 413 guard
+        # repeats the three.
+        body, upload, archive = 2621440, 20971520, 52428800 + 65536
         text = shipped("openbook.conf")
-        self.assertIn("\nFcgidMaxRequestLen 2621440\n", text)
+        self.assertIn("\nFcgidMaxRequestLen %d\n" % archive, text)
         for name in ("openbook.conf", "openbook-proxy-fcgi.conf"):
-            self.assertIn("    LimitRequestBody 2621440\n", shipped(name), name)
-            # Nothing handles uploads yet: no path takes more (uploads get
-            # their limits with their endpoints).
+            self.assertIn("    LimitRequestBody %d\n" % body, shipped(name), name)
             code = "\n".join(l.split("#", 1)[0] for l in shipped(name).splitlines())
-            self.assertEqual(re.findall(r"LimitRequestBody\s+(\d+)", code), ["2621440"], name)
+            self.assertEqual(sorted(int(n) for n in re.findall(r"LimitRequestBody\s+(\d+)", code)),
+                             [body, upload, archive], name)
+        guard = re.findall(r'Content-Length\} -gt (\d+)', text)
+        self.assertEqual([int(n) for n in guard], [body, upload, archive])
 
 
 class ServesMixin(support.MediaServingMixin):
@@ -596,12 +602,18 @@ class ServesMixin(support.MediaServingMixin):
         chunk = b"x" * 65536
         r = self.post_raw(b"Transfer-Encoding: chunked\r\n",
                           [b"%x\r\n" % len(chunk) + chunk + b"\r\n"] * 45 + [b"0\r\n\r\n"])
-        # mod_fcgid's own limit (FcgidMaxRequestLen) answers 500 (see the
-        # conf); through mod_proxy_fcgi the application may answer before it
-        # reads the body (here 403: no credentials).
+        # mod_fcgid reads a chunked body up to its server-wide
+        # FcgidMaxRequestLen (the library archive's limit, see the conf)
+        # and passes its length on: the application refuses it unread
+        # (413), never a cut-short body.  Through mod_proxy_fcgi the
+        # application may answer before it reads the body (here 403: no
+        # credentials).
         self.assertTrue(400 <= r.status < 600 and r.status != 404, r)
         self.assertJSON(r, r.status)
-        self.assertAppNeverSaw("POST /api/core/languages/")
+        if not self.oversized_reaches_app:
+            for line in self.app_log().splitlines():
+                if "POST /api/core/languages/" in line:
+                    self.assertIn(" 413 ", line)
 
     def test_uri_too_long_is_json_414(self):
         r = self.get("/api/core/languages/?q=" + "a" * 9000)
