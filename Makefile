@@ -110,6 +110,7 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	python3 test/bench/bench.py
 	python3 test/bench/relay_bench.py
+	python3 test/bench/files_bench.py
 
 include test/test.mk
 
