@@ -27,6 +27,19 @@ static bool takes_files(const ob_upload *u, const char *name)
     return false;
 }
 
+/* Room for one more of n items (arena memory; the part count is bounded
+ * by the parser's max_parts). */
+static void *grow(ob_arena *a, void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    *cap = *cap ? *cap * 2 : 8;
+    void *grown = ob_arena_calloc(a, *cap, size);
+    if (n)
+        memcpy(grown, items, n * size);
+    return grown;
+}
+
 static int stop(ob_upload *u, int status, const char *detail)
 {
     u->status = status;
@@ -54,14 +67,7 @@ static int part_begin(void *ctx, const ob_multipart_part *part)
                  strerror(errno));
         return stop(u, 500, "Internal server error.");
     }
-    if (u->nfiles == u->files_cap) {
-        size_t cap = u->files_cap ? u->files_cap * 2 : 4;
-        ob_upload_file *grown = ob_arena_calloc(u->arena, cap, sizeof *grown);
-        if (u->nfiles)
-            memcpy(grown, u->files, u->nfiles * sizeof *grown);
-        u->files = grown;
-        u->files_cap = cap;
-    }
+    u->files = grow(u->arena, u->files, u->nfiles, &u->files_cap, sizeof *u->files);
     ob_upload_file *uf = &u->files[u->nfiles++];
     uf->field = u->name;
     uf->name = ob_filename_sanitize(u->arena, part->filename, part->filename_len);
@@ -100,14 +106,7 @@ static int part_end(void *ctx)
     const char *v = u->value.len ? ob_buf_cstr(&u->value) : "";
     if (!ob_utf8_valid(v, u->value.len) || memchr(v, '\0', u->value.len))
         return stop(u, 400, "Multipart form parse error - a field is not valid UTF-8.");
-    if (u->nfields == u->fields_cap) {
-        size_t cap = u->fields_cap ? u->fields_cap * 2 : 8;
-        ob_kv *grown = ob_arena_calloc(u->arena, cap, sizeof *grown);
-        if (u->nfields)
-            memcpy(grown, u->fields, u->nfields * sizeof *grown);
-        u->fields = grown;
-        u->fields_cap = cap;
-    }
+    u->fields = grow(u->arena, u->fields, u->nfields, &u->fields_cap, sizeof *u->fields);
     u->fields[u->nfields] = (ob_kv){.key = u->name,
                                     .key_len = strlen(u->name),
                                     .value = ob_arena_strndup(u->arena, v, u->value.len),
