@@ -10,12 +10,12 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sodium.h>
-#include "openbook/arena.h"
-#include "openbook/cli.h"
-#include "openbook/db.h"
-#include "openbook/library.h"
-#include "openbook/migrations.h"
-#include "openbook/redis.h"
+#include "openbook/core/arena.h"
+#include "openbook/cli/cli.h"
+#include "openbook/db/db.h"
+#include "openbook/library/library.h"
+#include "openbook/db/migrations.h"
+#include "openbook/redis/redis.h"
 
 static const char usage[] =
     "Usage: openbook install-library [-c FILE] [--force] [--no-replace] FILE.zip|DIR ...\n\n"

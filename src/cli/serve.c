@@ -6,12 +6,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/cli.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
-#include "openbook/pool.h"
-#include "openbook/staging.h"
+#include "openbook/core/alloc.h"
+#include "openbook/cli/cli.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
+#include "openbook/pool/pool.h"
+#include "openbook/files/staging.h"
 
 static const char usage[] =
     "Usage: openbook serve [OPTIONS]\n\n"

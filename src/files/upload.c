@@ -2,12 +2,12 @@
  * on disk as they arrive (upload.h). */
 #include <errno.h>
 #include <string.h>
-#include "openbook/filename.h"
-#include "openbook/http.h"
-#include "openbook/log.h"
-#include "openbook/mime.h"
-#include "openbook/staging.h"
-#include "openbook/upload.h"
+#include "openbook/files/filename.h"
+#include "openbook/http/http.h"
+#include "openbook/core/log.h"
+#include "openbook/files/mime.h"
+#include "openbook/files/staging.h"
+#include "openbook/files/upload.h"
 
 void ob_upload_init(ob_upload *u, ob_arena *a, const char *media_root,
                     const char *const *file_fields)

@@ -8,18 +8,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "openbook/archive.h"
-#include "openbook/buf.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/events.h"
-#include "openbook/filename.h"
-#include "openbook/json.h"
-#include "openbook/library.h"
-#include "openbook/log.h"
-#include "openbook/manifest.h"
-#include "openbook/semver.h"
-#include "openbook/staging.h"
+#include "openbook/files/archive.h"
+#include "openbook/core/buf.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/redis/events.h"
+#include "openbook/files/filename.h"
+#include "openbook/core/json.h"
+#include "openbook/library/library.h"
+#include "openbook/core/log.h"
+#include "openbook/files/manifest.h"
+#include "openbook/files/semver.h"
+#include "openbook/files/staging.h"
 
 /* ---- results ------------------------------------------------------------ */
 

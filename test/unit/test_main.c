@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 #include "tests.h"
 
 char **test_env(ob_arena *a, const char *const *vars)

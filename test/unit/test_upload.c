@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
-#include "openbook/staging.h"
-#include "openbook/upload.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
+#include "openbook/files/staging.h"
+#include "openbook/files/upload.h"
 #include "tests.h"
 
 static ob_arena A;
