@@ -129,6 +129,8 @@ class ObTextbook extends View {
       if (this.loadedId === bookId && this.params.page === pageId) {
         this.page = null;
         this.pageError = e;
+        this.querySelector('#page-content')?.replaceChildren();
+        this.renderedKey = null;
       }
       return;
     }
