@@ -194,6 +194,7 @@ export async function auth(name, body, headers = {}) {
   const e = AUTH[name];
   if (!e) throw new Error(`unknown auth endpoint ${name}`);
   const method = e[0].toUpperCase();
+  if (UNSAFE.has(method)) await ensureCsrf();
   const init = {
     method,
     credentials: 'same-origin',

@@ -2,13 +2,17 @@
 //
 // One connection for the whole app.  Views say which channels they want
 // (want(key, channels)); the client takes a ticket (POST /api/ws/ticket/)
-// for the union, connects to /ws/events, and reconnects with a new ticket
-// when the set changes or the connection drops: back-off 250 ms doubling
-// to 30 s with jitter; never after 4429.  After a reconnect it resumes each
-// channel from the last event id it saw (holding that channel's live
-// events until "resumed", then merging them in order), drops duplicates,
-// and tells the listeners to re-read a channel when the relay says
-// `recovered: false`.  Same rules as static/ws-demo.html.
+// for the union and connects to /ws/events.  While connected, channels
+// that views add come with a further ticket (`subscribe`) and those they
+// drop are left (`unsubscribe`), so the others never miss a beat; the
+// user changing (login, logout) starts a new connection.  A dropped
+// connection is reopened with a new ticket: back-off 250 ms doubling to
+// 30 s with jitter; never after 4429.  Then each channel is resumed from
+// the last event id seen, or, if none was seen yet, from the moment it was
+// first subscribed (the ticket's issue time, in the server's clock), with
+// that channel's live events held until "resumed" and merged in order;
+// duplicates are dropped, and `recovered: false` tells the listeners to
+// re-read.  Same rules as static/ws-demo.html.
 import { action, ApiError } from './api.js';
 
 /** Stream ids "<ms>-<seq>": true when a is newer than b. */
@@ -29,6 +33,8 @@ export class LiveClient {
     this.wants = new Map();     // key -> channels
     this.listeners = new Set();
     this.last = {};             // channel -> last event id
+    this.since = {};            // channel -> stream id when first subscribed
+    this.issuedAt = 0;          // server time (ms) of the last ticket
     this.held = {};             // channel -> events held during a resume
     this.socket = null;
     this.subscribed = [];
@@ -67,15 +73,58 @@ export class LiveClient {
 
   /** Declares the channels a part of the app needs (empty: none). */
   want(key, channels) {
-    const before = this.channels().join(',');
+    const before = this.channels();
     if (channels && channels.length) this.wants.set(key, [...new Set(channels)]);
     else this.wants.delete(key);
-    if (this.channels().join(',') !== before) this.reconnect();
+    const after = this.channels();
+    if (after.join(',') === before.join(',')) return;
+    if (this.state !== 'open' || !this.socket || after.length === 0) {
+      this.reconnect();
+      return;
+    }
+    const gone = before.filter((c) => !after.includes(c));
+    const added = after.filter((c) => !before.includes(c));
+    if (gone.length) {
+      this.send({ action: 'unsubscribe', payload: { channels: gone } });
+      for (const c of gone) {
+        delete this.last[c];
+        delete this.since[c];
+      }
+    }
+    if (added.length) this.addChannels(added, this.generation);
+  }
+
+  /** Further channels on the open connection, with a ticket of their own. */
+  async addChannels(channels, gen) {
+    let t;
+    try {
+      t = await this.ticket(channels);
+    } catch {
+      return;   // nothing granted, or offline: the next reconnect asks again
+    }
+    if (gen !== this.generation || !this.socket) return;
+    this.noteIssued(t);
+    this.send({ action: 'subscribe', payload: { ticket: t.ticket } });
+  }
+
+  send(msg) {
+    try {
+      this.socket.send(JSON.stringify(msg));
+    } catch {
+      /* closing: onclose reconnects */
+    }
+  }
+
+  noteIssued(t) {
+    const exp = Date.parse(t && t.expires_at);
+    // Tickets live ws_ticket_ttl (60 s by default) from their issue.
+    this.issuedAt = Number.isFinite(exp) ? exp - 60000 : 0;
   }
 
   /** The user changed (login, logout): start afresh. */
   restart() {
     this.last = {};
+    this.since = {};
     this.reconnect();
   }
 
@@ -135,6 +184,7 @@ export class LiveClient {
       return;
     }
     if (gen !== this.generation) return;
+    this.noteIssued(t);
     const scheme = this.loc.protocol === 'https:' ? 'wss:' : 'ws:';
     const ws = new this.WS(`${scheme}//${this.loc.host}/ws/events?ticket=${encodeURIComponent(t.ticket)}`,
       'openbook.v1');
@@ -163,14 +213,19 @@ export class LiveClient {
     const p = msg && msg.payload;
     if (msg.action === 'subscribed' && p && Array.isArray(p.channels)) {
       this.delay = 250;
-      this.subscribed = p.channels;
+      this.subscribed = [...new Set([...this.subscribed, ...p.channels])];
       for (const ch of p.channels) {
-        if (this.last[ch] !== undefined) {
+        const from = this.last[ch] ?? this.since[ch];
+        if (from !== undefined) {
           this.held[ch] = [];
-          ws.send(JSON.stringify({ action: 'resume', payload: { channel: ch, last_event_id: this.last[ch] } }));
+          ws.send(JSON.stringify({ action: 'resume', payload: { channel: ch, last_event_id: from } }));
+        } else if (this.issuedAt) {
+          this.since[ch] = `${this.issuedAt}-0`;
         }
       }
       this.setState('open');
+    } else if (msg.action === 'unsubscribed' && p && Array.isArray(p.channels)) {
+      this.subscribed = this.subscribed.filter((c) => !p.channels.includes(c));
     } else if (msg.action === 'event' && p && typeof p.channel === 'string') {
       if (this.held[p.channel]) this.held[p.channel].push(p);
       else this.deliver(p);

@@ -3,6 +3,7 @@
 import { setLanguage, initialLanguage } from './i18n.js';
 import { ready } from './session.js';
 import { preferredTheme } from './app.js';
+import { live } from './live.js';
 
 document.documentElement.dataset.theme = preferredTheme();
 setLanguage(initialLanguage(document.cookie, navigator.languages), { persist: false });
@@ -12,6 +13,14 @@ setLanguage(initialLanguage(document.cookie, navigator.languages), { persist: fa
 ready();
 
 document.body.replaceChildren(document.createElement('ob-app'));
+
+// The live connection's state, on <html> (data-live, data-live-channels):
+// for styling and for the end-to-end tests, which wait for it.
+live.on((m) => {
+  if (m.kind !== 'state') return;
+  document.documentElement.dataset.live = m.state;
+  document.documentElement.dataset.liveChannels = m.state === 'open' ? live.subscribed.join(' ') : '';
+});
 
 if ('serviceWorker' in navigator && !new URLSearchParams(location.search).has('nosw')) {
   navigator.serviceWorker.register('sw.js').catch(() => {});

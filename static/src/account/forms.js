@@ -53,6 +53,8 @@ export class AuthForm extends View {
           bad.focus();
         }
         announce(t('form.hasErrors'));
+      } else if (env && env.errors && env.errors.length && env.status >= 400) {
+        this.errors = { '': env.errors.map((er) => er.message || er.code) };   // e.g. CSRF
       }
       return env;
     } finally {

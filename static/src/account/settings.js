@@ -161,7 +161,12 @@ class ObAccount extends AuthForm {
       await this.updateComplete;
       this.querySelector('#new-token')?.focus();
     } catch (err) {
-      this.errors = err instanceof ApiError ? { ...err.fields, '': err.detail ? [err.detail] : [] } : { '': [t('error.generic')] };
+      if (err instanceof ApiError && (err.status === 404 || err.status === 403)) {
+        // Own tokens need openbook_auth.manage_own_authtoken (permissions.md, rule T).
+        this.errors = { '': [t('tokens.notAllowed')] };
+      } else {
+        this.errors = err instanceof ApiError ? { ...err.fields, '': err.detail ? [err.detail] : [] } : { '': [t('error.generic')] };
+      }
     }
   }
 

@@ -197,6 +197,7 @@ export default {
   'tokens.expires': 'Läuft ab',
   'tokens.expiresOptional': 'Läuft ab am (optional)',
   'tokens.never': 'nie',
+  'tokens.notAllowed': 'Ihr Konto darf keine API-Tokens anlegen. Eine Administratorin kann es erlauben.',
   'tokens.revoke': 'Widerrufen',
   'tokens.revokeConfirm': 'Das Token „{name}“ widerrufen? Programme, die es nutzen, funktionieren dann nicht mehr.',
   'tokens.revoked': 'Das Token „{name}“ wurde widerrufen.',

@@ -197,6 +197,7 @@ export default {
   'tokens.expires': 'Expires',
   'tokens.expiresOptional': 'Expires on (optional)',
   'tokens.never': 'never',
+  'tokens.notAllowed': 'Your account may not create API tokens. An administrator can allow it.',
   'tokens.revoke': 'Revoke',
   'tokens.revokeConfirm': 'Revoke the token “{name}”? Programs using it stop working.',
   'tokens.revoked': 'The token “{name}” was revoked.',

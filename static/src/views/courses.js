@@ -78,13 +78,20 @@ class ObCourse extends View {
   static properties = {
     params: { attribute: false }, course: { state: true }, materials: { state: true },
     methods: { state: true }, assignments: { state: true }, requests: { state: true },
-    error: { state: true }, message: { state: true }, errors: { state: true }, busy: { state: true },
+    error: { state: true }, notices: { state: true }, errors: { state: true }, busy: { state: true },
   };
 
   constructor() {
     super();
     this.params = {};
     this.errors = {};
+    this.notices = [];
+  }
+
+  /** Shows (and announces) a notice; the last three stay. */
+  say(kind, text) {
+    this.notices = [...this.notices, { kind, text }].slice(-3);
+    announce(text);
   }
 
   connectedCallback() {
@@ -102,8 +109,9 @@ class ObCourse extends View {
 
   willUpdate(changed) {
     if (changed.has('params')) {
+      this.enrolledRoles = new Set();
       this.course = null;
-      this.message = null;
+      this.notices = [];
       this.load(true);
     }
   }
@@ -165,8 +173,7 @@ class ObCourse extends View {
     const pl = m.payload;
     if (m.channel === `course:${id}`) {
       if (m.type === 'course.updated' && pl.op === 'deleted') {
-        this.message = { kind: 'error', text: t('course.deleted') };
-        announce(t('course.deleted'));
+        this.say('error', t('course.deleted'));
         return;
       }
       this.load();
@@ -174,15 +181,14 @@ class ObCourse extends View {
     }
     if (m.channel.startsWith('user:') && pl.scope_uuid === id) {
       if (m.type === 'enrollment.created') {
-        this.message = { kind: 'success', text: t('course.enrolledLive', { role: pl.role }) };
-        announce(this.message.text);
+        this.say('success', t('course.enrolledLive', { role: pl.role }));
+        this.enrolledRoles.add(pl.role);
       } else if (m.type === 'access_request.decided') {
-        const text = pl.decision === 'accepted' ? t('course.requestAccepted') : t('course.requestDenied');
-        this.message = { kind: pl.decision === 'accepted' ? 'success' : 'info', text };
-        announce(text);
+        if (pl.decision === 'accepted') this.say('success', t('course.requestAccepted'));
+        else this.say('info', t('course.requestDenied'));
       } else if (m.type === 'enrollment.removed') {
-        this.message = { kind: 'info', text: t('course.enrollmentRemoved') };
-        announce(this.message.text);
+        this.say('info', t('course.enrollmentRemoved'));
+        this.enrolledRoles.delete(pl.role);
       }
       this.load();
     }
@@ -196,9 +202,10 @@ class ObCourse extends View {
     this.errors = {};
     try {
       const a = await action('enroll', { id: method.id }, body);
-      this.message = { kind: 'success', text: t('course.enrolled', { role: a.role }) };
-      announce(this.message.text);
-      // The assignment may not be readable for students: remember it here.
+      this.say('success', t('course.enrolled', { role: a.role }));
+      // Students may not read their own assignments (that takes
+      // view_roleassignment in the course): remember this one here.
+      this.enrolledRoles.add(a.role);
       this.assignments = [...this.assignments.filter((x) => x.id !== a.id), a];
     } catch (err) {
       this.errors = { [method.id]: err instanceof ApiError ? [err.detail || Object.values(err.fields).flat().join(' ') || t('error.generic')] : [t('error.generic')] };
@@ -213,8 +220,7 @@ class ObCourse extends View {
     this.errors = {};
     try {
       await create('accessRequests', { scope_type: SCOPE_COURSE, scope_uuid: this.params.id, user: me.username, role });
-      this.message = { kind: 'success', text: t('course.requested') };
-      announce(this.message.text);
+      this.say('success', t('course.requested'));
       await this.load();
     } catch (err) {
       const msgs = err instanceof ApiError ? [err.detail, ...Object.values(err.fields).flat()].filter(Boolean) : [];
@@ -237,8 +243,8 @@ class ObCourse extends View {
     if (!confirm(t('course.leaveConfirm'))) return;
     try {
       await destroy('roleAssignments', a.id);
-      this.message = { kind: 'info', text: t('course.left') };
-      announce(this.message.text);
+      this.enrolledRoles.delete(a.role);
+      this.say('info', t('course.left'));
       await this.load();
     } catch (err) {
       this.errors = { leave: [err.status === 403 || err.status === 404 ? t('course.leaveRefused') : (err.detail || t('error.generic'))] };
@@ -267,13 +273,15 @@ class ObCourse extends View {
       return html`<p><a href=${href(`/account/login?next=${encodeURIComponent(`/courses/${this.params.id}`)}`)}>${t('course.loginToEnrol')}</a></p>`;
     }
     const active = this.assignments.filter((a) => a.is_effective !== false);
-    const pending = this.requests.filter((r) => r.decision === 'pending');
+    const asked = new Set([...this.requests.filter((r) => r.decision !== 'denied').map((r) => r.role),
+      ...active.map((a) => a.role), ...this.enrolledRoles]);
     const roles = [...new Set((this.methods || []).map((m) => m.role))];
     const usable = (this.methods || []).filter((m) => m.is_active && (!m.end_date || new Date(m.end_date) > new Date()));
     return html`
       ${active.length ? html`<div class="enrolled">${active.map((a) => html`<p>${t('course.youAre', { role: a.role })}
         <button type="button" class="secondary" @click=${() => this.leave(a)}>${t('course.leave')}</button></p>`)}
         ${formErrors(this.errors.leave)}</div>` : nothing}
+      ${[...this.enrolledRoles].filter((r) => !active.some((a) => a.role === r)).map((r) => html`<p class="enrolled">${t('course.youAre', { role: r })}</p>`)}
       ${usable.length ? html`<ul class="methods">${usable.map((m) => html`<li class="card">
         <h3>${m.name}</h3>${m.description ? html`<p>${m.description}</p>` : nothing}
         <form @submit=${(e) => this.enrol(e, m)}>
@@ -288,7 +296,7 @@ class ObCourse extends View {
         ${t('course.requestState', { role: r.role, state: t(`decision.${r.decision}`), date: formatDate(r.created_at) })}
         ${r.decision === 'pending' ? html`<button type="button" class="secondary" @click=${() => this.withdraw(r)}>${t('course.withdraw')}</button>` : nothing}
       </li>`)}</ul>` : nothing}
-      ${roles.filter((role) => !pending.some((p) => p.role === role)).map((role) => html`<button type="button" class="secondary"
+      ${roles.filter((role) => !asked.has(role)).map((role) => html`<button type="button" class="secondary"
         ?disabled=${this.busy} @click=${() => this.requestAccess(role)}>${t('course.requestAccess', { role })}</button> `)}
       ${formErrors(this.errors.request)}`;
   }
@@ -301,7 +309,7 @@ class ObCourse extends View {
         <li><a href="#/courses">${t('nav.courses')}</a></li><li><span aria-current="page">${c.name}</span></li></ol></nav>
       <h1>${c.name}</h1>
       ${c.description ? html`<p class="lead">${c.description}</p>` : nothing}
-      ${this.message ? html`<div class="notice ${this.message.kind}" role="status">${this.message.text}</div>` : nothing}
+      ${this.notices.map((n) => html`<div class="notice ${n.kind}">${n.text}</div>`)}
       <section aria-labelledby="c-materials"><h2 id="c-materials">${t('course.materials')}</h2>
         ${this.materials.length ? html`<ol class="materials">${this.materials.map((m) => this.renderMaterial(m))}</ol>`
           : html`<p>${t('course.noMaterials')}</p>`}

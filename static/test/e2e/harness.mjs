@@ -45,7 +45,13 @@ export async function openPage(browser, { viewport = { width: 1100, height: 800 
       page.problems.push(`console: ${m.text()}`);
     }
   });
+  page.acceptDialogs = 0;
   page.on('dialog', (d) => {
+    if (page.acceptDialogs > 0) {
+      page.acceptDialogs--;
+      d.accept().catch(() => {});
+      return;
+    }
     page.problems.push(`dialog: ${d.type()} ${d.message()}`);
     d.dismiss().catch(() => {});
   });
@@ -54,10 +60,7 @@ export async function openPage(browser, { viewport = { width: 1100, height: 800 
 
 /** Accepts the next confirm() (leave course, revoke token). */
 export function acceptNextDialog(page) {
-  page.once('dialog', (d) => {
-    page.problems.pop();
-    d.accept().catch(() => {});
-  });
+  page.acceptDialogs++;
 }
 
 // ---- mail (.eml files written by `openbook send-mail`)

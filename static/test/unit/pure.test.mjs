@@ -114,3 +114,47 @@ test('stream ids compare as numbers', () => {
   assert.ok(!newer('9-1', '9-1'));
   assert.ok(newer('1-0', undefined));
 });
+
+test('live client: channels join and leave the open connection; a channel without events resumes from its ticket', async () => {
+  FakeWS.all = [];
+  const tickets = [];
+  const timers = [];
+  const c = new LiveClient({
+    WebSocketImpl: FakeWS,
+    ticket: async (channels) => {
+      tickets.push(channels);
+      return { ticket: `t${tickets.length}`, expires_at: '2026-01-01T00:01:00Z' };
+    },
+    location: { protocol: 'https:', host: 'h' },
+    setTimer: (fn, ms) => { timers.push({ fn, ms }); return timers.length; },
+    random: () => 0,
+  });
+  const states = [];
+  c.on((m) => { if (m.kind === 'state') states.push(m.state); });
+  c.want('user', ['user:7']);
+  await new Promise((r) => setImmediate(r));
+  const ws = FakeWS.all[0];
+  assert.match(ws.url, /^wss:\/\/h\/ws\/events\?ticket=t1$/);
+  ws.recv('subscribed', { channels: ['user:7'] });
+  c.want('page', ['textbook:1']);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(FakeWS.all.length, 1, 'no new connection');
+  assert.deepEqual(tickets[1], ['textbook:1']);
+  assert.deepEqual(ws.sent.at(-1), { action: 'subscribe', payload: { ticket: 't2' } });
+  ws.recv('subscribed', { channels: ['textbook:1'] });
+  assert.deepEqual(c.subscribed, ['user:7', 'textbook:1']);
+  c.want('page', []);
+  assert.deepEqual(ws.sent.at(-1), { action: 'unsubscribe', payload: { channels: ['textbook:1'] } });
+  ws.recv('unsubscribed', { channels: ['textbook:1'] });
+  assert.deepEqual(c.subscribed, ['user:7']);
+
+  // The connection drops before any event on user:7: the resume starts at
+  // the first ticket's issue time, so what happened meanwhile is replayed.
+  ws.onclose({ code: 1001 });
+  timers.at(-1).fn();
+  await new Promise((r) => setImmediate(r));
+  const ws2 = FakeWS.all[1];
+  ws2.recv('subscribed', { channels: ['user:7'] });
+  assert.deepEqual(ws2.sent, [{ action: 'resume', payload: { channel: 'user:7', last_event_id: `${Date.parse('2026-01-01T00:00:00Z')}-0` } }]);
+  assert.equal(states.at(-1), 'open');
+});
