@@ -207,6 +207,7 @@ class ObCourse extends View {
       // view_roleassignment in the course): remember this one here.
       this.enrolledRoles.add(a.role);
       this.assignments = [...this.assignments.filter((x) => x.id !== a.id), a];
+      await this.load();   // the role may open the course's materials
     } catch (err) {
       this.errors = { [method.id]: err instanceof ApiError ? [err.detail || Object.values(err.fields).flat().join(' ') || t('error.generic')] : [t('error.generic')] };
     } finally {
@@ -276,7 +277,9 @@ class ObCourse extends View {
     const asked = new Set([...this.requests.filter((r) => r.decision !== 'denied').map((r) => r.role),
       ...active.map((a) => a.role), ...this.enrolledRoles]);
     const roles = [...new Set((this.methods || []).map((m) => m.role))];
-    const usable = (this.methods || []).filter((m) => m.is_active && (!m.end_date || new Date(m.end_date) > new Date()));
+    const enrolledIn = new Set([...active.map((a) => a.role), ...this.enrolledRoles]);
+    const usable = (this.methods || []).filter((m) => m.is_active && !enrolledIn.has(m.role) &&
+      (!m.end_date || new Date(m.end_date) > new Date()));
     return html`
       ${active.length ? html`<div class="enrolled">${active.map((a) => html`<p>${t('course.youAre', { role: a.role })}
         <button type="button" class="secondary" @click=${() => this.leave(a)}>${t('course.leave')}</button></p>`)}
@@ -290,7 +293,7 @@ class ObCourse extends View {
               aria-invalid=${this.errors[m.id] ? 'true' : 'false'}></div>` : nothing}
           ${formErrors(this.errors[m.id])}
           <button type="submit" ?disabled=${this.busy}>${t('course.enrol', { role: m.role })}</button>
-        </form></li>`)}</ul>` : html`<p>${t('course.noMethods')}</p>`}
+        </form></li>`)}</ul>` : enrolledIn.size ? nothing : html`<p>${t('course.noMethods')}</p>`}
       <h3>${t('course.accessRequests')}</h3>
       ${this.requests.length ? html`<ul class="requests">${this.requests.map((r) => html`<li>
         ${t('course.requestState', { role: r.role, state: t(`decision.${r.decision}`), date: formatDate(r.created_at) })}
