@@ -48,7 +48,7 @@ class ObTextbook extends View {
   constructor() {
     super();
     this.params = {};
-    this.cache = new Map();   // page id -> page (with content)
+    this.cache = new Map();   // page id -> promise of the page (with content)
     this.loadedId = null;
     this.renderedKey = null;
   }
@@ -78,6 +78,10 @@ class ObTextbook extends View {
       this.error = null;
       this.cache.clear();
       live.want('textbook', [`textbook:${id}`]);
+      // The page and the component registry are fetched alongside the
+      // book, not after it (one round trip less before the first page).
+      if (page) this.fetchPage(page).catch(() => {});
+      definitions().catch(() => {});
       try {
         await this.loadBook(id);
       } catch (e) {
@@ -112,10 +116,12 @@ class ObTextbook extends View {
       .then((g) => { if (this.loadedId === id) this.group = g; }, () => {});
   }
 
-  async fetchPage(pageId, fresh = false) {
+  /** The page with its content; concurrent calls share one request. */
+  fetchPage(pageId, fresh = false) {
     if (!fresh && this.cache.has(pageId)) return this.cache.get(pageId);
-    const p = await get('textbookPages', pageId, { fields: PAGE_FIELDS });
+    const p = get('textbookPages', pageId, { fields: PAGE_FIELDS });
     this.cache.set(pageId, p);
+    p.catch(() => { if (this.cache.get(pageId) === p) this.cache.delete(pageId); });
     return p;
   }
 

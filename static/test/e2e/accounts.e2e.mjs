@@ -3,23 +3,16 @@
 // a page with a real component -> enrol -> a live page edit -> logout;
 // password reset from the mailed link; login by code; the account pages;
 // an access request accepted while the course is open.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  launch, openPage, url, api, demo, unique, waitForMail, mailLink, makeUser, login, stubLibraries,
-  acceptNextDialog, PASSWORD,
-} from './harness.mjs';
+  openPage, url, api, unique, waitForMail, mailLink, makeUser, login, stubLibraries,
+  acceptNextDialog, PASSWORD, withBrowser } from './harness.mjs';
 
-let browser;
-let ids;
-before(async () => {
-  browser = await launch();
-  ids = await demo();
-});
-after(() => browser.close());
+const env = withBrowser();
 
 test('a new reader: sign up, verify, log in, read, enrol, see a live edit, log out', async () => {
-  const { context, page } = await openPage(browser);
+  const { context, page } = await openPage(env.browser);
   await stubLibraries(context);
   const username = unique('newreader');
   const email = `${username}@example.org`;
@@ -69,7 +62,7 @@ test('a new reader: sign up, verify, log in, read, enrol, see a live edit, log o
   // Open the course's reading path; a teacher edits the page meanwhile.
   await page.locator('ol.path').getByRole('link', { name: 'Elements and attributes' }).click();
   await page.getByRole('heading', { level: 1, name: 'Elements and attributes' }).waitFor();
-  const pageId = ids.pages['Elements and attributes'];
+  const pageId = env.ids.pages['Elements and attributes'];
   const before = await api('GET', `/api/content/textbook_pages/${pageId}/?_fields=content`);
   const marker = unique('Edited live ');
   const edited = structuredClone(before.content);
@@ -95,7 +88,7 @@ test('a new reader: sign up, verify, log in, read, enrol, see a live edit, log o
 
 test('password reset from the mailed link', async () => {
   const user = await makeUser('forgetful');
-  const { context, page } = await openPage(browser);
+  const { context, page } = await openPage(env.browser);
   await page.goto(url('/app/#/account/login'));
   await page.getByRole('link', { name: 'Forgot your password?' }).click();
   await page.getByLabel('E-mail address').fill(user.email);
@@ -124,7 +117,7 @@ test('password reset from the mailed link', async () => {
 
 test('login by a code sent by e-mail', async () => {
   const user = await makeUser('coder');
-  const { context, page } = await openPage(browser);
+  const { context, page } = await openPage(env.browser);
   await page.goto(url('/app/#/account/login'));
   await page.getByRole('link', { name: 'Log in with a code sent by e-mail' }).click();
   await page.getByLabel('E-mail address').fill(user.email);
@@ -144,7 +137,7 @@ test('login by a code sent by e-mail', async () => {
 
 test('account pages: profile, e-mail addresses, API tokens, password', async () => {
   const user = await makeUser('settler');
-  const { context, page } = await openPage(browser);
+  const { context, page } = await openPage(env.browser);
   await login(page, user);
   await page.locator('header a.user').click();
   await page.getByRole('heading', { level: 1, name: 'Profile' }).waitFor();
@@ -204,9 +197,9 @@ test('account pages: profile, e-mail addresses, API tokens, password', async () 
 
 test('an access request, accepted while the course is open, shows at once', async () => {
   const user = await makeUser('asker');
-  const { context, page } = await openPage(browser);
+  const { context, page } = await openPage(env.browser);
   await login(page, user);
-  await page.goto(url(`/app/#/courses/${ids.course}`));
+  await page.goto(url(`/app/#/courses/${env.ids.course}`));
   await page.getByRole('heading', { level: 1, name: 'Web Development' }).waitFor();
   await page.getByRole('button', { name: 'Request access as student' }).click();
   await page.locator('main').getByText(/Request as student: pending/).waitFor();

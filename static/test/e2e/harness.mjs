@@ -1,6 +1,7 @@
 // harness.mjs - what the e2e tests share: the stack's address, Chromium,
 // mail, an administrator's API client, axe-core.  Started by run.mjs.
 import { chromium } from 'playwright-core';
+import { before, after } from 'node:test';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -261,4 +262,16 @@ export async function switchableNetwork() {
       server.close(r);
     }),
   };
+}
+
+/** The shared set-up of a test file: one Chromium and the demo ids
+ * (`s.browser`, `s.ids`), closed after the file's tests. */
+export function withBrowser() {
+  const s = {};
+  before(async () => {
+    s.browser = await launch();
+    s.ids = await demo();
+  });
+  after(() => s.browser.close());
+  return s;
 }

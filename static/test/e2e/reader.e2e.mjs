@@ -2,27 +2,21 @@
 // contents, previous/next, breadcrumbs, deep links and the remembered
 // position; hostile stored content renders inert; components from a
 // library; offline reading through the service worker.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, url, api, demo, unique, stubLibraries, switchableNetwork, TEST_LIBRARY_URL } from './harness.mjs';
+import { openPage, url, api, unique, stubLibraries, switchableNetwork, TEST_LIBRARY_URL, withBrowser } from './harness.mjs';
 
-let browser;
-let ids;
-before(async () => {
-  browser = await launch();
-  ids = await demo();
-});
-after(() => browser.close());
+const env = withBrowser();
 
 test('/ leads to the app; browse the library and read the demo textbook', async () => {
-  const { context, page } = await openPage(browser);
+  const { context, page } = await openPage(env.browser);
   await page.goto(url('/'));
   assert.match(page.url(), /\/app\/$/);
   await page.getByRole('heading', { level: 1, name: 'Library' }).waitFor();
   await page.getByRole('link', { name: 'HTML Basics' }).first().click();
   // The first page opens, with its content rendered and the contents beside it.
   await page.getByRole('heading', { level: 1, name: 'Introduction' }).waitFor();
-  assert.match(page.url(), new RegExp(`#/textbooks/${ids.textbook}/pages/${ids.pages.Introduction}$`));
+  assert.match(page.url(), new RegExp(`#/textbooks/${env.ids.textbook}/pages/${env.ids.pages.Introduction}$`));
   const article = page.locator('#page-content');
   assert.equal(await article.locator('h2').textContent(), 'What is HTML?');
   assert.equal(await article.locator('em').textContent(), 'paragraphs');
@@ -42,10 +36,10 @@ test('/ leads to the app; browse the library and read the demo textbook', async 
   await page.getByRole('heading', { level: 1, name: 'Elements and attributes' }).waitFor();
 
   // The reading position is remembered: the textbook opens where I left.
-  await page.goto(url(`/app/#/textbooks/${ids.textbook}`));
+  await page.goto(url(`/app/#/textbooks/${env.ids.textbook}`));
   await page.getByRole('heading', { level: 1, name: 'Elements and attributes' }).waitFor();
   // A deep link to a page.
-  await page.goto(url(`/app/#/textbooks/${ids.textbook}/pages/${ids.pages['Check your knowledge']}`));
+  await page.goto(url(`/app/#/textbooks/${env.ids.textbook}/pages/${env.ids.pages['Check your knowledge']}`));
   await page.reload();
   await page.getByRole('heading', { level: 1, name: 'Check your knowledge' }).waitFor();
   assert.deepEqual(page.problems, []);
@@ -53,7 +47,7 @@ test('/ leads to the app; browse the library and read the demo textbook', async 
 });
 
 test('hostile stored content renders inert: no script runs', async () => {
-  const tb = await api('POST', '/api/content/textbooks/', { slug: unique('hostile-'), name: 'Hostile', group: ids.group });
+  const tb = await api('POST', '/api/content/textbooks/', { slug: unique('hostile-'), name: 'Hostile', group: env.ids.group });
   const el = (tag, attributes = {}, children = []) => ({ type: 'element', tag, attributes, children });
   const txt = (text) => ({ type: 'text', text });
   const pwn = 'window.__pwned = (window.__pwned || 0) + 1';
@@ -80,7 +74,7 @@ test('hostile stored content renders inert: no script runs', async () => {
     ],
   };
   const p = await api('POST', '/api/content/textbook_pages/', { textbook: tb.id, name: 'Hostile page', content });
-  const { context, page } = await openPage(browser);
+  const { context, page } = await openPage(env.browser);
   await page.goto(url(`/app/#/textbooks/${tb.id}/pages/${p.id}`));
   await page.getByText('After.').waitFor();
   const article = page.locator('#page-content');
@@ -111,11 +105,11 @@ test('hostile stored content renders inert: no script runs', async () => {
 });
 
 test('components of an installed library become real custom elements (library list stubbed until issue 14)', async () => {
-  const { context, page } = await openPage(browser);
+  const { context, page } = await openPage(env.browser);
   await stubLibraries(context);
   const libraryRequests = [];
   page.on('request', (r) => { if (r.url().includes('/media/lib/')) libraryRequests.push(new URL(r.url()).pathname); });
-  await page.goto(url(`/app/#/textbooks/${ids.textbook}/pages/${ids.pages.Introduction}`));
+  await page.goto(url(`/app/#/textbooks/${env.ids.textbook}/pages/${env.ids.pages.Introduction}`));
   const box = page.locator('#page-content ob-info-box');
   await box.waitFor();
   await page.waitForFunction(() => document.querySelector('#page-content ob-info-box')?.dataset.upgraded);
@@ -126,7 +120,7 @@ test('components of an installed library become real custom elements (library li
   await page.getByRole('link', { name: /Next: Elements and attributes/ }).click();
   await page.waitForFunction(() => document.querySelector('#page-content ob-code-editor')?.dataset.upgraded);
   assert.deepEqual(await page.locator('#page-content ob-code-editor').evaluate((e) => [e.getAttribute('language'), e.getAttribute('height')]), ['html', '12em']);
-  await page.goto(url(`/app/#/textbooks/${ids.textbook}/pages/${ids.pages['Check your knowledge']}`));
+  await page.goto(url(`/app/#/textbooks/${env.ids.textbook}/pages/${env.ids.pages['Check your knowledge']}`));
   await page.waitForFunction(() => document.querySelector('#page-content ob-quiz-question')?.dataset.upgraded);
   assert.equal(await page.locator('#page-content ob-quiz').getAttribute('shuffle'), 'true');
   assert.equal(await page.evaluate(() => window.__obE2eLibraryLoads), 1, 'library.js runs once');
@@ -138,7 +132,7 @@ test('components of an installed library become real custom elements (library li
 
 test('offline: pages already read open without a network', async () => {
   const net = await switchableNetwork();
-  const { context, page } = await openPage(browser, { serviceWorkers: 'allow' });
+  const { context, page } = await openPage(env.browser, { serviceWorkers: 'allow' });
   try {
     await offlineReading(net, context, page);
   } finally {
@@ -148,7 +142,7 @@ test('offline: pages already read open without a network', async () => {
 });
 
 async function offlineReading(net, context, page) {
-  const at = (name) => net.url(`/app/#/textbooks/${ids.textbook}/pages/${ids.pages[name]}`);
+  const at = (name) => net.url(`/app/#/textbooks/${env.ids.textbook}/pages/${env.ids.pages[name]}`);
   await page.goto(at('Introduction'));
   await page.getByRole('heading', { level: 1, name: 'Introduction' }).waitFor();
   await page.evaluate(async () => {

@@ -1,20 +1,14 @@
 // Language, phone layout, keyboard and accessibility: German UI switched
 // by the language cookie, a 360 px phone, keyboard-only reading with
 // visible focus, axe-core on every main screen in both themes.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, openPage, url, demo, makeUser, login, axeViolations } from './harness.mjs';
+import { openPage, url, makeUser, login, axeViolations, withBrowser } from './harness.mjs';
 
-let browser;
-let ids;
-before(async () => {
-  browser = await launch();
-  ids = await demo();
-});
-after(() => browser.close());
+const env = withBrowser();
 
 test('German UI: switched in the header, kept in the cookie the server reads', async () => {
-  const { context, page } = await openPage(browser);
+  const { context, page } = await openPage(env.browser);
   await page.goto(url('/app/'));
   await page.getByRole('heading', { level: 1, name: 'Library' }).waitFor();
   await page.getByLabel('Language').selectOption('de');
@@ -25,7 +19,7 @@ test('German UI: switched in the header, kept in the cookie the server reads', a
   // The API answers in German too now.
   const lang = await page.evaluate(() => fetch('/api/core/languages/').then((r) => r.headers.get('content-language')));
   assert.equal(lang, 'de');
-  await page.goto(url(`/app/#/textbooks/${ids.textbook}/pages/${ids.pages.Introduction}`));
+  await page.goto(url(`/app/#/textbooks/${env.ids.textbook}/pages/${env.ids.pages.Introduction}`));
   await page.reload();
   await page.getByRole('navigation', { name: 'Inhalt' }).first().waitFor();
   await page.getByRole('link', { name: /Weiter: Elements and attributes/ }).waitFor();
@@ -42,17 +36,17 @@ test('German UI: switched in the header, kept in the cookie the server reads', a
 });
 
 test('a 360 px phone: no sideways scrolling, contents folded away', async () => {
-  const { context, page } = await openPage(browser, { viewport: { width: 360, height: 740 } });
+  const { context, page } = await openPage(env.browser, { viewport: { width: 360, height: 740 } });
   const user = await makeUser('phone');
-  const screens = ['/app/', `/app/#/groups/${ids.group}`, `/app/#/textbooks/${ids.textbook}/pages/${ids.pages['Elements and attributes']}`,
-    '/app/#/courses', `/app/#/courses/${ids.course}`, '/app/#/account/login', '/app/#/account/signup'];
+  const screens = ['/app/', `/app/#/groups/${env.ids.group}`, `/app/#/textbooks/${env.ids.textbook}/pages/${env.ids.pages['Elements and attributes']}`,
+    '/app/#/courses', `/app/#/courses/${env.ids.course}`, '/app/#/account/login', '/app/#/account/signup'];
   for (const s of screens) {
     await page.goto(url(s));
     await page.locator('main h1').waitFor();
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 360, `${s}: ${width}px wide`);
   }
-  await page.goto(url(`/app/#/textbooks/${ids.textbook}/pages/${ids.pages.Introduction}`));
+  await page.goto(url(`/app/#/textbooks/${env.ids.textbook}/pages/${env.ids.pages.Introduction}`));
   await page.getByRole('heading', { level: 1, name: 'Introduction' }).waitFor();
   assert.equal(await page.locator('.toc-wide').isVisible(), false);
   await page.locator('.toc-mobile summary').click();
@@ -70,8 +64,8 @@ test('a 360 px phone: no sideways scrolling, contents folded away', async () => 
 });
 
 test('keyboard only: skip link, contents, next page; focus is visible', async () => {
-  const { context, page } = await openPage(browser);
-  await page.goto(url(`/app/#/textbooks/${ids.textbook}/pages/${ids.pages.Introduction}`));
+  const { context, page } = await openPage(env.browser);
+  await page.goto(url(`/app/#/textbooks/${env.ids.textbook}/pages/${env.ids.pages.Introduction}`));
   await page.getByRole('heading', { level: 1, name: 'Introduction' }).waitFor();
   // The focus is on the page's heading; the skip link is the first stop
   // before it.
@@ -107,7 +101,7 @@ test('axe-core: no serious or critical violations on any main screen, light and 
   const user = await makeUser('axe');
   const failures = [];
   for (const colorScheme of ['light', 'dark']) {
-    const { context, page } = await openPage(browser, { colorScheme });
+    const { context, page } = await openPage(env.browser, { colorScheme });
     const check = async (path, ready) => {
       await page.goto(url(path));
       await (ready ? ready() : page.locator('main h1').waitFor());
@@ -116,10 +110,10 @@ test('axe-core: no serious or critical violations on any main screen, light and 
       for (const v of await axeViolations(page)) failures.push(`${colorScheme} ${path}: ${v.id} (${v.impact}) ${v.help} ${v.nodes.join(', ')}`);
     };
     await check('/app/');
-    await check(`/app/#/groups/${ids.group}`);
-    await check(`/app/#/textbooks/${ids.textbook}/pages/${ids.pages.Introduction}`, () => page.locator('#page-content h2').waitFor());
+    await check(`/app/#/groups/${env.ids.group}`);
+    await check(`/app/#/textbooks/${env.ids.textbook}/pages/${env.ids.pages.Introduction}`, () => page.locator('#page-content h2').waitFor());
     await check('/app/#/courses', () => page.locator('main .cards').first().waitFor());
-    await check(`/app/#/courses/${ids.course}`, () => page.locator('main #c-enrol').waitFor());
+    await check(`/app/#/courses/${env.ids.course}`, () => page.locator('main #c-enrol').waitFor());
     await check('/app/#/account/login');
     await check('/app/#/account/login/code');
     await check('/app/#/account/signup');
@@ -127,7 +121,7 @@ test('axe-core: no serious or critical violations on any main screen, light and 
     await check('/app/#/account/verify-email/not-a-key', () => page.locator('main .notice').waitFor());
     await check('/app/#/nowhere');
     await login(page, user);
-    await check(`/app/#/courses/${ids.course}`, () => page.locator('main .methods').waitFor());
+    await check(`/app/#/courses/${env.ids.course}`, () => page.locator('main .methods').waitFor());
     for (const s of ['profile', 'email', 'password', 'sessions', 'tokens']) {
       await check(`/app/#/account/${s}`, () => page.locator('main .account-body h1').waitFor());
     }
