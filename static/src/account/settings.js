@@ -10,6 +10,7 @@ import { setTitle, focusHeading, announce, loading, loadError, field, formErrors
 import { currentUser, refreshSession, logout, ready } from '../session.js';
 import { live } from '../live.js';
 import { formatDate } from '../i18n.js';
+import { safeUrl } from '../render.js';
 
 const SECTIONS = ['profile', 'email', 'password', 'sessions', 'tokens'];
 
@@ -203,6 +204,7 @@ class ObAccount extends AuthForm {
     if (!p) return loading();
     return html`<form @submit=${(e) => this.saveProfile(e)} novalidate>
       <p>${t('account.username')}: <strong>${p.username}</strong></p>
+      ${p.picture && safeUrl(p.picture, { mailto: false }) ? html`<p><img class="avatar" src=${p.picture} alt=${t('account.picture')} width="96" height="96"></p>` : nothing}
       ${field({ id: 'f-first_name', name: 'first_name', label: t('field.firstName'), value: p.first_name, autocomplete: 'given-name', errors: this.errors.first_name || [] })}
       ${field({ id: 'f-last_name', name: 'last_name', label: t('field.lastName'), value: p.last_name, autocomplete: 'family-name', errors: this.errors.last_name || [] })}
       <div class="field"><label for="f-description">${t('field.about')}</label>

@@ -151,6 +151,7 @@ export default {
   'account.sessions': 'Sitzung',
   'account.tokens': 'API-Tokens',
   'account.username': 'Benutzername',
+  'account.picture': 'Ihr Bild',
   'account.save': 'Speichern',
   'account.saved': 'Gespeichert.',
 

@@ -151,6 +151,7 @@ export default {
   'account.sessions': 'Session',
   'account.tokens': 'API tokens',
   'account.username': 'Username',
+  'account.picture': 'Your picture',
   'account.save': 'Save',
   'account.saved': 'Saved.',
 

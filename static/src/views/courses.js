@@ -181,7 +181,8 @@ class ObCourse extends View {
     }
     if (m.channel.startsWith('user:') && pl.scope_uuid === id) {
       if (m.type === 'enrollment.created') {
-        this.say('success', t('course.enrolledLive', { role: pl.role }));
+        // (Our own enrolment was already announced with its answer.)
+        if (!this.enrolledRoles.has(pl.role)) this.say('success', t('course.enrolledLive', { role: pl.role }));
         this.enrolledRoles.add(pl.role);
       } else if (m.type === 'access_request.decided') {
         if (pl.decision === 'accepted') this.say('success', t('course.requestAccepted'));
@@ -202,7 +203,7 @@ class ObCourse extends View {
     this.errors = {};
     try {
       const a = await action('enroll', { id: method.id }, body);
-      this.say('success', t('course.enrolled', { role: a.role }));
+      if (!this.enrolledRoles.has(a.role)) this.say('success', t('course.enrolled', { role: a.role }));
       // Students may not read their own assignments (that takes
       // view_roleassignment in the course): remember this one here.
       this.enrolledRoles.add(a.role);
@@ -294,7 +295,7 @@ class ObCourse extends View {
           ${formErrors(this.errors[m.id])}
           <button type="submit" ?disabled=${this.busy}>${t('course.enrol', { role: m.role })}</button>
         </form></li>`)}</ul>` : enrolledIn.size ? nothing : html`<p>${t('course.noMethods')}</p>`}
-      <h3>${t('course.accessRequests')}</h3>
+      ${this.requests.length || roles.some((r) => !asked.has(r)) ? html`<h3>${t('course.accessRequests')}</h3>` : nothing}
       ${this.requests.length ? html`<ul class="requests">${this.requests.map((r) => html`<li>
         ${t('course.requestState', { role: r.role, state: t(`decision.${r.decision}`), date: formatDate(r.created_at) })}
         ${r.decision === 'pending' ? html`<button type="button" class="secondary" @click=${() => this.withdraw(r)}>${t('course.withdraw')}</button>` : nothing}

@@ -3,6 +3,7 @@
 import { chromium } from 'playwright-core';
 import { before, after } from 'node:test';
 import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { randomBytes } from 'node:crypto';
@@ -274,4 +275,22 @@ export function withBrowser() {
   });
   after(() => s.browser.close());
   return s;
+}
+
+/** SQL on the stack's database (socket directory and port from run.mjs),
+ * for what no API does: making a login look old. */
+export function psql(sql) {
+  const [host, port] = (process.env.OB_E2E_PSQL || '').split(':');
+  if (!host) throw new Error('OB_E2E_PSQL is not set');
+  const r = spawnSync('psql', ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', port, '-U', 'postgres',
+    '-d', 'openbook', '-c', sql], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** Moves every authentication of the user's sessions ten minutes back:
+ * past the re-authentication window (api-auth.md §7, 300 s). */
+export function ageLogins(username) {
+  psql(`UPDATE sessions SET data = jsonb_set(data, '{methods}', (SELECT jsonb_agg(m || jsonb_build_object('at', (m->>'at')::float8 - 600))
+    FROM jsonb_array_elements(data->'methods') m)) WHERE user_id = (SELECT id FROM users WHERE username = '${username.replace(/'/g, "''")}')`);
 }

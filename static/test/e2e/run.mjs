@@ -61,8 +61,9 @@ async function startStack(dir, port) {
     });
   });
   const redis = /redis-cli -p (\d+)/.exec(out);
+  const psql = /psql:\s+psql -h (\S+) -p (\d+)/.exec(out);
   const mail = /mail:\s+(\S+)/.exec(out);
-  return { proc, env, redisPort: redis && redis[1], mailDir: mail[1], output: () => out + err };
+  return { proc, env, redisPort: redis && redis[1], psql: psql && `${psql[1]}:${psql[2]}`, mailDir: mail[1], output: () => out + err };
 }
 
 function stopStack(stack) {
@@ -112,6 +113,7 @@ async function main() {
       OB_E2E_URL: `http://127.0.0.1:${port}`,
       OB_E2E_MAIL_DIR: stack.mailDir,
       OB_E2E_REDIS_PORT: stack.redisPort || '',
+      OB_E2E_PSQL: stack.psql || '',
       OB_E2E_ADMIN: JSON.stringify(ADMIN),
       OB_E2E_ROOT: dir,
     };

@@ -30,7 +30,7 @@ async function settle(page) {
   await login(page, user);
   await page.goto(url(`/app/#/courses/${ids.course}`));
   await page.getByRole('button', { name: 'Enrol as student' }).click();
-  await page.locator('main .notice').waitFor();
+  await page.locator('main .notice').first().waitFor();
   await page.locator('main ol.path').waitFor();
   await settle(page);
   await page.screenshot({ path: join(OUT, 'course-dark.png') });
