@@ -103,6 +103,7 @@ typedef struct ob_config {
     char *mail_smtp_password;
     long mail_smtp_timeout;
     long mail_max_attempts;
+    long mail_retention;
 
     /* Not settings: where the configuration came from (for messages). */
     char *source_file;

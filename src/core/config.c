@@ -99,6 +99,7 @@ const ob_config_key ob_config_keys[] = {
     K_SECRET("mail", "smtp_password", mail_smtp_password),
     K_INT("mail", "smtp_timeout", mail_smtp_timeout, 1, 3600),
     K_INT("mail", "max_attempts", mail_max_attempts, 1, 1000),
+    K_INT("mail", "retention", mail_retention, 3600, 315360000),
 };
 const size_t ob_config_nkeys = sizeof ob_config_keys / sizeof ob_config_keys[0];
 
@@ -226,6 +227,7 @@ void ob_config_defaults(ob_config *c)
     set_str(&c->mail_smtp_password, "");
     c->mail_smtp_timeout = 30;
     c->mail_max_attempts = 20;
+    c->mail_retention = 2592000;
 }
 
 void ob_config_free(ob_config *c)

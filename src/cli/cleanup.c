@@ -1,0 +1,394 @@
+/* cleanup.c - `openbook cleanup`: removes what has expired, in bounded
+ * batches, and says what it removed.  Run daily by
+ * deploy/systemd/openbook-cleanup.timer.
+ *
+ * What goes:
+ *   - sessions past expires_at (sessions table);
+ *   - expired login stages inside live sessions (the pending login by
+ *     e-mailed code, e-mail verification...: data->'stage', whose code
+ *     hash must not outlive auth.login_timeout); the API ignores such a
+ *     stage already (api_state.c), so removing it changes no answer;
+ *   - one-time keys past expires_at (auth_keys: password reset, e-mail
+ *     verification; a used reset key is deleted when the password is set);
+ *   - rows of delivered or given-up mail older than mail.retention;
+ *   - files under <media_root>/.staging/ (upload leftovers of requests that
+ *     died before they finished) older than --staging-age, and the folders
+ *     there that became empty;
+ *   - entries of the event streams (openbook:stream:<channel>) beyond their
+ *     cap: XADD trims approximately (MAXLEN ~), XTRIM here exactly.
+ * WebSocket tickets leave nothing to remove: the relay's single-use marks
+ * expire in Redis by themselves (SET NX EX).
+ *
+ * Idempotent: each step selects by expiry only, so a second run finds
+ * nothing.  Bounded: each database step deletes in batches of --batch rows
+ * (DELETE ... WHERE ctid IN (SELECT ctid ... LIMIT n): short transactions,
+ * no long lock), at most --max rows per run; the rest waits for the next
+ * run, and the report says so. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "openbook/alloc.h"
+#include "openbook/cli.h"
+#include "openbook/events.h"
+#include "openbook/json.h"
+#include "openbook/mail.h"
+#include "openbook/redis.h"
+#include "cli_account.h"
+#include "cli_files.h"
+
+static const char usage[] =
+    "Usage: openbook cleanup [-c FILE] [--json] [--batch N] [--max N] [--staging-age S]\n\n"
+    "Removes what has expired: sessions, login stages (e-mailed login codes),\n"
+    "one-time keys (password reset, e-mail verification), rows of delivered or\n"
+    "given-up mail older than mail.retention, upload leftovers under\n"
+    "<media_root>/.staging/ older than --staging-age, and event-stream entries\n"
+    "beyond the cap of 1000 per channel.  Safe to run at any time and as often\n"
+    "as wanted; deploy/systemd/openbook-cleanup.timer runs it daily.\n\n"
+    "  -c, --config FILE     configuration file\n"
+    "      --json            print the report as JSON\n"
+    "      --batch N         rows per transaction (default 1000)\n"
+    "      --max N           at most N rows (files, streams) per kind and run\n"
+    "                        (default 100000); the rest is left for the next run\n"
+    "      --staging-age S   seconds after which a staged upload file is dead\n"
+    "                        (default 86400)\n"
+    "  -h, --help            show this help\n\n"
+    "Exit codes: 0 done, 1 a step failed (the others still ran; the report\n"
+    "says which), 2 usage error.\n";
+
+typedef struct options {
+    const char *config;
+    bool json;
+    long batch, max, staging_age;
+} options;
+
+typedef struct report {
+    long sessions, stages, keys_reset, keys_verify, keys_code, mail;
+    long staging_files, staging_dirs, streams_trimmed, stream_entries;
+    bool more;              /* a --max was reached */
+    const char *failed[8];  /* the steps that failed */
+    int nfailed;
+} report;
+
+typedef struct ctx {
+    ob_cli_account ca;
+    options o;
+    report rep;
+} ctx;
+
+static void failed(ctx *c, const char *step, const char *why)
+{
+    fprintf(stderr, "openbook: cleanup: %s: %s\n", step, why);
+    if (c->rep.nfailed < (int)(sizeof c->rep.failed / sizeof *c->rep.failed))
+        c->rep.failed[c->rep.nfailed++] = step;
+}
+
+/* ---- database --------------------------------------------------------- */
+
+/* Runs sql (a statement changing at most $1 rows; $2 = arg) batch by batch
+ * until a batch changes fewer rows than it may, or --max rows are done.
+ * counts (may be NULL) receives, per batch, the first column of the
+ * RETURNING rows.  Returns the rows changed, or -1. */
+static long batches(ctx *c, const char *step, const char *sql, const char *arg,
+                    void (*count)(ctx *, const PGresult *))
+{
+    long total = 0;
+    for (;;) {
+        long want = c->o.max - total < c->o.batch ? c->o.max - total : c->o.batch;
+        if (want <= 0) {
+            c->rep.more = true;
+            break;
+        }
+        char lim[24];
+        snprintf(lim, sizeof lim, "%ld", want);
+        const char *p[] = {lim, arg};
+        ob_arena_reset(&c->ca.arena);
+        PGresult *res = ob_db_query(c->ca.db, &c->ca.arena, sql, arg ? 2 : 1, p);
+        if (!res) {
+            failed(c, step, ob_db_last_error(c->ca.db));
+            return -1;
+        }
+        long n = strtol(PQcmdTuples(res), NULL, 10);
+        if (count)
+            count(c, res);
+        total += n;
+        if (n < want)
+            break;
+    }
+    return total;
+}
+
+static void count_keys(ctx *c, const PGresult *res)
+{
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *kind = PQgetvalue(res, i, 0);
+        if (strcmp(kind, "reset") == 0)
+            c->rep.keys_reset++;
+        else if (strcmp(kind, "verify") == 0)
+            c->rep.keys_verify++;
+        else
+            c->rep.keys_code++;
+    }
+}
+
+/* A stage is over when auth.login_timeout has passed since it began, or
+ * its own "expires" has passed: the test of ob_authapi_stage().  A stage
+ * without a numeric "at" is invalid, hence over too.  (CASE: the casts
+ * must not see a value that is not a number.) */
+#define STAGE_OVER                                                                                \
+    "(data ? 'stage' AND (coalesce(CASE WHEN jsonb_typeof(data->'stage'->'at') = 'number' "       \
+    "THEN (data->'stage'->>'at')::float8 END, 0) < extract(epoch FROM now()) - $2::float8 "       \
+    "OR coalesce(CASE WHEN jsonb_typeof(data->'stage'->'expires') = 'number' "                    \
+    "THEN (data->'stage'->>'expires')::float8 END, 'infinity') < extract(epoch FROM now())))"
+
+static void clean_database(ctx *c)
+{
+    long n = batches(c, "sessions",
+                     "DELETE FROM sessions WHERE ctid IN (SELECT ctid FROM sessions "
+                     "WHERE expires_at <= now() LIMIT $1::bigint)",
+                     NULL, NULL);
+    c->rep.sessions = n > 0 ? n : 0;
+
+    /* The outer test again: a request that stored a new stage meanwhile
+     * made a new row version, which must keep its stage. */
+    char timeout[24];
+    snprintf(timeout, sizeof timeout, "%ld", c->ca.cfg.auth_login_timeout);
+    n = batches(c, "login stages",
+                "UPDATE sessions SET data = data - 'stage' WHERE ctid IN (SELECT ctid FROM "
+                "sessions WHERE expires_at > now() AND " STAGE_OVER " LIMIT $1::bigint) "
+                "AND " STAGE_OVER,
+                timeout, NULL);
+    c->rep.stages = n > 0 ? n : 0;
+
+    batches(c, "one-time keys",
+            "DELETE FROM auth_keys WHERE ctid IN (SELECT ctid FROM auth_keys "
+            "WHERE expires_at <= now() LIMIT $1::bigint) RETURNING kind",
+            NULL, count_keys);
+
+    long total = 0;
+    for (;;) {
+        long want = c->o.max - total < c->o.batch ? c->o.max - total : c->o.batch;
+        if (want <= 0) {
+            c->rep.more = true;
+            break;
+        }
+        long got = ob_mail_purge(c->ca.db, &c->ca.cfg, want);
+        if (got < 0) {
+            failed(c, "mail", ob_db_last_error(c->ca.db));
+            break;
+        }
+        total += got;
+        if (got < want)
+            break;
+    }
+    c->rep.mail = total;
+}
+
+/* ---- staged uploads --------------------------------------------------- */
+
+static int staging_entry(void *arg, const ob_walk_entry *e)
+{
+    ctx *c = arg;
+    time_t cutoff = time(NULL) - c->o.staging_age;
+    if (e->kind == OB_WALK_DIR)
+        return 0;
+    if (c->rep.staging_files + c->rep.staging_dirs >= c->o.max) {
+        c->rep.more = true;
+        return -1;
+    }
+    if (e->st->st_mtime >= cutoff)
+        return 0;
+    if (e->kind == OB_WALK_DIR_DONE) {
+        /* Still holding something young: ENOTEMPTY, fine. */
+        if (unlinkat(e->dirfd, e->name, AT_REMOVEDIR) == 0)
+            c->rep.staging_dirs++;
+        return 0;
+    }
+    if (unlinkat(e->dirfd, e->name, 0) == 0)
+        c->rep.staging_files++;
+    else if (errno != ENOENT)
+        fprintf(stderr, "openbook: cleanup: cannot remove .staging/%s: %s\n", e->path,
+                strerror(errno));
+    return 0;
+}
+
+static void clean_staging(ctx *c)
+{
+    const char *dir = ob_arena_printf(&c->ca.arena, "%s/.staging", c->ca.cfg.media_root);
+    bool more = c->rep.more;
+    c->rep.more = false;
+    if (ob_cli_walk(dir, true, staging_entry, c) != 0 && !c->rep.more)
+        failed(c, "staged uploads", "see above");
+    c->rep.more = c->rep.more || more;
+}
+
+/* ---- event streams ---------------------------------------------------- */
+
+static void clean_streams(ctx *c)
+{
+    ob_redis *r = ob_redis_new(c->ca.cfg.redis_address, c->ca.cfg.redis_db,
+                               c->ca.cfg.redis_password, c->ca.cfg.redis_timeout);
+    char cursor[32] = "0", cap[24];
+    snprintf(cap, sizeof cap, "%d", OB_EVENT_STREAM_MAXLEN);
+    long seen = 0;
+    do {
+        if (seen >= c->o.max) {
+            c->rep.more = true;
+            break;
+        }
+        const char *scan[] = {"SCAN", cursor, "MATCH", OB_EVENT_STREAM_PREFIX "*",
+                              "COUNT", "500", "TYPE", "stream"};
+        redisReply *rep = ob_redis_command(r, 8, scan, NULL);
+        if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+            rep->element[0]->type != REDIS_REPLY_STRING ||
+            rep->element[1]->type != REDIS_REPLY_ARRAY) {
+            if (rep)
+                freeReplyObject(rep);
+            failed(c, "event streams", "Redis is unavailable or answered SCAN oddly");
+            break;
+        }
+        snprintf(cursor, sizeof cursor, "%s", rep->element[0]->str);
+        const redisReply *keys = rep->element[1];
+        bool ok = true;
+        for (size_t i = 0; i < keys->elements && ok; i++, seen++) {
+            if (keys->element[i]->type != REDIS_REPLY_STRING)
+                continue;
+            const char *trim[] = {"XTRIM", keys->element[i]->str, "MAXLEN", cap};
+            size_t lens[] = {5, keys->element[i]->len, 6, strlen(cap)};
+            redisReply *t = ob_redis_command(r, 4, trim, lens);
+            if (!t && !ob_redis_connected(r)) {
+                failed(c, "event streams", "lost Redis");
+                ok = false;
+            } else if (t && t->type == REDIS_REPLY_INTEGER && t->integer > 0) {
+                c->rep.streams_trimmed++;
+                c->rep.stream_entries += (long)t->integer;
+            }
+            if (t)
+                freeReplyObject(t);
+        }
+        freeReplyObject(rep);
+        if (!ok)
+            break;
+    } while (strcmp(cursor, "0") != 0);
+    ob_redis_free(r);
+}
+
+/* ---- report ----------------------------------------------------------- */
+
+static void print_report(ctx *c)
+{
+    const report *r = &c->rep;
+    if (c->o.json) {
+        ob_buf b;
+        ob_buf_init(&b, &c->ca.arena);
+        ob_json j;
+        ob_json_init(&j, &b);
+        ob_json_object_begin(&j);
+        ob_json_kv_int(&j, "sessions", r->sessions);
+        ob_json_kv_int(&j, "login_stages", r->stages);
+        ob_json_key(&j, "keys");
+        ob_json_object_begin(&j);
+        ob_json_kv_int(&j, "reset", r->keys_reset);
+        ob_json_kv_int(&j, "verify", r->keys_verify);
+        ob_json_kv_int(&j, "code", r->keys_code);
+        ob_json_object_end(&j);
+        ob_json_kv_int(&j, "mail", r->mail);
+        ob_json_kv_int(&j, "staging_files", r->staging_files);
+        ob_json_kv_int(&j, "staging_dirs", r->staging_dirs);
+        ob_json_kv_int(&j, "streams_trimmed", r->streams_trimmed);
+        ob_json_kv_int(&j, "stream_entries", r->stream_entries);
+        ob_json_key(&j, "more");
+        ob_json_bool(&j, r->more);
+        ob_json_key(&j, "failed");
+        ob_json_array_begin(&j);
+        for (int i = 0; i < r->nfailed; i++)
+            ob_json_string(&j, r->failed[i]);
+        ob_json_array_end(&j);
+        ob_json_object_end(&j);
+        puts(ob_buf_cstr(&b));
+        return;
+    }
+    printf("expired sessions:        %ld\n"
+           "expired login stages:    %ld\n"
+           "expired one-time keys:   %ld (reset %ld, verify %ld, other %ld)\n"
+           "old mail rows:           %ld\n"
+           "stale staged uploads:    %ld files, %ld folders\n"
+           "event streams trimmed:   %ld (%ld entries)\n",
+           r->sessions, r->stages, r->keys_reset + r->keys_verify + r->keys_code, r->keys_reset,
+           r->keys_verify, r->keys_code, r->mail, r->staging_files, r->staging_dirs,
+           r->streams_trimmed, r->stream_entries);
+    if (r->more)
+        printf("(the limit of --max was reached: the next run goes on)\n");
+    for (int i = 0; i < r->nfailed; i++)
+        printf("FAILED: %s\n", r->failed[i]);
+}
+
+/* ---- command ---------------------------------------------------------- */
+
+static bool number(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+int ob_cmd_cleanup(int argc, char **argv, char **envp)
+{
+    enum { L_BATCH = 256, L_MAX, L_AGE };
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'},  {"json", no_argument, NULL, 'j'},
+        {"batch", required_argument, NULL, L_BATCH}, {"max", required_argument, NULL, L_MAX},
+        {"staging-age", required_argument, NULL, L_AGE}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    ctx *c = ob_calloc(1, sizeof *c);
+    c->o = (options){.batch = 1000, .max = 100000, .staging_age = 86400};
+    int opt, rc = -1;
+    optind = 1;
+    while (rc < 0 && (opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'c': c->o.config = optarg; break;
+        case 'j': c->o.json = true; break;
+        case 'h': fputs(usage, stdout); rc = OB_EXIT_OK; break;
+        case L_BATCH:
+        case L_MAX:
+        case L_AGE:
+            if (!number(optarg, opt == L_AGE ? 0 : 1, opt == L_BATCH ? 100000 : 1000000000,
+                        opt == L_BATCH ? &c->o.batch : opt == L_MAX ? &c->o.max
+                                                                    : &c->o.staging_age)) {
+                fprintf(stderr, "openbook: cleanup: bad number '%s'\n%s", optarg, usage);
+                rc = OB_EXIT_USAGE;
+            }
+            break;
+        default: fputs(usage, stderr); rc = OB_EXIT_USAGE; break;
+        }
+    }
+    if (rc < 0 && optind < argc) {
+        fprintf(stderr, "openbook: unexpected argument '%s'\n%s", argv[optind], usage);
+        rc = OB_EXIT_USAGE;
+    }
+    if (rc >= 0) {
+        ob_free(c);
+        return rc;
+    }
+    if (ob_cli_db_open(&c->ca, c->o.config, envp, OB_CLI_CURRENT_SCHEMA) != 0) {
+        ob_free(c);
+        return OB_EXIT_ERROR;
+    }
+    clean_database(c);
+    clean_staging(c);
+    clean_streams(c);
+    print_report(c);
+    rc = c->rep.nfailed ? OB_EXIT_ERROR : OB_EXIT_OK;
+    ob_cli_account_close(&c->ca);
+    ob_free(c);
+    return rc;
+}
