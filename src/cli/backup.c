@@ -282,13 +282,12 @@ static int make_target(const char *dir)
 {
     if (mkdir(dir, 0700) == 0)
         return 0;
-    if (errno == EEXIST && ob_cli_dir_empty(dir) == 1) {
-        struct stat st;
-        if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode))
-            return 0;
-    }
+    int e = errno;
+    struct stat st;
+    if (e == EEXIST && lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && ob_cli_dir_empty(dir) == 1)
+        return 0;
     fprintf(stderr, "openbook: backup: %s: %s\n", dir,
-            errno == EEXIST ? "exists and is not an empty folder" : strerror(errno));
+            e == EEXIST ? "exists and is not an empty folder" : strerror(e));
     return -1;
 }
 
