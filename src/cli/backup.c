@@ -291,6 +291,24 @@ static int make_target(const char *dir)
     return -1;
 }
 
+/* A backup inside the media root would be served to everybody (password
+ * hashes included) and copy itself.  Checked on the made directory, whose
+ * real path is known. */
+static int outside_media(const char *dir, const char *media_root)
+{
+    char *d = realpath(dir, NULL), *m = realpath(media_root, NULL);
+    size_t n = m ? strlen(m) : 0;
+    bool inside = d && m && strncmp(d, m, n) == 0 && (d[n] == '/' || d[n] == '\0');
+    free(d);
+    free(m);
+    if (!inside)
+        return 0;
+    fprintf(stderr, "openbook: backup: %s is inside the media root %s, which the web server "
+                    "serves: choose a folder elsewhere\n", dir, media_root);
+    rmdir(dir);
+    return -1;
+}
+
 #define STAMP_LEN 16 /* YYYYMMDDTHHMMSSZ */
 
 static bool backup_name(const char *n)
@@ -504,7 +522,7 @@ int ob_cmd_backup(int argc, char **argv, char **envp)
     } else {
         b->dir = o.dir;
     }
-    if (make_target(b->dir) != 0)
+    if (make_target(b->dir) != 0 || outside_media(b->dir, b->ca.cfg.media_root) != 0)
         goto out;
     if (run(b, &s) != 0) {
         fprintf(stderr, "openbook: backup: FAILED; %s is incomplete (it has no %s)\n", b->dir,

@@ -142,6 +142,13 @@ class Backup(unittest.TestCase):
         self.assertEqual(r.returncode, 1, r.stderr)
         self.assertIn("not an empty folder", r.stderr)
 
+    def test_never_inside_the_media_root(self):
+        inside = os.path.join(SRC.media_dir, "backups")
+        r = run_cli(SRC, ["backup", inside])
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("inside the media root", r.stderr)
+        self.assertFalse(os.path.exists(inside))
+
     def test_retention(self):
         parent = support.make_tmpdir("backup-keep")
         self.addCleanup(support.cleanup_dir, parent)
