@@ -60,6 +60,7 @@ typedef struct ob_config {
     char *database_url;
     long database_connect_timeout;
     long database_statement_timeout;
+    char *database_tools_dir;
     /* redis */
     char *redis_address;
     long redis_db;

@@ -89,12 +89,13 @@ static void failed(ctx *c, const char *step, const char *why)
 
 /* ---- database --------------------------------------------------------- */
 
-/* Runs sql (a statement changing at most $1 rows; $2 = arg) batch by batch
- * until a batch changes fewer rows than it may, or --max rows are done.
- * counts (may be NULL) receives, per batch, the first column of the
- * RETURNING rows.  Returns the rows changed, or -1. */
-static long batches(ctx *c, const char *step, const char *sql, const char *arg,
-                    void (*count)(ctx *, const PGresult *))
+/* One batch: changes at most `limit` rows and returns how many, or -1. */
+typedef long (*batch_fn)(ctx *c, long limit, const void *arg);
+
+/* Runs batches until one changes fewer rows than it may, or --max rows are
+ * done (then the report says more is left).  Returns the rows changed, or
+ * -1 after naming the failed step. */
+static long batches(ctx *c, const char *step, batch_fn fn, const void *arg)
 {
     long total = 0;
     for (;;) {
@@ -103,23 +104,44 @@ static long batches(ctx *c, const char *step, const char *sql, const char *arg,
             c->rep.more = true;
             break;
         }
-        char lim[24];
-        snprintf(lim, sizeof lim, "%ld", want);
-        const char *p[] = {lim, arg};
         ob_arena_reset(&c->ca.arena);
-        PGresult *res = ob_db_query(c->ca.db, &c->ca.arena, sql, arg ? 2 : 1, p);
-        if (!res) {
+        long n = fn(c, want, arg);
+        if (n < 0) {
             failed(c, step, ob_db_last_error(c->ca.db));
             return -1;
         }
-        long n = strtol(PQcmdTuples(res), NULL, 10);
-        if (count)
-            count(c, res);
         total += n;
         if (n < want)
             break;
     }
     return total;
+}
+
+/* A statement changing at most $1 rows ($2 = arg, if any); count (may be
+ * NULL) sees the RETURNING rows. */
+typedef struct statement {
+    const char *sql, *arg;
+    void (*count)(ctx *, const PGresult *);
+} statement;
+
+static long run_statement(ctx *c, long limit, const void *arg)
+{
+    const statement *st = arg;
+    char lim[24];
+    snprintf(lim, sizeof lim, "%ld", limit);
+    const char *p[] = {lim, st->arg};
+    PGresult *res = ob_db_query(c->ca.db, &c->ca.arena, st->sql, st->arg ? 2 : 1, p);
+    if (!res)
+        return -1;
+    if (st->count)
+        st->count(c, res);
+    return strtol(PQcmdTuples(res), NULL, 10);
+}
+
+static long purge_mail(ctx *c, long limit, const void *arg)
+{
+    (void)arg;
+    return ob_mail_purge(c->ca.db, &c->ca.cfg, limit);
 }
 
 static void count_keys(ctx *c, const PGresult *res)
@@ -147,45 +169,33 @@ static void count_keys(ctx *c, const PGresult *res)
 
 static void clean_database(ctx *c)
 {
-    long n = batches(c, "sessions",
-                     "DELETE FROM sessions WHERE ctid IN (SELECT ctid FROM sessions "
-                     "WHERE expires_at <= now() LIMIT $1::bigint)",
-                     NULL, NULL);
+    static const statement sessions = {
+        "DELETE FROM sessions WHERE ctid IN (SELECT ctid FROM sessions "
+        "WHERE expires_at <= now() LIMIT $1::bigint)",
+        NULL, NULL};
+    long n = batches(c, "sessions", run_statement, &sessions);
     c->rep.sessions = n > 0 ? n : 0;
 
     /* The outer test again: a request that stored a new stage meanwhile
      * made a new row version, which must keep its stage. */
     char timeout[24];
     snprintf(timeout, sizeof timeout, "%ld", c->ca.cfg.auth_login_timeout);
-    n = batches(c, "login stages",
-                "UPDATE sessions SET data = data - 'stage' WHERE ctid IN (SELECT ctid FROM "
-                "sessions WHERE expires_at > now() AND " STAGE_OVER " LIMIT $1::bigint) "
-                "AND " STAGE_OVER,
-                timeout, NULL);
+    statement stages = {
+        "UPDATE sessions SET data = data - 'stage' WHERE ctid IN (SELECT ctid FROM "
+        "sessions WHERE expires_at > now() AND " STAGE_OVER " LIMIT $1::bigint) "
+        "AND " STAGE_OVER,
+        timeout, NULL};
+    n = batches(c, "login stages", run_statement, &stages);
     c->rep.stages = n > 0 ? n : 0;
 
-    batches(c, "one-time keys",
-            "DELETE FROM auth_keys WHERE ctid IN (SELECT ctid FROM auth_keys "
-            "WHERE expires_at <= now() LIMIT $1::bigint) RETURNING kind",
-            NULL, count_keys);
+    static const statement keys = {
+        "DELETE FROM auth_keys WHERE ctid IN (SELECT ctid FROM auth_keys "
+        "WHERE expires_at <= now() LIMIT $1::bigint) RETURNING kind",
+        NULL, count_keys};
+    batches(c, "one-time keys", run_statement, &keys);
 
-    long total = 0;
-    for (;;) {
-        long want = c->o.max - total < c->o.batch ? c->o.max - total : c->o.batch;
-        if (want <= 0) {
-            c->rep.more = true;
-            break;
-        }
-        long got = ob_mail_purge(c->ca.db, &c->ca.cfg, want);
-        if (got < 0) {
-            failed(c, "mail", ob_db_last_error(c->ca.db));
-            break;
-        }
-        total += got;
-        if (got < want)
-            break;
-    }
-    c->rep.mail = total;
+    n = batches(c, "mail", purge_mail, NULL);
+    c->rep.mail = n > 0 ? n : 0;
 }
 
 /* ---- staged uploads --------------------------------------------------- */

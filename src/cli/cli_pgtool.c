@@ -135,10 +135,15 @@ int ob_cli_pgtool(const ob_config *cfg, int server_version_num, const char *tool
         ob_arena_destroy(&a);
         return -1;
     }
-    const char *path = ob_arena_printf(&a, "/usr/lib/postgresql/%d/bin/%s",
-                                       server_version_num / 10000, tool);
-    if (access(path, X_OK) != 0)
-        path = tool;
+    const char *path;
+    if (*cfg->database_tools_dir) {
+        path = ob_arena_printf(&a, "%s/%s", cfg->database_tools_dir, tool);
+    } else {
+        path = ob_arena_printf(&a, "/usr/lib/postgresql/%d/bin/%s", server_version_num / 10000,
+                               tool);
+        if (access(path, X_OK) != 0)
+            path = tool;
+    }
     size_t n = 0;
     while (args[n])
         n++;

@@ -7,9 +7,9 @@
 #include "openbook/config.h"
 
 /* Runs `tool ARGS... --dbname=CONNINFO` and waits for it.  tool is taken
- * from /usr/lib/postgresql/<major>/bin (the server's major version,
- * server_version_num / 10000, as Debian installs it) when present, else
- * from PATH.  The connection is database.url's: every parameter but the
+ * from database.tools_dir, else from /usr/lib/postgresql/<major>/bin (the
+ * server's major version, server_version_num / 10000, as Debian installs
+ * it) when present, else from PATH.  The connection is database.url's: every parameter but the
  * password goes into --dbname (a command line is visible to every local
  * user); the password, if database.url holds one, reaches the tool in a
  * temporary pgpass file (PGPASSFILE, mode 0600, removed afterwards),

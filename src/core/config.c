@@ -63,6 +63,7 @@ const ob_config_key ob_config_keys[] = {
     K_SECRET("database", "url", database_url),
     K_INT("database", "connect_timeout", database_connect_timeout, 1, 3600),
     K_INT("database", "statement_timeout", database_statement_timeout, 0, 86400000),
+    K_STR("database", "tools_dir", database_tools_dir),
     K_STR("redis", "address", redis_address),
     K_INT("redis", "db", redis_db, 0, 1024),
     K_SECRET("redis", "password", redis_password),
@@ -191,6 +192,7 @@ void ob_config_defaults(ob_config *c)
     set_str(&c->database_url, "dbname=openbook");
     c->database_connect_timeout = 5;
     c->database_statement_timeout = 10000;
+    set_str(&c->database_tools_dir, "");
     set_str(&c->redis_address, "127.0.0.1:6379");
     c->redis_db = 0;
     set_str(&c->redis_password, "");

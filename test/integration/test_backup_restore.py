@@ -149,6 +149,35 @@ class Backup(unittest.TestCase):
         self.assertIn("inside the media root", r.stderr)
         self.assertFalse(os.path.exists(inside))
 
+    def test_password_never_on_the_command_line(self):
+        """pg_dump gets the password in a private pgpass file, removed
+        afterwards; not in argv, not as PGPASSWORD; no OPENBOOK_* secrets."""
+        tools = support.make_tmpdir("fake-tools")
+        self.addCleanup(support.cleanup_dir, tools)
+        record = os.path.join(tools, "record")
+        with open(os.path.join(tools, "pg_dump"), "w") as f:
+            f.write('#!/bin/sh\n{ printf "%%s\\n" "$@"; echo ---; env; echo ---; '
+                    'cat "$PGPASSFILE"; stat -c %%a "$PGPASSFILE"; echo "$PGPASSFILE"; } > %s\n'
+                    'exit 3\n' % record)
+        os.chmod(os.path.join(tools, "pg_dump"), 0o755)
+        d = os.path.join(tools, "b")
+        r = run_cli(SRC, ["backup", d], env={"OPENBOOK_DATABASE_TOOLS_DIR": tools,
+                                             "PGPASSWORD": "not-this-one"})
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn("pg_dump failed (exit 3)", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(d, "manifest.json")))
+        with open(record) as f:
+            argv, env, pgpass = f.read().split("---\n")
+        password = SRC.pg_password
+        self.assertNotIn(password, argv)
+        self.assertIn("--snapshot=", argv)
+        self.assertRegex(argv, r"--dbname=.*dbname='openbook'")
+        self.assertNotIn("PGPASSWORD", env)
+        self.assertNotIn("OPENBOOK_", env)
+        line, mode, path = pgpass.strip().split("\n")
+        self.assertEqual((line, mode), ("*:*:*:*:" + password, "600"))
+        self.assertFalse(os.path.exists(path))
+
     def test_retention(self):
         parent = support.make_tmpdir("backup-keep")
         self.addCleanup(support.cleanup_dir, parent)
