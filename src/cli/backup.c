@@ -346,7 +346,7 @@ static int prune(backup *b, const char *parent, long keep, const char *current,
                  const char ***removed, size_t *nremoved)
 {
     names l = {0};
-    int rc = ob_cli_walk(parent, false, list_backups, &l);
+    int rc = ob_cli_walk(parent, 0, list_backups, &l);
     size_t complete = 0;
     for (size_t i = 0; i < l.n; i++) {
         const char *m = ob_arena_printf(&b->ca.arena, "%s/%s/" OB_BACKUP_MANIFEST, parent, l.v[i]);
@@ -477,7 +477,8 @@ static int run(backup *b, snapshot *s)
         return -1;
     }
     add_dir(b, OB_BACKUP_MEDIA);
-    int rc = ob_cli_walk(b->ca.cfg.media_root, true, media_entry, b);
+    /* (The media root itself may be a link, to another disk, say.) */
+    int rc = ob_cli_walk(b->ca.cfg.media_root, OB_WALK_MISSING_OK, media_entry, b);
     close(b->mediafd);
     return rc == 0 ? write_manifest(b, s) : -1;
 }

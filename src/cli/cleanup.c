@@ -231,7 +231,9 @@ static void clean_staging(ctx *c)
     const char *dir = ob_arena_printf(&c->ca.arena, "%s/.staging", c->ca.cfg.media_root);
     bool more = c->rep.more;
     c->rep.more = false;
-    if (ob_cli_walk(dir, true, staging_entry, c) != 0 && !c->rep.more)
+    /* Never through a link: old files elsewhere are not ours to delete. */
+    if (ob_cli_walk(dir, OB_WALK_MISSING_OK | OB_WALK_ROOT_NOFOLLOW, staging_entry, c) != 0 &&
+        !c->rep.more)
         failed(c, "staged uploads", "see above");
     c->rep.more = c->rep.more || more;
 }

@@ -131,11 +131,12 @@ static int walk_dir(walker *w, int dirfd, size_t len, int depth)
     return rc;
 }
 
-int ob_cli_walk(const char *root, bool missing_ok, ob_walk_fn fn, void *ctx)
+int ob_cli_walk(const char *root, unsigned flags, ob_walk_fn fn, void *ctx)
 {
-    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+                            (flags & OB_WALK_ROOT_NOFOLLOW ? O_NOFOLLOW : 0));
     if (fd < 0) {
-        if (errno == ENOENT && missing_ok)
+        if (errno == ENOENT && (flags & OB_WALK_MISSING_OK))
             return 0;
         fprintf(stderr, "openbook: cannot open the directory %s: %s\n", root, strerror(errno));
         return -1;
@@ -250,7 +251,7 @@ static int remove_entry(void *ctx, const ob_walk_entry *e)
 
 int ob_cli_remove_tree(const char *path)
 {
-    if (ob_cli_walk(path, true, remove_entry, NULL) != 0)
+    if (ob_cli_walk(path, OB_WALK_MISSING_OK | OB_WALK_ROOT_NOFOLLOW, remove_entry, NULL) != 0)
         return -1;
     if (rmdir(path) != 0 && errno != ENOENT) {
         fprintf(stderr, "openbook: cannot remove %s: %s\n", path, strerror(errno));

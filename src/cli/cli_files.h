@@ -33,11 +33,15 @@ typedef struct ob_walk_entry {
  * to stop the walk. */
 typedef int (*ob_walk_fn)(void *ctx, const ob_walk_entry *e);
 
+enum {
+    OB_WALK_MISSING_OK = 1, /* a missing root is an empty tree */
+    OB_WALK_ROOT_NOFOLLOW = 2, /* a root that is a symbolic link is an error */
+};
+
 /* Walks everything below root (not root itself), entries of a directory
  * in name order.  Returns 0, or -1 (the callback's, or an error printed on
- * stderr: an unreadable directory, a path too long or too deep).  A
- * missing root is an empty tree when missing_ok. */
-int ob_cli_walk(const char *root, bool missing_ok, ob_walk_fn fn, void *ctx);
+ * stderr: an unreadable directory, a path too long or too deep). */
+int ob_cli_walk(const char *root, unsigned flags, ob_walk_fn fn, void *ctx);
 
 /* Reads fd to its end, writing what it reads to out_fd (if >= 0), and
  * gives the SHA-256 as 64 hex digits and the byte count.  0, or -1 with

@@ -14,6 +14,7 @@
 
 import json
 import os
+import shutil
 import subprocess
 import time
 import unittest
@@ -335,6 +336,23 @@ class Cleanup(CliTestCase):
         self.assertExit(text, 0)
         self.assertRegex(text.stdout, r"expired sessions:\s+2\n")
         self.assertEqual(self.count("SELECT count(*) FROM sessions"), 0)
+
+    def test_staging_through_a_link_is_refused(self):
+        st = self.stack
+        elsewhere = support.make_tmpdir("not-staging")
+        self.addCleanup(support.cleanup_dir, elsewhere)
+        victim = os.path.join(elsewhere, "old.dat")
+        with open(victim, "w") as f:
+            f.write("keep me")
+        os.utime(victim, (time.time() - 9 * 86400,) * 2)
+        staging = os.path.join(st.media_dir, ".staging")
+        shutil.rmtree(staging, ignore_errors=True)
+        os.symlink(elsewhere, staging)
+        self.addCleanup(os.unlink, staging)
+        r = self.run_cli(["cleanup", "--json"])
+        self.assertExit(r, 1)
+        self.assertEqual(json.loads(r.stdout)["failed"], ["staged uploads"])
+        self.assertTrue(os.path.exists(victim))
 
     def test_redis_down_is_a_failure_after_the_rest(self):
         st = self.stack
