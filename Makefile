@@ -75,13 +75,13 @@ $(BUILD)/openbook-relay: $(RELAY_OBJ)
 # static/package-lock.json, installed by `npm ci` when the lock file
 # changes; esbuild bundles static/src/ into static/app/ (git-ignored).
 all: app
-APP_SRC := $(shell find static/src -type f 2>/dev/null) static/build.mjs
+WEBAPP_SRC := $(shell find static/src -type f 2>/dev/null) static/build.mjs
 app: static/app/index.html
 static/node_modules/.package-lock.json: static/package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: run make deps" >&2; exit 1; }
 	cd static && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
-static/app/index.html: $(APP_SRC) static/node_modules/.package-lock.json
+static/app/index.html: $(WEBAPP_SRC) static/node_modules/.package-lock.json
 	cd static && node build.mjs
 
 # Objects depend on the flags they were built with (PREFIX and SYSCONFDIR

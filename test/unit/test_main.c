@@ -83,6 +83,7 @@ int main(void)
     srunner_add_suite(sr, manifest_suite());
     srunner_add_suite(sr, staging_suite());
     srunner_add_suite(sr, archive_suite());
+    srunner_add_suite(sr, backup_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -33,6 +33,7 @@ Suite *semver_suite(void);
 Suite *manifest_suite(void);
 Suite *staging_suite(void);
 Suite *archive_suite(void);
+Suite *backup_suite(void);
 
 /* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
  * (mutable strings).  The list must end with NULL. */
