@@ -268,7 +268,7 @@ static int load_session(ob_request *r, const char *key, ob_user **user, auth_row
             auth_cache_put(r, 'S', s->key_hash_hex, row, gen);
     }
     s->data = ob_arena_strdup(r->arena, col(row, 1));
-    if (row->v[0]) {
+    if (row->n > 0 && row->v[0]) {
         s->user_id = strtoll(row->v[0], NULL, 10);
         *user = user_from_row(r, row, 2);
     }
