@@ -85,17 +85,14 @@ cJSON *ob_authapi_new_stage(ob_authapi *a, const char *id, int64_t user_id)
 
 static char *print_data(ob_authapi *a)
 {
-    char *txt = cJSON_PrintUnformatted(a->data);
-    if (!txt)
-        ob_oom(0);
-    return txt;
+    return cJSON_PrintUnformatted(a->data); /* never NULL (alloc.h) */
 }
 
 int ob_authapi_save(ob_authapi *a)
 {
     char *txt = print_data(a);
     int rc = a->r->session ? ob_session_save(a->r, txt) : ob_session_start(a->r, 0, txt, a->app);
-    free(txt);
+    cJSON_free(txt);
     return rc;
 }
 
@@ -103,7 +100,7 @@ static int start_session(ob_authapi *a, int64_t user_id)
 {
     char *txt = print_data(a);
     int rc = ob_session_start(a->r, user_id, txt, a->app);
-    free(txt);
+    cJSON_free(txt);
     return rc;
 }
 

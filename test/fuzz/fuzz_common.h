@@ -20,10 +20,20 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "openbook/alloc.h"
 #include "openbook/arena.h"
 #include "openbook/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Start-up as in every binary: cJSON allocates through ob_malloc. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    ob_alloc_init();
+    return 0;
+}
 
 const char *__ubsan_default_options(void);
 const char *__ubsan_default_options(void)

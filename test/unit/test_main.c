@@ -4,6 +4,7 @@
  * test, a sanitizer report or a leak all make the run fail. */
 #include <stdlib.h>
 #include <string.h>
+#include "openbook/alloc.h"
 #include "openbook/arena.h"
 #include "tests.h"
 
@@ -21,6 +22,7 @@ char **test_env(ob_arena *a, const char *const *vars)
 
 int main(void)
 {
+    ob_alloc_init();
     SRunner *sr = srunner_create(arena_suite());
     srunner_add_suite(sr, buf_suite());
     srunner_add_suite(sr, json_suite());
