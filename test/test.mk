@@ -61,8 +61,7 @@ unit: $(UNIT_BIN)
 
 # libFuzzer targets: one per parser, each `LLVMFuzzerTestOneInput(buf, len)`,
 # with a committed seed corpus in test/fuzz/corpus/<name>/.
-# The router needs the API's routing table: not a parser, not fuzzed.
-FUZZ_LIB_SRC := $(filter-out src/http/router.c,$(CORE_SRC))
+FUZZ_LIB_SRC := $(CORE_SRC)
 FUZZ_CFLAGS = $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
               -fno-sanitize-recover=undefined $(CPPFLAGS) $(PKG_CFLAGS)
 FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRC))

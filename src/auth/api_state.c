@@ -338,7 +338,7 @@ const char *ob_authapi_verification_address(ob_authapi *a, const ob_user *u, boo
     if (!u->email || !*u->email)
         return NULL;
     /* An account from the original server may have no address rows. */
-    const char *mail = ob_authapi_lower(a, u->email);
+    const char *mail = ob_arena_strdup_lower(a->r->arena, u->email);
     const char *q[] = {uid, mail};
     if (run(a,
             "INSERT INTO email_addresses (user_id, email, verified, is_primary) "

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "openbook/alloc.h"
+#include "openbook/app.h"
 #include "openbook/cli.h"
 #include "openbook/log.h"
 #include "openbook/pool.h"
@@ -77,7 +78,8 @@ int ob_cmd_serve(int argc, char **argv, char **envp)
     static const char *origins[] = {"opened", "inherited on fd 0", "from systemd"};
     ob_info("serve: listening socket %s%s%s", origins[origin],
             origin == OB_LISTEN_OWN ? ": " : "", origin == OB_LISTEN_OWN ? cfg.listen : "");
-    int rc = single ? ob_worker_run(&cfg, fd, NULL, NULL, true) : ob_master_run(&cfg, path, envp, fd);
+    int rc = single ? ob_worker_run(&cfg, &ob_api_app, fd, NULL, NULL, true)
+                    : ob_master_run(&cfg, &ob_api_app, path, envp, fd);
     close(fd);
     ob_config_free(&cfg);
     return rc;

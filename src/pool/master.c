@@ -54,6 +54,7 @@ static long pool_size(const ob_config *cfg)
 
 /* The data generation of the pool (not the worker generation below). */
 static ob_generation *data_gen;
+static const ob_app *worker_app; /* what the workers run */
 
 static int spawn(const ob_config *cfg, int listen_fd, unsigned generation, sigset_t *oldmask)
 {
@@ -76,7 +77,7 @@ static int spawn(const ob_config *cfg, int listen_fd, unsigned generation, sigse
             close(signal_fd);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
         slots[idx].pid = getpid();
-        exit(ob_worker_run(cfg, listen_fd, &slots[idx], data_gen, false));
+        exit(ob_worker_run(cfg, worker_app, listen_fd, &slots[idx], data_gen, false));
     }
     workers[idx] = (worker_info){.pid = pid, .generation = generation, .started_ns = ob_now_ns()};
     ob_debug("master: started worker %d (generation %u)", (int)pid, generation);
@@ -115,8 +116,10 @@ static int count_all(void)
     return n;
 }
 
-int ob_master_run(ob_config *cfg, const char *config_path, char **envp, int listen_fd)
+int ob_master_run(ob_config *cfg, const ob_app *app, const char *config_path, char **envp,
+                  int listen_fd)
 {
+    worker_app = app;
     /* Shared by every worker for the master's lifetime, reloads included:
      * the response caches follow it (cache.h). */
     data_gen = ob_generation_new_shared();
