@@ -1,8 +1,10 @@
 # test/test.mk - test targets, included by the Makefile.
 #
-#   make test         deps, then: gcc and clang builds, unit tests (Check,
-#                     under ASan+UBSan), every fuzz target briefly, and the
-#                     integration tests against the real stack
+#   make test         deps, then: the layer check, gcc and clang builds, the
+#                     static analyzer, unit tests (Check, under ASan+UBSan),
+#                     the saved fuzz crashes, every fuzz target briefly, and
+#                     the integration tests against the real stack
+#   make check-layers no lower layer includes a higher one's header
 #   make unit         unit tests only
 #   make integration  integration tests only
 #   make fuzz         every fuzz target for FUZZ_SECONDS (default 60)
@@ -28,9 +30,10 @@ FUZZ_BIN := $(patsubst test/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 
-.PHONY: test unit integration fuzz fuzz-smoke fuzz-crashes build-both analyze coverage
+.PHONY: test unit integration fuzz fuzz-smoke fuzz-crashes build-both analyze coverage check-layers
 
 test: deps
+	@sh test/check-layers.sh
 	@$(MAKE) --no-print-directory build-both
 	@sh test/check-docs.sh build/openbook
 	@$(MAKE) --no-print-directory analyze
@@ -38,6 +41,10 @@ test: deps
 	@$(MAKE) --no-print-directory fuzz-crashes
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
+
+# No layer includes a header of a layer above it (the order is in the script).
+check-layers:
+	@sh test/check-layers.sh
 
 # Both compilers must build the tree warning-free.
 build-both:
@@ -75,7 +82,11 @@ build/fuzz/%: test/fuzz/%.c $(FUZZ_LIB_OBJ)
 	@mkdir -p build/fuzz
 	@echo "  FUZZ $@"
 	@clang $(FUZZ_CFLAGS) $(DEPFLAGS) -MF build/fuzz/$*.d -fsanitize=fuzzer -o $@ $< \
-	    $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lm
+	    $(filter %.o,$^) $(PKG_LIBS) -lm
+# The relay's client protocol: proto.c alone, the rest of the relay (and
+# libev's clock) stood in for by the target.
+build/fuzz/fuzz_relay_proto: build/fuzz/obj/src/relay/proto.o
+.SECONDARY: build/fuzz/obj/src/relay/proto.o
 -include $(wildcard build/fuzz/*.d build/fuzz/obj/src/*/*.d)
 
 fuzz: $(FUZZ_BIN)
