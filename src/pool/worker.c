@@ -30,9 +30,13 @@
 static volatile sig_atomic_t stop_requested;   /* SIGTERM/SIGINT: leave now */
 static volatile sig_atomic_t retire_requested; /* SIGHUP from the master: drain */
 
+/* SIGTERM/SIGINT: finish the request in flight, then leave.  A second one
+ * while that request still runs (--single under a terminal or a
+ * supervisor), or SIGQUIT, leaves at once, as the master does. */
 static void on_stop(int sig)
 {
-    (void)sig;
+    if (sig == SIGQUIT || stop_requested)
+        _exit(0);
     stop_requested = 1;
 }
 
@@ -179,6 +183,7 @@ int ob_worker_run(const ob_config *cfg, const ob_app *app, int listen_fd, ob_slo
      * kept-alive connection's next request. */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
     /* Retiring (reload) is different: closing a kept-alive FastCGI
      * connection while nginx may be sending a request on it makes nginx
      * answer 502 to non-idempotent requests.  So a retiring worker keeps
