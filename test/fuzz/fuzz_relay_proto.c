@@ -102,32 +102,22 @@ void conn_send_json(conn *c, const ob_buf *b)
         sent++;
 }
 
+/* What proto.c reads back of a ticket waiting for its id's claim. */
 authorizing *auth_new(conn *c, const ob_ticket *t)
 {
     authorizing *a = ob_calloc(1, sizeof *a);
     a->c = c;
-    a->anonymous = t->anonymous;
-    a->uid = t->anonymous ? 0 : t->uid;
     a->n = (uint32_t)t->nchannels;
-    a->channels = ob_calloc(t->nchannels ? t->nchannels : 1, sizeof *a->channels);
-    for (size_t i = 0; i < t->nchannels; i++)
+    a->channels = ob_calloc(a->n + 1, sizeof *a->channels);
+    for (uint32_t i = 0; i < a->n; i++)
         a->channels[i] = ob_strdup(t->channels[i]);
-    a->next = c->auth;
-    c->auth = a;
     return a;
 }
 
 void auth_free(authorizing *a)
 {
-    if (a->c) {
-        authorizing **pp = &a->c->auth;
-        while (*pp && *pp != a)
-            pp = &(*pp)->next;
-        if (*pp)
-            *pp = a->next;
-    }
-    for (uint32_t i = 0; i < a->n; i++)
-        ob_free(a->channels[i]);
+    while (a->n)
+        ob_free(a->channels[--a->n]);
     ob_free(a->channels);
     ob_free(a);
 }
@@ -159,13 +149,10 @@ int jti_claim(const char *jti, redisCallbackFn *fn, authorizing *a)
     return 0;
 }
 
+/* The reply of SET NX: "OK" the first time, nil after. */
 int jti_result(const redisReply *r)
 {
-    if (!r || r->type == REDIS_REPLY_ERROR)
-        return -1;
-    if (r->type == REDIS_REPLY_NIL)
-        return 0;
-    return r->type == REDIS_REPLY_STATUS ? 1 : -1;
+    return r && r->type == REDIS_REPLY_STATUS ? 1 : r && r->type == REDIS_REPLY_NIL ? 0 : -1;
 }
 
 static void answer_claims(void)
@@ -401,10 +388,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* The connection goes away, as server.c tears it down. */
     answer_claims();
     proto_drop_replies(&c);
-    while (c.auth) {
-        authorizing *x = c.auth;
-        auth_free(x);
-    }
     while (c.nsubs)
         channel_leave(&c, c.nsubs - 1);
     ob_free(c.subs);

@@ -35,6 +35,14 @@ def tearDownModule():
     support.stop_stack(STACK)
 
 
+def _thaw(pids):
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+
+
 def _pg_tree(root_pid):
     """The postmaster and all its descendants."""
     out, todo = [], [root_pid]
@@ -219,7 +227,7 @@ class ProcessModel(support.StackTestCase):
 
     def _hanging_request(self):
         """Freezes PostgreSQL and starts a request that hangs in a worker.
-        Returns (thread, result dict, frozen pids)."""
+        Returns (thread, result dict, frozen pids); _thaw(frozen) undoes it."""
         frozen = _pg_tree(self.stack.procs["postgres"].pid)
         result = {}
 
@@ -236,7 +244,9 @@ class ProcessModel(support.StackTestCase):
         t = threading.Thread(target=slow_request)
         t.start()
         time.sleep(1.0)
-        self.assertNotIn("r", result, "the request did not hang: %r" % result.get("r"))
+        if "r" in result:
+            _thaw(frozen)
+            self.fail("the request did not hang: %r" % result["r"])
         return t, result, frozen
 
     def _immediate_stop(self, signals):
@@ -270,11 +280,7 @@ class ProcessModel(support.StackTestCase):
                                  what="workers gone")
                 self.assertIn("stopping immediately", self.stack.log_text("openbook")[mark:])
             finally:
-                for p in frozen:
-                    try:
-                        os.kill(p, signal.SIGCONT)
-                    except ProcessLookupError:
-                        pass
+                _thaw(frozen)
             # The request in flight was lost: nginx answered for its worker.
             t.join(60)
             self.assertFalse(t.is_alive(), "request still running")
@@ -299,35 +305,16 @@ class ProcessModel(support.StackTestCase):
     def test_9_graceful_sigterm(self):
         master = self.stack.master_pid
         workers = self.wait_workers()
-        pg = self.stack.procs["postgres"].pid
-        frozen = _pg_tree(pg)
-        result = {}
-
-        def slow_request():
-            try:
-                result["r"] = self.get("/api/core/languages/", timeout=60)
-            except Exception as e:  # noqa: BLE001
-                result["r"] = e
-
         # Freeze PostgreSQL so that a request hangs inside a worker.
-        for p in frozen:
-            os.kill(p, signal.SIGSTOP)
+        t, result, frozen = self._hanging_request()
         try:
-            t = threading.Thread(target=slow_request)
-            t.start()
-            time.sleep(1.0)
-            self.assertNotIn("r", result, "the request did not hang: %r" % result.get("r"))
             t0 = time.monotonic()
             os.kill(master, signal.SIGTERM)
             time.sleep(1.0)
             self.assertTrue(support.pid_alive(master),
                             "master exited at once despite a request in flight")
         finally:
-            for p in frozen:
-                try:
-                    os.kill(p, signal.SIGCONT)
-                except ProcessLookupError:
-                    pass
+            _thaw(frozen)
         t.join(30)
         self.assertFalse(t.is_alive(), "request still running")
         r = result.get("r")
