@@ -45,6 +45,8 @@ BEGIN {
         if (m == 0) continue
         special[ls[1]] = 1
         for (j = 1; j <= m; j++) allowed[ls[1], ls[j]] = 1
+        rest = rest (rest ? "; " : "") ls[1] ":"
+        for (j = 2; j <= m; j++) rest = rest " " ls[j]
     }
     bad = 0; files = 0; edges = 0
 }
@@ -108,11 +110,6 @@ FNR == 1 {
     }
 }
 END {
-    for (k in special) {
-        list = ""
-        for (l in rank) if ((k SUBSEP l) in allowed) list = list " " l
-        rest = rest (rest ? "; " : "") k " on" list
-    }
     if (bad) { printf "check-layers: %d violation(s) of %s (%s)\n", bad, desc, rest; exit 1 }
     printf "check-layers: %d files, %d includes, none upward: %s (%s)\n", files, edges, desc, rest
 }
