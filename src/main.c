@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "openbook/alloc.h"
 #include "openbook/cli.h"
 
 static const ob_command commands[] = {
@@ -38,6 +39,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv, char **envp)
 {
+    ob_alloc_init();
     if (argc < 2) {
         usage(stderr);
         return 2;
