@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 ORDER='
 core
 http
-db redis
+db redis files
 mail pool
 auth perm
 api
@@ -26,7 +26,7 @@ main
 # Beside the order: what else may include what (its layer first).
 EXTRA='
 relay core http
-fuzz core http relay
+fuzz core http relay files
 '
 
 awk -v order="$ORDER" -v extra="$EXTRA" '
