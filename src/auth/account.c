@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/account.h"
-#include "openbook/password.h"
+#include "openbook/auth/account.h"
+#include "openbook/auth/password.h"
 
 int64_t ob_account_find(ob_db *db, ob_arena *a, const char *username)
 {

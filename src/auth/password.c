@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sodium.h>
 #include <zlib.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
-#include "openbook/password.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
+#include "openbook/auth/password.h"
 
 int ob_password_hash(const char *password, size_t len, char out[OB_PASSWORD_HASH_MAX])
 {

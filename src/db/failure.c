@@ -1,8 +1,8 @@
 /* failure.c - a request's answer to a failed statement (see db.h). */
 #include <string.h>
-#include "openbook/db.h"
-#include "openbook/http.h"
-#include "openbook/log.h"
+#include "openbook/db/db.h"
+#include "openbook/http/http.h"
+#include "openbook/core/log.h"
 
 void ob_db_failure(ob_request *r)
 {

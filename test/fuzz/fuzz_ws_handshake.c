@@ -8,7 +8,7 @@
  * answer; INCOMPLETE means no blank line within the limit.  The Origin and
  * query helpers run on whatever the parser found and on the raw input. */
 #include <string.h>
-#include "openbook/ws_handshake.h"
+#include "openbook/http/ws_handshake.h"
 #include "fuzz_common.h"
 
 static void span_inside(ob_ws_span s, const char *buf, size_t head_len, const char *what)

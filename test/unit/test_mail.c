@@ -4,8 +4,8 @@
 #include <string.h>
 #include <sodium.h>
 #include <strings.h>
-#include "openbook/mail.h"
-#include "openbook/parse.h"
+#include "openbook/mail/mail.h"
+#include "openbook/http/parse.h"
 #include "tests.h"
 
 static ob_arena A;

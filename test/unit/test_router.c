@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/router.h"
-#include "openbook/routes.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
 #include "tests.h"
 
 static ob_arena A;

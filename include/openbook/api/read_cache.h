@@ -9,7 +9,7 @@
 #define OPENBOOK_READ_CACHE_H
 
 #include <stdbool.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 /* Answers r from the cache (true), or remembers the key and generation for
  * ob_read_cache_keep (false).  False without a cache or for a non-GET. */

@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "openbook/cache.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
+#include "openbook/core/cache.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
 
 /* One slot per worker in memory shared with the master, so the master can
  * see which request has run too long without asking anyone. */

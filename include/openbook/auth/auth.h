@@ -10,7 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 typedef enum {
     OB_AUTH_NONE = 0,

@@ -9,7 +9,7 @@
 #ifndef OPENBOOK_APP_H
 #define OPENBOOK_APP_H
 
-#include "openbook/pool.h"
+#include "openbook/pool/pool.h"
 
 extern const ob_app ob_api_app;
 

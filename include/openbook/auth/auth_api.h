@@ -11,8 +11,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "openbook/auth.h"
-#include "openbook/http.h"
+#include "openbook/auth/auth.h"
+#include "openbook/http/http.h"
 
 struct cJSON;
 struct ob_config;

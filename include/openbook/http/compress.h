@@ -13,7 +13,7 @@
 #define OPENBOOK_COMPRESS_H
 
 #include <stdbool.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 /* Whether r's answer would be compressed if it is large enough: the
  * client accepts gzip and compression is configured on. */

@@ -3,8 +3,8 @@
 #ifndef OPENBOOK_ROUTES_H
 #define OPENBOOK_ROUTES_H
 
-#include "openbook/http.h"
-#include "openbook/router.h"
+#include "openbook/http/http.h"
+#include "openbook/http/router.h"
 
 /* The application's router: the table of routes.c, the access checks of
  * access.c and the refusals in each API's envelope. */

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "openbook/buf.h"
+#include "openbook/core/buf.h"
 
 #define OB_JSON_MAX_DEPTH 64
 

@@ -10,7 +10,7 @@
 #define OPENBOOK_ROUTER_H
 
 #include <stdbool.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 typedef void (*ob_handler)(ob_request *r);
 

@@ -3,7 +3,7 @@
 #define OPENBOOK_CLI_H
 
 #include <stdbool.h>
-#include "openbook/config.h"
+#include "openbook/core/config.h"
 
 typedef struct ob_command {
     const char *name;

@@ -10,7 +10,7 @@
 #define OPENBOOK_RATELIMIT_H
 
 #include <stdbool.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 /* One limit of api-auth.md §7: at most `limit` events per `window`
  * seconds for one key. */

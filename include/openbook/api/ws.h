@@ -4,7 +4,7 @@
 #define OPENBOOK_WS_H
 
 #include <stdbool.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 /* POST /api/ws/ticket/ - anonymous callers allowed (route access OB_ANON). */
 void ob_api_ws_ticket(ob_request *r);

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 #include <stdarg.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 typedef struct ob_buf {
     char *data;       /* always NUL-terminated when len > 0 or after _cstr */

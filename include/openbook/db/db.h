@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <libpq-fe.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 typedef struct ob_db ob_db;
 

@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "openbook/arena.h"
-#include "openbook/db.h"
+#include "openbook/core/arena.h"
+#include "openbook/db/db.h"
 
 /* Creates a human user and its primary e-mail address (lower-cased; none
  * when email is empty).  password NULL: an unusable password.  Returns the

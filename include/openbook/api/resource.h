@@ -27,7 +27,7 @@
 
 #include <stdbool.h>
 #include <libpq-fe.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 typedef enum {
     OB_FT_INT,

@@ -17,7 +17,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 struct ob_resource;
 struct ob_sql_params;

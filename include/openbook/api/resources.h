@@ -4,7 +4,7 @@
 #ifndef OPENBOOK_RESOURCES_H
 #define OPENBOOK_RESOURCES_H
 
-#include "openbook/resource.h"
+#include "openbook/api/resource.h"
 
 /* auth_perms.c */
 extern const ob_resource ob_res_permissions, ob_res_permission_texts,

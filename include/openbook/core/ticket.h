@@ -20,7 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 struct ob_config;
 

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 typedef struct ob_kv {
     const char *key;     /* decoded, NUL-terminated */

@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 #define OB_EMAIL_MAX 254
 #define OB_USERNAME_MIN 5

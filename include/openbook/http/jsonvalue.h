@@ -5,7 +5,7 @@
 
 #include <stdbool.h>
 #include <cjson/cJSON.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 /* Whether a JSON number is integral (Python would have parsed an int);
  * range-checked first, since casting a huge double is undefined. */

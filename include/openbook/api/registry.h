@@ -18,9 +18,9 @@
 #define OPENBOOK_REGISTRY_H
 
 #include <stddef.h>
-#include "openbook/buf.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
+#include "openbook/core/buf.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
 
 /* The descriptions, defined next to their handlers (the permission model's
  * are declared in resources.h). */

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 struct ob_redis;
 

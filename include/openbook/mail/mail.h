@@ -10,7 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 typedef enum {
     OB_MAIL_VERIFY,           /* "Please Confirm Your Email Address" */

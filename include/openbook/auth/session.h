@@ -9,7 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "openbook/auth.h"
+#include "openbook/auth/auth.h"
 
 struct cJSON;
 

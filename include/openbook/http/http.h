@@ -10,10 +10,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "openbook/arena.h"
-#include "openbook/buf.h"
-#include "openbook/json.h"
-#include "openbook/parse.h"
+#include "openbook/core/arena.h"
+#include "openbook/core/buf.h"
+#include "openbook/core/json.h"
+#include "openbook/http/parse.h"
 
 struct cJSON;
 struct ob_config;
