@@ -385,3 +385,17 @@ int ob_request_read_multipart(ob_request *r, const ob_multipart_limits *lim,
         ob_fail(r, ob_multipart_status(res), ob_multipart_message(res));
     return res;
 }
+
+bool ob_request_cache_allowed(const ob_request *r)
+{
+    if (!r->cache || (r->method != OB_GET && r->method != OB_HEAD))
+        return false;
+    /* A client that asks for a fresh answer (a browser's reload, a test
+     * counting statements) gets one; what it gets is kept for the next. */
+    const char *cc = ob_request_param(r, "HTTP_CACHE_CONTROL");
+    if (cc && (strcasestr(cc, "no-cache") || strcasestr(cc, "no-store") ||
+               strcasestr(cc, "max-age=0")))
+        return false;
+    const char *pragma = ob_request_param(r, "HTTP_PRAGMA");
+    return !(pragma && strcasestr(pragma, "no-cache"));
+}

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "openbook/core/arena.h"
+#include "openbook/core/utf8.h"
 
 typedef struct ob_kv {
     const char *key;     /* decoded, NUL-terminated */
@@ -24,10 +25,6 @@ typedef enum {
 /* True if buf[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool ob_utf8_valid(const char *buf, size_t len);
 
-/* The UTF-8 sequence at s[0..n) (n > 0): its length (1..4), with its code
- * point in *cp; 0 when it is not valid UTF-8 (overlong, a surrogate, past
- * U+10FFFF, or cut short). */
-size_t ob_utf8_decode(const char *s, size_t n, unsigned *cp);
 
 /* Decodes %XX escapes (and '+' as space when plus_is_space).  Writes a
  * NUL-terminated copy to *out and its length to *out_len.  Malformed
@@ -72,6 +69,15 @@ int ob_parse_accept_gzip(const char *buf, size_t len);
 /* Maximum nesting depth of a JSON text (brackets outside strings), without
  * parsing it.  Lets the server refuse deep bodies before cJSON recurses. */
 size_t ob_json_depth(const char *buf, size_t len);
+
+/* ---- typed values (values.c; api-conventions.md §3) ---- */
+
+/* Lower-case hyphenated UUID from any case, with or without hyphens. */
+bool ob_parse_uuid(const char *in, char out[37]);
+/* ISO 8601 date-time as api-conventions.md §3 accepts it (Z, a numeric
+ * offset, or none = UTC); date_only_ok also takes YYYY-MM-DD (filters).
+ * Writes a form PostgreSQL reads unambiguously; false if invalid. */
+bool ob_parse_datetime(const char *in, bool date_only_ok, char out[40]);
 
 /* Looks a key up in a parsed list; returns NULL if absent. */
 const ob_kv *ob_kv_find(const ob_kv *kv, size_t count, const char *key);
