@@ -50,8 +50,8 @@ def cli(*args):
                           timeout=120)
 
 
-def q(sql):
-    return [line.split("|") for line in STACK.psql(sql).splitlines() if line]
+def q(sql, st=None):
+    return [line.split("|") for line in (st or STACK).psql(sql).splitlines() if line]
 
 
 def library(name, version, deps=None, components=("x-comp",), files=()):
@@ -66,17 +66,18 @@ def library(name, version, deps=None, components=("x-comp",), files=()):
     return zf.build(entries)
 
 
-def media_tree():
+def media_tree(st=None):
     """Every file and folder below the media root, relative."""
+    root = (st or STACK).media_dir
     out = []
-    for d, dirs, files in os.walk(STACK.media_dir):
-        rel = os.path.relpath(d, STACK.media_dir)
+    for d, dirs, files in os.walk(root):
+        rel = os.path.relpath(d, root)
         out.extend(os.path.normpath(os.path.join(rel, n)) for n in dirs + files)
     return sorted(out)
 
 
-def row_counts():
-    return {t: int(q("SELECT count(*) FROM %s" % t)[0][0]) for t in TABLES}
+def row_counts(st=None):
+    return {t: int(q("SELECT count(*) FROM %s" % t, st)[0][0]) for t in TABLES}
 
 
 def wipe():
