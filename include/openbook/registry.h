@@ -39,7 +39,6 @@ typedef enum {
 enum {
     OB_NOTE_NULLABLE = 1 << 0,        /* may be null in answers */
     OB_NOTE_NOT_NULLABLE = 1 << 1,    /* never null, although its type usually may be */
-    OB_NOTE_UPDATE_OPTIONAL = 1 << 2, /* required on create only, not on PUT */
     OB_NOTE_SHOWN_ONCE = 1 << 3,      /* its value appears in the create's 201 only,
                                          null everywhere else (tokens) */
 };
@@ -47,8 +46,6 @@ enum {
 typedef struct ob_field_note {
     const char *name;
     unsigned flags;          /* OB_NOTE_* */
-    int min_length;          /* characters; 0: none */
-    const char *pattern;     /* ECMA regular expression the value matches */
 } ob_field_note;
 
 typedef struct ob_registry_entry {
@@ -60,14 +57,6 @@ typedef struct ob_registry_entry {
     const char *schema_name;    /* components/schemas name; NULL: class_name */
     const char *shape_of;       /* OB_REG_SHAPE: the collection whose items these are */
     const char *summary;        /* one line for the document */
-    /* Resources whose writes are written by hand (no wfields in the
-     * description): their write side in the description's own terms, and
-     * the admin gate of the operations in gated_ops (OB_CAN_*).  The
-     * contract suite checks the handlers against these. */
-    const ob_wfield *wfields;
-    size_t nwfields;
-    unsigned gated_ops;
-    ob_admin_gate gate;
     const ob_field_note *notes;
     size_t nnotes;
 } ob_registry_entry;

@@ -130,6 +130,8 @@ typedef enum {
     OB_W_SCOPE_TYPE, /* "app_label.model" of a scope type -> content_types.id */
     OB_W_SCOPE_UUID, /* UUID of an existing object of the posted scope type */
     OB_W_LANGUAGE,   /* language code of an existing language */
+    OB_W_FILE,       /* a media path (column): JSON can only clear it with "" (uploads
+                        are multipart); anything else is "not a file" */
     OB_W_CUSTOM,     /* parsed by the resource's validate hook */
 } ob_write_kind;
 
@@ -143,6 +145,7 @@ enum {
     OB_WF_SUPERUSER = 1 << 6,   /* writable by superusers only; ignored otherwise */
     OB_WF_WHITELIST = 1 << 7,   /* PERM_LIST: allowed_role_permissions of the scope type */
     OB_WF_DEFAULT_REQUESTER = 1 << 8, /* USER: absent on create = the requester (owner) */
+    OB_WF_UPDATE_OPTIONAL = 1 << 9, /* with REQUIRED: required on create only, not on PUT */
 };
 
 typedef enum {
@@ -151,7 +154,11 @@ typedef enum {
     OB_FMT_URL,    /* http(s)/ftp(s) URL, as Django's URLValidator */
     OB_FMT_EMAIL,
     OB_FMT_COLOR,  /* #rgb or #rrggbb */
+    OB_FMT_USERNAME, /* ASCII letters, digits and @ . + - _ */
 } ob_format;
+
+struct ob_write;
+struct ob_wvalue;
 
 /* The write side of one field, kept apart from ob_field (as ob_field_ref)
  * so that the positional read-side tables stay as they are.  Write-only
@@ -162,6 +169,7 @@ typedef struct ob_wfield {
     const char *column;     /* column of res->table; NULL: stored by a hook or m2m */
     unsigned flags;         /* OB_WF_* */
     int max_len;            /* characters (TEXT), 0: no limit */
+    int min_len;            /* characters (TEXT), 0: no minimum */
     ob_format format;
     const char *const *choices; /* NULL-terminated */
     long long min, max;     /* INT bounds, NUMBER minimum */
@@ -176,6 +184,11 @@ typedef struct ob_wfield {
     const char *m2m_type_col;
     size_t json_max_bytes;  /* JSON: serialised size limit, 0: none */
     int json_max_depth;     /* JSON: nesting limit, 0: none */
+    /* More checks of a given, valid value that look at other fields (a
+     * password against the user's names): its errors are reported with
+     * every other field's, which a validate hook's are not.  0, or -1
+     * after answering. */
+    int (*check)(struct ob_write *w, const struct ob_wfield *f, struct ob_wvalue *v);
 } ob_wfield;
 
 /* A unique constraint (or unique index) and the 400 it gives
@@ -202,7 +215,6 @@ typedef struct ob_filter {
     const char *sql_false;  /* ISNULL */
 } ob_filter;
 
-struct ob_write;
 /* Hooks: 0 to go on; -1 when the hook has answered (error or 503).  A
  * validate hook that only adds field errors returns 0. */
 typedef int (*ob_write_hook)(struct ob_write *w);
@@ -237,6 +249,7 @@ typedef struct ob_resource {
     unsigned ops;            /* OB_CAN_*; 0 means OB_CAN_READ */
     bool read_anon;          /* reads allowed without login ("Read: anon") */
     ob_admin_gate read_gate, write_gate;
+    unsigned gate_ops;       /* the writes (OB_CAN_*) write_gate applies to; 0: every write */
     const char *const *search_sql; /* NULL-terminated: more _search expressions */
     const ob_filter *filters;
     size_t nfilters;
@@ -442,6 +455,11 @@ typedef struct ob_write {
     struct ob_events *events;  /* lazily created by ob_write_event */
     int64_t revoke[8];         /* users whose relay connections end */
     int nrevoke;
+    const char *unlink[4];     /* media files that go (paths under media_root) */
+    int nunlink;
+    /* A value the answer of a create shows once, in place of its column
+     * (a token, stored hashed). */
+    const char *show_field, *show_value;
 } ob_write;
 
 /* Queues a live event for after the COMMIT (see events.h). */
@@ -449,8 +467,15 @@ void ob_write_event(ob_write *w, const char *channel, const char *type,
                     const char *payload_json);
 /* Queues revoke_user for after the COMMIT (duplicates are merged). */
 void ob_write_revoke(ob_write *w, int64_t user_id);
-/* After a successful COMMIT: publishes the queued events and revokes the
- * queued users.  Redis failures are logged only. */
+/* Queues the removal of a media file (a path under media_root, as a file
+ * column stores it; "" is none) for after the COMMIT. */
+void ob_write_remove_file(ob_write *w, const char *path);
+/* [validity]: end_date after start_date, on the values as they will be
+ * stored (a validate hook). */
+int ob_write_check_dates(ob_write *w);
+/* After a successful COMMIT: publishes the queued events, revokes the
+ * queued users and removes the queued files.  Redis failures are logged
+ * only. */
 void ob_write_after_commit(ob_write *w);
 
 void ob_write_error(ob_write *w, const char *field, const char *msg);

@@ -60,19 +60,17 @@ static const ob_field_ref config_refs[] = {
     {.field = "translations", .expand = &auth_config_texts, .key_sql = TEXT_IDS},
 };
 
-static const char *const images[] = {"signup_image", "login_image", "logout_image",
-                                     "password_reset_image"};
-
 static const ob_wfield config_wfields[] = {
     {.name = "local_signup_allowed", .kind = OB_W_BOOL, .column = "local_signup_allowed"},
     {.name = "signup_email_suffix", .kind = OB_W_TEXT, .column = "signup_email_suffix",
      .flags = OB_WF_BLANK, .max_len = 255},
     {.name = "logout_next_url", .kind = OB_W_TEXT, .column = "logout_next_url",
      .flags = OB_WF_REQUIRED, .max_len = 255},
-    {.name = "signup_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
-    {.name = "login_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
-    {.name = "logout_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
-    {.name = "password_reset_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
+    {.name = "signup_image", .kind = OB_W_FILE, .column = "signup_image", .flags = OB_WF_BLANK},
+    {.name = "login_image", .kind = OB_W_FILE, .column = "login_image", .flags = OB_WF_BLANK},
+    {.name = "logout_image", .kind = OB_W_FILE, .column = "logout_image", .flags = OB_WF_BLANK},
+    {.name = "password_reset_image", .kind = OB_W_FILE, .column = "password_reset_image",
+     .flags = OB_WF_BLANK},
     {.name = "translations", .kind = OB_W_CUSTOM},
 };
 
@@ -82,25 +80,11 @@ typedef struct {
     bool given;
 } translations;
 
-/* Images arrive as multipart uploads (not handled here yet); in JSON only
- * "" makes sense: it clears the image.  translations: a list of
- * {language, logout_next_text}, errors per item. */
+/* translations: a list of {language, logout_next_text}, errors per item. */
 static int config_validate(ob_write *w)
 {
     ob_request *r = w->r;
     const cJSON *body = r->json;
-    for (size_t i = 0; i < N(images); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, images[i]);
-        if (!v)
-            continue;
-        if (cJSON_IsString(v) && v->valuestring[strspn(v->valuestring, " \t\r\n")] == '\0')
-            ob_write_set(w, images[i], "", NULL);
-        else if (cJSON_IsNull(v))
-            ob_write_error(w, images[i], "This field may not be null.");
-        else
-            ob_write_error(w, images[i],
-                           "The submitted data was not a file. Check the encoding type on the form.");
-    }
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "translations");
     if (!list)
         return 0;

@@ -31,17 +31,6 @@
 
 static const char *const decisions[] = {"pending", "accepted", "denied", NULL};
 
-/* [validity]: end after start, on the values as they will be stored. */
-static int check_dates(ob_write *w)
-{
-    bool has_start, has_end;
-    long long s = ob_write_datetime_us(w, "start_date", "start_date", &has_start);
-    long long e = ob_write_datetime_us(w, "end_date", "end_date", &has_end);
-    if (has_start && has_end && e <= s)
-        ob_write_error(w, "non_field_errors", "End date must be later than start date.");
-    return 0;
-}
-
 /* ---- roles ---- */
 
 static const ob_field role_fields[] = {
@@ -356,7 +345,7 @@ const ob_resource ob_res_role_assignments = {
     .uniques = assignment_uniques,
     .nuniques = N(assignment_uniques),
     .priority_field = "role",
-    .validate = check_dates,
+    .validate = ob_write_check_dates,
     .after_save = assignment_after_save,
     .before_delete = assignment_before_delete,
 };

@@ -1,57 +1,10 @@
 /* registry.c - the list of every resource description (see registry.h). */
 #include <string.h>
 #include "openbook/registry.h"
-#include "openbook/validate.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
-static const char *const text_formats[] = {"TEXT", "HTML", "MD", NULL};
-static const char *const user_types[] = {"human", "app", NULL};
-
-/* users: written by hand in auth_users.c (parse_user_input, user_create);
- * api-resources.md "users". */
-static const ob_wfield user_wfields[] = {
-    {.name = "username",
-     .kind = OB_W_TEXT,
-     .flags = OB_WF_REQUIRED | OB_WF_CREATE_ONLY,
-     .max_len = OB_USERNAME_MAX},
-    {.name = "first_name", .kind = OB_W_TEXT, .flags = OB_WF_BLANK, .max_len = OB_USERNAME_MAX},
-    {.name = "last_name", .kind = OB_W_TEXT, .flags = OB_WF_BLANK, .max_len = OB_USERNAME_MAX},
-    {.name = "description", .kind = OB_W_TEXT, .flags = OB_WF_BLANK},
-    {.name = "picture", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
-    {.name = "is_staff", .kind = OB_W_BOOL, .flags = OB_WF_SUPERUSER},
-    {.name = "email",
-     .kind = OB_W_TEXT,
-     .flags = OB_WF_REQUIRED | OB_WF_SUPERUSER,
-     .max_len = OB_EMAIL_MAX,
-     .format = OB_FMT_EMAIL},
-    {.name = "user_type", .kind = OB_W_TEXT, .flags = OB_WF_SUPERUSER, .choices = user_types},
-    {.name = "is_active", .kind = OB_W_BOOL, .flags = OB_WF_SUPERUSER},
-    {.name = "is_superuser", .kind = OB_W_BOOL, .flags = OB_WF_SUPERUSER},
-    {.name = "groups", .kind = OB_W_GROUP_LIST, .flags = OB_WF_SUPERUSER},
-    {.name = "user_permissions", .kind = OB_W_PERM_LIST, .flags = OB_WF_SUPERUSER},
-    {.name = "password",
-     .kind = OB_W_TEXT,
-     .flags = OB_WF_SUPERUSER | OB_WF_WRITE_ONLY | OB_WF_NO_TRIM},
-};
-
-static const ob_field_note user_notes[] = {
-    {.name = "username", .min_length = OB_USERNAME_MIN, .pattern = "^[A-Za-z0-9@.+_-]+$"},
-    {.name = "email", .flags = OB_NOTE_UPDATE_OPTIONAL},
-};
-
-/* auth_tokens: written by hand in auth_users.c (parse_token_input,
- * token_create); api-resources.md "auth_tokens". */
-static const ob_wfield token_wfields[] = {
-    {.name = "user", .kind = OB_W_USER, .flags = OB_WF_CREATE_ONLY},
-    {.name = "name", .kind = OB_W_TEXT, .flags = OB_WF_REQUIRED, .max_len = 255},
-    {.name = "description", .kind = OB_W_TEXT, .flags = OB_WF_BLANK},
-    {.name = "text_format", .kind = OB_W_TEXT, .choices = text_formats},
-    {.name = "is_active", .kind = OB_W_BOOL},
-    {.name = "start_date", .kind = OB_W_DATETIME, .flags = OB_WF_NULL},
-    {.name = "end_date", .kind = OB_W_DATETIME, .flags = OB_WF_NULL},
-};
-
+/* auth_tokens: the token exists in the answer of the create only. */
 static const ob_field_note token_notes[] = {
     {.name = "user", .flags = OB_NOTE_NOT_NULLABLE},
     {.name = "token", .flags = OB_NOTE_SHOWN_ONCE | OB_NOTE_NULLABLE},
@@ -76,18 +29,10 @@ const ob_registry_entry ob_registry[] = {
      .summary = "The requester; {\"is_authenticated\": false} when anonymous."},
     {.collection = "auth/users",
      .resource = &users,
-     .summary = "User accounts; the admin fields exist for superusers only.",
-     .wfields = user_wfields,
-     .nwfields = N(user_wfields),
-     .gated_ops = OB_CAN_CREATE,
-     .gate = OB_ADMIN_SUPERUSER,
-     .notes = user_notes,
-     .nnotes = N(user_notes)},
+     .summary = "User accounts; the admin fields exist for superusers only."},
     {.collection = "auth/auth_tokens",
      .resource = &tokens,
      .summary = "API tokens; the token itself is shown once, in the answer of the create.",
-     .wfields = token_wfields,
-     .nwfields = N(token_wfields),
      .notes = token_notes,
      .nnotes = N(token_notes)},
     /* The permission model (auth_perms.c, auth_roles.c, auth_configs.c). */

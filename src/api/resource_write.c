@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include "openbook/jsonvalue.h"
 #include "openbook/auth.h"
+#include "openbook/config.h"
 #include "openbook/db.h"
 #include "openbook/events.h"
 #include "openbook/fields.h"
@@ -35,6 +37,22 @@ enum { COL_PK, COL_ST, COL_SU, COL_OWNER, COL_PRIO, COL_USER, COL_PENDING, COL_F
 const char *ob_resource_perm(ob_request *r, const ob_resource *res, const char *action)
 {
     return ob_arena_printf(r->arena, "%s.%s_%s", res->app_label, action, res->model);
+}
+
+/* Whether the write gate stands in for the object permission of an
+ * operation (OB_CAN_*): permissions.md §9. */
+static bool gated(const ob_resource *res, unsigned op)
+{
+    return res->write_gate && (!res->gate_ops || (res->gate_ops & op));
+}
+
+static unsigned write_op(const ob_write *w)
+{
+    if (w->create)
+        return OB_CAN_CREATE;
+    if (w->is_delete)
+        return OB_CAN_DELETE;
+    return w->partial ? OB_CAN_PATCH : OB_CAN_UPDATE;
 }
 
 /* ---- errors ---- */
@@ -102,14 +120,35 @@ void ob_write_revoke(ob_write *w, int64_t user_id)
         ob_warn("write: too many users to revoke, %lld skipped", (long long)user_id);
 }
 
+void ob_write_remove_file(ob_write *w, const char *path)
+{
+    if (!path || !*path)
+        return;
+    if (w->nunlink < (int)(sizeof w->unlink / sizeof w->unlink[0]))
+        w->unlink[w->nunlink++] = ob_arena_strdup(w->r->arena, path);
+    else
+        ob_warn("write: too many files to remove, %s kept", path);
+}
+
 void ob_write_after_commit(ob_write *w)
 {
     if (w->events)
         ob_events_publish(w->events, w->r->redis);
     for (int i = 0; i < w->nrevoke; i++)
         ob_events_revoke_user(w->r->redis, w->revoke[i]);
+    /* Only once the row no longer names them; a path that climbs out of
+     * the media root is never followed. */
+    for (int i = 0; i < w->nunlink; i++) {
+        if (strstr(w->unlink[i], ".."))
+            continue;
+        const char *full = ob_arena_printf(w->r->arena, "%s/%s", w->r->cfg->media_root,
+                                           w->unlink[i]);
+        if (unlink(full) != 0)
+            ob_debug("could not remove %s", full);
+    }
     w->events = NULL;
     w->nrevoke = 0;
+    w->nunlink = 0;
 }
 
 static void fail_db(ob_write *w)
@@ -253,6 +292,16 @@ long long ob_datetime_us(const char *s)
     long long secs = days * 86400 + h * 3600LL + mi * 60LL + sec;
     long long off = (oh * 3600LL + om * 60LL) * (sign == '-' ? -1 : 1);
     return (secs - off) * 1000000LL + us;
+}
+
+int ob_write_check_dates(ob_write *w)
+{
+    bool has_start, has_end;
+    long long s = ob_write_datetime_us(w, "start_date", "start_date", &has_start);
+    long long e = ob_write_datetime_us(w, "end_date", "end_date", &has_end);
+    if (has_start && has_end && e <= s)
+        ob_write_error(w, "non_field_errors", "End date must be later than start date.");
+    return 0;
 }
 
 long long ob_write_datetime_us(const ob_write *w, const char *name, const char *column,
@@ -454,24 +503,42 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         }
         if (!*s && !(f->flags & OB_WF_BLANK))
             BAD("This field may not be blank.");
-        if (f->max_len && ob_utf8_count(s, strlen(s)) > (size_t)f->max_len)
+        size_t n = strlen(s), chars = ob_utf8_count(s, n);
+        if (f->max_len && chars > (size_t)f->max_len)
             BAD(ob_arena_printf(a, "Ensure this field has no more than %d characters.",
                                 f->max_len));
-        if (*s) {
-            size_t n = strlen(s);
-            if (f->format == OB_FMT_SLUG && !ob_valid_slug(s, n))
-                BAD("Enter a valid \"slug\" consisting of letters, numbers, underscores or "
-                    "hyphens.");
-            if (f->format == OB_FMT_URL && !ob_valid_url(s, n))
-                BAD("Enter a valid URL.");
-            if (f->format == OB_FMT_EMAIL && !ob_valid_email(s, n))
-                BAD("Enter a valid email address.");
-            if (f->format == OB_FMT_COLOR && !ob_valid_color(s, n))
-                BAD("Enter a valid color: #rgb or #rrggbb.");
+        /* The length minimum and the format are both reported, as the
+         * original's validators are. */
+        const char *msg = NULL;
+        if (f->min_len && chars < (size_t)f->min_len) {
+            ob_write_error(w, f->name,
+                           ob_arena_printf(a, "Ensure this field has at least %d characters.",
+                                           f->min_len));
+            v->state = OB_WV_INVALID;
         }
+        if (*s && f->format == OB_FMT_SLUG && !ob_valid_slug(s, n))
+            msg = "Enter a valid \"slug\" consisting of letters, numbers, underscores or "
+                  "hyphens.";
+        else if (*s && f->format == OB_FMT_URL && !ob_valid_url(s, n))
+            msg = "Enter a valid URL.";
+        else if (*s && f->format == OB_FMT_EMAIL && !ob_valid_email(s, n))
+            msg = "Enter a valid email address.";
+        else if (*s && f->format == OB_FMT_COLOR && !ob_valid_color(s, n))
+            msg = "Enter a valid color: #rgb or #rrggbb.";
+        else if (*s && f->format == OB_FMT_USERNAME && !ob_valid_username_chars(s, n))
+            msg = "Enter a valid username. This value may contain only letters, numbers, and "
+                  "@/./+/-/_ characters.";
+        if (msg)
+            BAD(msg);
         v->text = s;
         return 0;
     }
+    case OB_W_FILE:
+        /* Uploads come as multipart; in JSON only "" (clear) makes sense. */
+        if (!empty)
+            BAD("The submitted data was not a file. Check the encoding type on the form.");
+        v->text = "";
+        return 0;
     case OB_W_BOOL: {
         int b = -1;
         if (cJSON_IsBool(in))
@@ -740,11 +807,14 @@ static int parse_fields(ob_write *w)
             continue; /* read-only for everybody else */
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, f->name);
         if (!in) {
-            if ((f->flags & OB_WF_REQUIRED) && (w->create || !w->partial))
+            bool put = !w->partial && !(f->flags & OB_WF_UPDATE_OPTIONAL);
+            if ((f->flags & OB_WF_REQUIRED) && (w->create || put))
                 ob_write_error(w, f->name, "This field is required.");
             continue;
         }
         if (parse_field(w, f, v, in) != 0)
+            return -1;
+        if (f->check && v->state == OB_WV_GIVEN && f->check(w, f, v) != 0)
             return -1;
     }
     return 0;
@@ -889,7 +959,7 @@ int ob_write_lock(ob_write *w, const char *key)
             ob_buf_printf(&sql, ", t.%s::text", f->column);
     }
     ob_buf_printf(&sql, " FROM %s WHERE ", res->from);
-    if (res->write_gate)
+    if (gated(res, write_op(w)))
         ob_buf_puts(&sql, "true"); /* gated: existence only (permissions.md §9) */
     else if (ob_perm_visible_sql(&sql, &p, res, r) != 0) {
         ob_db_rollback(r->db);
@@ -1071,9 +1141,9 @@ static void forbidden(ob_request *r)
     ob_fail(r, 403, "You do not have permission to perform this action.");
 }
 
-static int gate(ob_request *r, const ob_resource *res, const char *action)
+static int gate(ob_request *r, const ob_resource *res, unsigned op, const char *action)
 {
-    if (!res->write_gate)
+    if (!gated(res, op))
         return 0;
     return ob_perm_admin_gate(r, res->write_gate == OB_ADMIN_STAFF_PERM
                                      ? ob_resource_perm(r, res, action)
@@ -1129,12 +1199,15 @@ static void save_and_answer(ob_write *w, int status)
     }
     ob_write_after_commit(w);
     ob_resource_item(w->r, res, answer_key(w),
-                     &(ob_item_opts){.status = status, .skip_visibility = true});
+                     &(ob_item_opts){.status = status,
+                                     .skip_visibility = true,
+                                     .set_field = w->show_field,
+                                     .set_value = w->show_value});
 }
 
 static void create(ob_request *r, const ob_resource *res)
 {
-    if (gate(r, res, "add") != 0 || ob_resource_read_body(r) != 0)
+    if (gate(r, res, OB_CAN_CREATE, "add") != 0 || ob_resource_read_body(r) != 0)
         return;
     ob_write w = {.r = r, .res = res, .create = true};
     /* Scope items and extension types have a fixed scope type: the
@@ -1147,7 +1220,7 @@ static void create(ob_request *r, const ob_resource *res)
     }
     if (parse_and_validate(&w) != 0)
         return;
-    if (!res->write_gate) {
+    if (!gated(res, OB_CAN_CREATE)) {
         /* permissions.md §6.2: add_<model> on the unsaved item; §6.3: 404
          * when the requester could not even view it. */
         ob_perm_item it;
@@ -1197,7 +1270,7 @@ static bool scope_field_changed(ob_write *w)
 
 static void update(ob_request *r, const ob_resource *res, const char *key)
 {
-    if (gate(r, res, "change") != 0)
+    if (gate(r, res, r->method == OB_PATCH ? OB_CAN_PATCH : OB_CAN_UPDATE, "change") != 0)
         return;
     ob_write w = {.r = r, .res = res, .partial = r->method == OB_PATCH};
     if (ob_db_begin(r->db) != 0) {
@@ -1212,7 +1285,7 @@ static void update(ob_request *r, const ob_resource *res, const char *key)
     }
     if (parse_and_validate(&w) != 0)
         return;
-    if (!res->write_gate) {
+    if (!gated(res, write_op(&w))) {
         ob_perm_item old, now;
         ob_write_stored_item(&w, &old);
         if (ob_write_new_item(&w, &now) != 0)
@@ -1242,7 +1315,7 @@ static void update(ob_request *r, const ob_resource *res, const char *key)
 
 static void destroy(ob_request *r, const ob_resource *res, const char *key)
 {
-    if (gate(r, res, "delete") != 0)
+    if (gate(r, res, OB_CAN_DELETE, "delete") != 0)
         return;
     ob_write w = {.r = r, .res = res, .is_delete = true};
     if (ob_db_begin(r->db) != 0) {
@@ -1251,7 +1324,7 @@ static void destroy(ob_request *r, const ob_resource *res, const char *key)
     }
     if (ob_write_lock(&w, key) != 1)
         return;
-    if (!res->write_gate) {
+    if (!gated(res, OB_CAN_DELETE)) {
         ob_perm_item it;
         ob_write_stored_item(&w, &it);
         int ok = ob_perm_allowed(r, ob_resource_perm(r, res, "delete"), &it);

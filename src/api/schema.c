@@ -115,17 +115,13 @@ static const ob_field *field_by_sql(const ob_resource *res, const char *sql, siz
     return NULL;
 }
 
-/* The write side: the description's own, else the registry's (handlers
- * written by hand). */
+/* The write side of a description. */
 static const ob_wfield *wfields_of(const ob_registry_entry *e, const ob_resource *res,
                                    size_t *n)
 {
-    if (res->wfields && res->nwfields) {
-        *n = res->nwfields;
-        return res->wfields;
-    }
-    *n = e ? e->nwfields : 0;
-    return e ? e->wfields : NULL;
+    (void)e;
+    *n = res->wfields ? res->nwfields : 0;
+    return res->wfields;
 }
 
 static const ob_wfield *wfield_of(const ob_registry_entry *e, const ob_resource *res,
@@ -214,13 +210,14 @@ static const char *gate_name(ob_admin_gate gate)
     }
 }
 
-/* The admin gate of an operation: the description's, or the registry's
- * for handlers written by hand. */
+/* The admin gate of an operation (a write gate may cover only some
+ * writes: gate_ops). */
 static ob_admin_gate gate_of(const ob_registry_entry *e, const ob_resource *res, op o)
 {
-    if (e && (e->gated_ops & ops[o].bit))
-        return e->gate;
-    return o == OP_LIST || o == OP_RETRIEVE ? res->read_gate : res->write_gate;
+    (void)e;
+    if (o == OP_LIST || o == OP_RETRIEVE)
+        return res->read_gate;
+    return !res->gate_ops || (res->gate_ops & ops[o].bit) ? res->write_gate : OB_ADMIN_NONE;
 }
 
 static const char *lower(gen *g, const char *s)
@@ -478,6 +475,7 @@ static void write_type(gen *g, const fmeta *m, const ob_resource *res)
     case OB_W_JSON:
         ob_json_kv_string(j, "description", "Any JSON value.");
         break;
+    case OB_W_FILE:
     case OB_W_CUSTOM:
         if (m->f)
             read_type(g, m, res, true);
@@ -572,6 +570,8 @@ static const char *format_label(ob_format f)
         return "email";
     case OB_FMT_COLOR:
         return "color";
+    case OB_FMT_USERNAME:
+        return "username";
     default:
         return "unknown";
     }
@@ -584,6 +584,8 @@ static const char *format_pattern(ob_format f)
         return "^[-a-zA-Z0-9_]+$";
     case OB_FMT_COLOR:
         return "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$";
+    case OB_FMT_USERNAME:
+        return "^[A-Za-z0-9@.+_-]+$";
     default:
         return NULL;
     }
@@ -611,6 +613,8 @@ static void property_body(gen *g, const fmeta *m, const ob_resource *res, bool r
             ob_json_kv_string(j, "x-openbook-format", format_label(w->format));
         if (text && w->max_len > 0)
             ob_json_kv_int(j, "maxLength", w->max_len);
+        if (text && w->min_len > 0)
+            ob_json_kv_int(j, "minLength", w->min_len);
         if (w->choices) {
             list_begin(g, "enum");
             for (size_t i = 0; w->choices[i]; i++)
@@ -626,10 +630,6 @@ static void property_body(gen *g, const fmeta *m, const ob_resource *res, bool r
         if (w->kind == OB_W_JSON && w->json_max_depth)
             ob_json_kv_int(j, "x-openbook-max-depth", w->json_max_depth);
     }
-    if (m->note && m->note->min_length > 0)
-        ob_json_kv_int(j, "minLength", m->note->min_length);
-    if (m->note && m->note->pattern)
-        ob_json_kv_string(j, "pattern", m->note->pattern);
     bool nullable = request ? (w && (w->flags & OB_WF_NULL)) : m->nullable;
     flag(j, "nullable", nullable);
 
@@ -718,8 +718,7 @@ static void request_schema(gen *g, const ob_registry_entry *e, const ob_resource
         flag(j, "writeOnly", !f || (w->flags & OB_WF_WRITE_ONLY));
         flag(j, "x-openbook-admin-write", (w->flags & OB_WF_SUPERUSER) != 0);
         flag(j, "x-openbook-create-only", (w->flags & OB_WF_CREATE_ONLY) != 0);
-        flag(j, "x-openbook-update-optional",
-             m.note && (m.note->flags & OB_NOTE_UPDATE_OPTIONAL));
+        flag(j, "x-openbook-update-optional", (w->flags & OB_WF_UPDATE_OPTIONAL) != 0);
         /* (A choice refuses "" as a bad choice instead.) */
         flag(j, "x-openbook-not-blank",
              w->kind == OB_W_TEXT && !(w->flags & OB_WF_BLANK) && !w->choices);
