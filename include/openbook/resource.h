@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <libpq-fe.h>
 #include "openbook/http.h"
+#include "openbook/router.h"
 
 typedef enum {
     OB_FT_INT,
@@ -219,6 +220,36 @@ typedef struct ob_filter {
  * validate hook that only adds field errors returns 0. */
 typedef int (*ob_write_hook)(struct ob_write *w);
 
+/* What a description stands for in the API. */
+typedef enum {
+    OB_RES_COLLECTION = 0, /* a paged list at path, items at path{key}/ */
+    OB_RES_SINGLE,         /* one item at path: no key, no paging (the current user) */
+    OB_RES_SHAPE,          /* no path of its own: what a reference expands to */
+    OB_RES_ARRAY,          /* a plain JSON array at path and items at path{key}/, both
+                              written by hand (list, retrieve); no fields */
+} ob_res_kind;
+
+/* An action on an item: <path>{key}/<name>/, e.g. PUT .../{id}/enroll/.
+ * The handler finds the description in r->route_data. */
+typedef struct ob_action {
+    const char *name;
+    unsigned methods;        /* mask of ob_method */
+    ob_handler handler;
+} ob_action;
+
+/* What the fields do not say about a field, for the document. */
+enum {
+    OB_NOTE_NULLABLE = 1 << 0,     /* may be null in answers */
+    OB_NOTE_NOT_NULLABLE = 1 << 1, /* never null, although its type usually may be */
+    OB_NOTE_SHOWN_ONCE = 1 << 2,   /* its value appears in the create's 201 only, null
+                                      everywhere else (tokens) */
+};
+
+typedef struct ob_field_note {
+    const char *name;
+    unsigned flags;          /* OB_NOTE_* */
+} ob_field_note;
+
 typedef struct ob_resource {
     const char *app_label;   /* "openbook_core" */
     const char *model;       /* "site": perm strings are <app>.<action>_<model> */
@@ -245,9 +276,30 @@ typedef struct ob_resource {
     size_t nrefs;
 
     /* ---- everything below is optional (zero: absent) ---- */
-    const char *path;        /* "/api/auth/roles/": collection path (docs, schema) */
+
+    /* Serving: the routes, the API root and the document come from these
+     * (registry.h).  A collection answers at `path`, its items at
+     * path{key}/, its actions at path{key}/<name>/; the methods follow
+     * from ops, the access from `access`. */
+    ob_res_kind kind;
+    const char *path;        /* "/api/auth/roles/"; NULL for shapes */
+    const char *key_name;    /* the item path's placeholder ("code"); NULL: the pk's name */
+    int access;              /* OB_LOGIN (zero), OB_ANON_READ or OB_ANON (router.h) */
     unsigned ops;            /* OB_CAN_*; 0 means OB_CAN_READ */
-    bool read_anon;          /* reads allowed without login ("Read: anon") */
+    /* Reads written by hand (kinds SINGLE and ARRAY); NULL: the generic
+     * list and retrieve. */
+    ob_handler list, retrieve;
+    const ob_action *actions;
+    size_t nactions;
+    /* The document: a one-line summary, the schema's name when it is not
+     * class_name, the collection a shape's items belong to, and what the
+     * fields do not say. */
+    const char *summary;
+    const char *schema_name;
+    const struct ob_resource *shape_of;
+    const ob_field_note *notes;
+    size_t nnotes;
+
     ob_admin_gate read_gate, write_gate;
     unsigned gate_ops;       /* the writes (OB_CAN_*) write_gate applies to; 0: every write */
     const char *const *search_sql; /* NULL-terminated: more _search expressions */
@@ -402,15 +454,14 @@ bool ob_parse_uuid(const char *in, char out[37]);
  * Writes a form PostgreSQL reads unambiguously; false if invalid. */
 bool ob_parse_datetime(const char *in, bool date_only_ok, char out[40]);
 
-/* Answers 503 for a database failure and logs it; use after a NULL result. */
-void ob_db_failure(ob_request *r);
 
 /* ---- the generic handler (resource_write.c) ---- */
 
-/* Serves a resource on its collection route (no path parameter) and its
- * item route (key = path parameter 0): list, create, retrieve, PUT,
- * PATCH, delete, each only when res->ops has it (else 405 with Allow). */
-void ob_resource_serve(ob_request *r, const ob_resource *res);
+/* The handler of a resource's collection and item routes (routes.c):
+ * serves the description in r->route_data, list and create at the
+ * collection, retrieve, PUT, PATCH and delete at an item (key = path
+ * parameter 0).  The route offers only the methods of its ops. */
+void ob_resource_serve(ob_request *r);
 
 /* The value of one writable field in a write. */
 typedef enum { OB_WV_ABSENT = 0, OB_WV_GIVEN = 1, OB_WV_INVALID = -1 } ob_wv_state;

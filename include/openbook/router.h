@@ -31,15 +31,16 @@ typedef struct ob_route {
     /* Collections are listed by the API root under this name, e.g.
      * "core/sites"; NULL for items and actions. */
     const char *collection;
+    /* Handed to the handler as r->route_data (a generic handler's
+     * resource description); NULL for most routes. */
+    const void *data;
 } ob_route;
 
-extern const ob_route ob_routes[];
-extern const size_t ob_nroutes;
-
-/* Finds and runs the handler for r, in the order of checks of
- * api-conventions.md §5: path (404), body size (413), authentication and
- * CSRF (403), login required (403), method (405 / OPTIONS), handler. */
-void ob_route_dispatch(ob_request *r);
+/* Finds and runs the handler for r in routes[0..nroutes), in the order of
+ * checks of api-conventions.md §5: path (404), body size (413),
+ * authentication and CSRF (403), login required (403), method (405 /
+ * OPTIONS), handler.  The first pattern that matches owns the path. */
+void ob_route_dispatch(ob_request *r, const ob_route *routes, size_t nroutes);
 
 /* Runs between the path/size checks and the method check: the API layer
  * sets it to authenticate and enforce CSRF and login (src/api/access.c),

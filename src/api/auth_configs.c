@@ -8,7 +8,6 @@
 #include "openbook/db.h"
 #include "openbook/resource.h"
 #include "openbook/resources.h"
-#include "openbook/routes.h"
 #include "openbook/validate.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -204,8 +203,10 @@ const ob_resource ob_res_auth_configs = {
     .refs = config_refs,
     .nrefs = N(config_refs),
     .path = "/api/auth/auth_configs/",
+    .key_name = "site",
+    .summary = "Authentication settings of the site (keyed by the site id).",
     .ops = OB_CAN_READ | OB_CAN_UPDATE | OB_CAN_PATCH,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .write_gate = OB_ADMIN_SUPERUSER,
     .table = "auth_configs",
     .pk_column = "site_id",
@@ -214,5 +215,3 @@ const ob_resource ob_res_auth_configs = {
     .validate = config_validate,
     .after_save = config_after_save,
 };
-
-void ob_api_auth_configs(ob_request *r) { ob_resource_serve(r, &ob_res_auth_configs); }

@@ -58,7 +58,7 @@ static const ob_field_ref role_refs[] = {
      .key_sql = ID_LIST("enrollment_methods"), .link_sql = "t.role_id"},
     {.field = "access_requests", .expand = &ob_res_access_requests,
      .key_sql = ID_LIST("access_requests"), .link_sql = "t.role_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_filter scope_filters[] = {OB_SCOPE_FILTERS};
@@ -99,6 +99,7 @@ const ob_resource ob_res_roles = {
     .refs = role_refs,
     .nrefs = N(role_refs),
     .path = "/api/auth/roles/",
+    .summary = "Roles within a scope.",
     .ops = OB_CAN_ALL,
     .filters = scope_filters,
     .nfilters = N(scope_filters),
@@ -287,12 +288,12 @@ static const ob_field assignment_fields[] = {
 static const ob_field_ref assignment_refs[] = {
     {.field = "scope_type", .sort_sql = "t.scope_type_id"},
     {.field = "role", .sort_sql = "t.role_id", .expand = &ob_res_roles, .key_sql = "t.role_id"},
-    {.field = "user", .sort_sql = "t.user_id", .expand = &users_public, .key_sql = "t.user_id"},
+    {.field = "user", .sort_sql = "t.user_id", .expand = &ob_res_users_public, .key_sql = "t.user_id"},
     {.field = "enrollment_method", .expand = &ob_res_enrollment_methods,
      .key_sql = "t.enrollment_method_id"},
     {.field = "access_request", .expand = &ob_res_access_requests,
      .key_sql = "t.access_request_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const char *const user_role_search[] = {
@@ -331,6 +332,7 @@ const ob_resource ob_res_role_assignments = {
     .refs = assignment_refs,
     .nrefs = N(assignment_refs),
     .path = "/api/auth/role_assignments/",
+    .summary = "Who holds which role in a scope.",
     .ops = OB_CAN_ALL,
     .search_sql = user_role_search,
     .filters = scope_filters,
@@ -391,7 +393,7 @@ static const ob_field method_fields[] = {
 static const ob_field_ref method_refs[] = {
     {.field = "scope_type", .sort_sql = "t.scope_type_id"},
     {.field = "role", .sort_sql = "t.role_id", .expand = &ob_res_roles, .key_sql = "t.role_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const char *const method_search[] = {"tr.slug", "tr.name", "tr.description", NULL};
@@ -406,6 +408,9 @@ static const ob_wfield method_wfields[] = {
      .max_len = 100},
     {.name = "is_active", .kind = OB_W_BOOL, .column = "is_active"},
 };
+
+static void enroll(ob_request *r);
+static const ob_action method_actions[] = {{"enroll", OB_PUT, enroll}};
 
 const ob_resource ob_res_enrollment_methods = {
     .app_label = APP,
@@ -423,6 +428,9 @@ const ob_resource ob_res_enrollment_methods = {
     .refs = method_refs,
     .nrefs = N(method_refs),
     .path = "/api/auth/enrollment_methods/",
+    .actions = method_actions,
+    .nactions = N(method_actions),
+    .summary = "Self-enrolment into a role; PUT {id}/enroll/ enrols the requester.",
     .ops = OB_CAN_ALL,
     .search_sql = method_search,
     .filters = scope_filters,
@@ -455,9 +463,9 @@ static const ob_field request_fields[] = {
 
 static const ob_field_ref request_refs[] = {
     {.field = "scope_type", .sort_sql = "t.scope_type_id"},
-    {.field = "user", .sort_sql = "t.user_id", .expand = &users_public, .key_sql = "t.user_id"},
+    {.field = "user", .sort_sql = "t.user_id", .expand = &ob_res_users_public, .key_sql = "t.user_id"},
     {.field = "role", .sort_sql = "t.role_id", .expand = &ob_res_roles, .key_sql = "t.role_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_wfield request_wfields[] = {
@@ -689,6 +697,10 @@ static int request_after_save(ob_write *w)
     return apply_decision(w, now, w->new_key);
 }
 
+static void accept(ob_request *r);
+static void deny(ob_request *r);
+static const ob_action request_actions[] = {{"accept", OB_PUT, accept}, {"deny", OB_PUT, deny}};
+
 const ob_resource ob_res_access_requests = {
     .app_label = APP,
     .model = "accessrequest",
@@ -705,6 +717,9 @@ const ob_resource ob_res_access_requests = {
     .refs = request_refs,
     .nrefs = N(request_refs),
     .path = "/api/auth/access_requests/",
+    .actions = request_actions,
+    .nactions = N(request_actions),
+    .summary = "Requests for a role; PUT {id}/accept/ and {id}/deny/ decide them.",
     .ops = OB_CAN_ALL,
     .search_sql = user_role_search,
     .filters = scope_filters,
@@ -727,16 +742,6 @@ const ob_resource ob_res_access_requests = {
     .after_save = request_after_save,
 };
 
-void ob_api_roles(ob_request *r) { ob_resource_serve(r, &ob_res_roles); }
-void ob_api_role_assignments(ob_request *r) { ob_resource_serve(r, &ob_res_role_assignments); }
-void ob_api_enrollment_methods(ob_request *r)
-{
-    ob_resource_serve(r, &ob_res_enrollment_methods);
-}
-void ob_api_access_requests(ob_request *r) { ob_resource_serve(r, &ob_res_access_requests); }
-
-/* ---- actions ---- */
-
 static void forbidden(ob_request *r, const char *detail)
 {
     ob_db_rollback(r->db);
@@ -746,7 +751,7 @@ static void forbidden(ob_request *r, const char *detail)
 #define NOT_ALLOWED "You do not have permission to perform this action."
 
 /* PUT /api/auth/enrollment_methods/{id}/enroll/ (permissions.md §8). */
-void ob_api_enroll(ob_request *r)
+static void enroll(ob_request *r)
 {
     ob_write w = {.r = r, .res = &ob_res_enrollment_methods};
     if (ob_db_begin(r->db) != 0) {
@@ -879,5 +884,5 @@ static void decide(ob_request *r, const char *decision)
     ob_resource_item(r, &ob_res_access_requests, w.key, &(ob_item_opts){.skip_visibility = true});
 }
 
-void ob_api_access_request_accept(ob_request *r) { decide(r, "accepted"); }
-void ob_api_access_request_deny(ob_request *r) { decide(r, "denied"); }
+static void accept(ob_request *r) { decide(r, "accepted"); }
+static void deny(ob_request *r) { decide(r, "denied"); }

@@ -14,7 +14,7 @@
 #include "openbook/db.h"
 #include "openbook/password.h"
 #include "openbook/resource.h"
-#include "openbook/routes.h"
+#include "openbook/resources.h"
 #include "openbook/session.h"
 #include "openbook/validate.h"
 
@@ -107,7 +107,7 @@ static int user_before_delete(ob_write *w);
  * shows all; inactive users only to superusers.  Creating a user is
  * superuser-only (the admin gate of permissions.md §9); changing and
  * deleting follow rule U. */
-const ob_resource users = {
+const ob_resource ob_res_users = {
     .app_label = APP,
     .model = "user",
     .class_name = "User",
@@ -122,6 +122,8 @@ const ob_resource users = {
     .restrict_sql = "t.is_active",
     .ref_sql = "t.id",
     .ref_type = "bigint",
+    .path = "/api/auth/users/",
+    .summary = "User accounts; the admin fields exist for superusers only.",
     .ops = OB_CAN_ALL,
     .write_gate = OB_ADMIN_SUPERUSER,
     .gate_ops = OB_CAN_CREATE,
@@ -137,7 +139,11 @@ const ob_resource users = {
 };
 
 /* What a reference to a user expands to. */
-const ob_resource users_public = {
+const ob_resource ob_res_users_public = {
+    .kind = OB_RES_SHAPE,
+    .schema_name = "UserPublic",
+    .shape_of = &ob_res_users,
+    .summary = "The public user shape: what a user reference expands to.",
     .app_label = APP,
     .model = "user",
     .class_name = "User",
@@ -161,7 +167,16 @@ static const ob_field current_user_fields[] = {
     {"is_superuser", "t.is_superuser", OB_FT_BOOL, 0},
 };
 
-const ob_resource current_user = {
+static void current_user(ob_request *r);
+
+/* The requester; {"is_authenticated": false} when anonymous. */
+const ob_resource ob_res_current_user = {
+    .kind = OB_RES_SINGLE,
+    .path = "/api/auth/current_user/",
+    .access = OB_ANON,
+    .list = current_user,
+    .schema_name = "CurrentUser",
+    .summary = "The requester; {\"is_authenticated\": false} when anonymous.",
     .app_label = APP,
     .model = "user",
     .class_name = "User",
@@ -192,8 +207,8 @@ static const ob_field token_fields[] = {
 };
 
 static const ob_field_ref token_refs[] = {
-    {.field = "user", .sort_sql = "t.user_id", .expand = &users_public, .key_sql = "t.user_id"},
-    OB_AUDIT_REFS(&users_public),
+    {.field = "user", .sort_sql = "t.user_id", .expand = &ob_res_users_public, .key_sql = "t.user_id"},
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_wfield token_wfields[] = {
@@ -210,7 +225,17 @@ static int token_before_save(ob_write *w);
 
 /* Rule T: own tokens with manage_own_authtoken held globally; global
  * view/change_authtoken shows every token. */
-const ob_resource tokens = {
+/* the token exists in the answer of the create only. */
+static const ob_field_note token_notes[] = {
+    {.name = "user", .flags = OB_NOTE_NOT_NULLABLE},
+    {.name = "token", .flags = OB_NOTE_SHOWN_ONCE | OB_NOTE_NULLABLE},
+};
+
+const ob_resource ob_res_auth_tokens = {
+    .path = "/api/auth/auth_tokens/",
+    .summary = "API tokens; the token itself is shown once, in the answer of the create.",
+    .notes = token_notes,
+    .nnotes = N(token_notes),
     .app_label = APP,
     .model = "authtoken",
     .class_name = "AuthToken",
@@ -238,7 +263,7 @@ const ob_resource tokens = {
 
 /* ---- current_user ---- */
 
-void ob_api_current_user(ob_request *r)
+static void current_user(ob_request *r)
 {
     if (!r->user) {
         /* Exactly this, whatever the query asks (api-resources.md). */
@@ -250,7 +275,7 @@ void ob_api_current_user(ob_request *r)
         return;
     }
     ob_item_opts o = {.skip_visibility = true};
-    ob_resource_item(r, &current_user, ob_arena_printf(r->arena, "%lld", (long long)r->user->id),
+    ob_resource_item(r, &ob_res_current_user, ob_arena_printf(r->arena, "%lld", (long long)r->user->id),
                      &o);
 }
 
@@ -381,10 +406,3 @@ static int token_before_save(ob_write *w)
     w->show_value = token;
     return 0;
 }
-
-/* ---- handlers ---- */
-
-void ob_api_users(ob_request *r) { ob_resource_serve(r, &users); }
-void ob_api_user(ob_request *r) { ob_resource_serve(r, &users); }
-void ob_api_auth_tokens(ob_request *r) { ob_resource_serve(r, &tokens); }
-void ob_api_auth_token(ob_request *r) { ob_resource_serve(r, &tokens); }

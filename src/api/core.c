@@ -3,7 +3,6 @@
 #include "openbook/db.h"
 #include "openbook/resource.h"
 #include "openbook/resources.h"
-#include "openbook/routes.h"
 
 static const ob_field site_fields[] = {
     {"id", "t.id", OB_FT_INT, 0},
@@ -37,7 +36,7 @@ static const ob_unique site_uniques[] = {
     {"sites_domain_key", "domain", "Website with this Domain already exists."},
 };
 
-const ob_resource sites = {
+const ob_resource ob_res_sites = {
     .app_label = "openbook_core",
     .model = "site",
     .class_name = "Site",
@@ -51,8 +50,9 @@ const ob_resource sites = {
     .refs = site_refs,
     .nrefs = sizeof site_refs / sizeof site_refs[0],
     .path = "/api/core/sites/",
+    .summary = "The site (the configured one is 1).",
     .ops = OB_CAN_READ | OB_CAN_UPDATE | OB_CAN_PATCH,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .write_gate = OB_ADMIN_STAFF_PERM,
     .table = "sites",
     .wfields = site_wfields,
@@ -66,7 +66,7 @@ static const ob_field language_fields[] = {
     {"name", "t.name", OB_FT_TEXT, OB_FF_SORT | OB_FF_SEARCH | OB_FF_SUBSTR},
 };
 
-const ob_resource languages = {
+const ob_resource ob_res_languages = {
     .app_label = "openbook_core",
     .model = "language",
     .class_name = "Language",
@@ -77,9 +77,8 @@ const ob_resource languages = {
     .nfields = sizeof language_fields / sizeof language_fields[0],
     .default_order = "t.language",
     .guard = OB_GUARD_GLOBAL,
+    .path = "/api/core/languages/",
+    .summary = "Languages of translated texts.",
+    .key_name = "code",
+    .access = OB_ANON_READ,
 };
-
-void ob_api_sites_list(ob_request *r) { ob_resource_list(r, &sites); }
-void ob_api_sites_get(ob_request *r) { ob_resource_serve(r, &sites); }
-void ob_api_languages_list(ob_request *r) { ob_resource_list(r, &languages); }
-void ob_api_languages_get(ob_request *r) { ob_resource_retrieve(r, &languages); }

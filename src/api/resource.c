@@ -33,18 +33,6 @@ int ob_sql_param(ob_sql_params *p, const char *v)
 
 #define add_param ob_sql_param
 
-void ob_db_failure(ob_request *r)
-{
-    /* Class 22 is "data exception": a value the database refused.  That is
-     * the client's input, never a reason for a 5xx. */
-    if (strncmp(ob_db_last_sqlstate(r->db), "22", 2) == 0) {
-        ob_fail(r, 400, "Invalid value in request.");
-        return;
-    }
-    ob_warn("database error on %s %s: %s", r->method_name, r->path, ob_db_last_error(r->db));
-    ob_fail(r, 503, "Service temporarily unavailable.");
-}
-
 static bool is_superuser(const ob_request *r)
 {
     return r->user && r->user->is_superuser;

@@ -160,15 +160,16 @@ static void fail_db(ob_write *w)
 void ob_write_db_error(ob_write *w)
 {
     ob_request *r = w->r;
-    const char *state = ob_db_last_sqlstate(r->db);
-    const char *cons = ob_db_last_constraint(r->db);
-    if (strcmp(state, "23505") == 0) {
-        ob_db_rollback(r->db);
-        w->nerr = 0;
+    ob_db_class c = ob_db_classify(ob_db_last_sqlstate(r->db));
+    const char *msg = NULL;
+    if (c == OB_DB_UNIQUE) {
+        const char *cons = ob_db_last_constraint(r->db);
         const ob_unique *u = NULL;
         for (size_t i = 0; i < w->res->nuniques; i++)
             if (strcmp(w->res->uniques[i].constraint, cons) == 0)
                 u = &w->res->uniques[i];
+        ob_db_rollback(r->db);
+        w->nerr = 0;
         if (u)
             ob_write_error(w, u->field ? u->field : "non_field_errors", u->message);
         else
@@ -178,19 +179,20 @@ void ob_write_db_error(ob_write *w)
         ob_write_answer_errors(r, w);
         return;
     }
-    if (strncmp(state, "23", 2) == 0) {
-        /* Foreign keys (a referenced row went away meanwhile, or still
-         * refers to this one), checks: the input's fault, never a 5xx. */
-        ob_db_rollback(r->db);
-        w->nerr = 0;
-        ob_write_error(w, "non_field_errors",
-                       strcmp(state, "23503") == 0 ? "Invalid reference: the related object does "
-                                                     "not exist or is still in use."
-                                                   : "Invalid value.");
-        ob_write_answer_errors(r, w);
+    /* Foreign keys (a referenced row went away meanwhile, or still refers
+     * to this one), checks: the input's fault, never a 5xx. */
+    if (c == OB_DB_REFERENCE)
+        msg = "Invalid reference: the related object does not exist or is still in use.";
+    else if (c == OB_DB_INTEGRITY)
+        msg = "Invalid value.";
+    if (!msg) {
+        fail_db(w);
         return;
     }
-    fail_db(w);
+    ob_db_rollback(r->db);
+    w->nerr = 0;
+    ob_write_error(w, "non_field_errors", msg);
+    ob_write_answer_errors(r, w);
 }
 
 /* ---- JSON helpers ---- */
@@ -1357,68 +1359,28 @@ static void destroy(ob_request *r, const ob_resource *res, const char *key)
 
 /* ---- dispatch ---- */
 
-static void not_allowed(ob_request *r, unsigned ops, bool item)
+void ob_resource_serve(ob_request *r)
 {
-    char buf[96] = "";
-    struct {
-        unsigned op;
-        const char *name;
-        bool item;
-    } order[] = {
-        {OB_CAN_LIST, "GET", false},      {OB_CAN_RETRIEVE, "GET", true},
-        {OB_CAN_CREATE, "POST", false},   {OB_CAN_UPDATE, "PUT", true},
-        {OB_CAN_PATCH, "PATCH", true},    {OB_CAN_DELETE, "DELETE", true},
-    };
-    bool get = false;
-    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
-        if (!(ops & order[i].op) || order[i].item != item)
-            continue;
-        if (strcmp(order[i].name, "GET") == 0)
-            get = true;
-        if (*buf)
-            strcat(buf, ", ");
-        strcat(buf, order[i].name);
-    }
-    if (get)
-        strcat(buf, *buf ? ", HEAD" : "HEAD");
-    strcat(buf, *buf ? ", OPTIONS" : "OPTIONS");
-    ob_response_header(&r->res, "Allow", buf);
-    ob_failf(r, 405, "Method \"%s\" not allowed.", r->method_name);
-}
-
-void ob_resource_serve(ob_request *r, const ob_resource *res)
-{
-    unsigned ops = res->ops ? res->ops : OB_CAN_READ;
+    const ob_resource *res = r->route_data;
+    /* The route offers only the methods of res->ops (routes.c), so the
+     * router has answered every other one with 405 and Allow already. */
     bool item = r->npath_params > 0;
-    const char *key = item ? r->path_params[0] : NULL;
     switch (r->method) {
-    case OB_GET:
-    case OB_HEAD:
-        if (item && (ops & OB_CAN_RETRIEVE))
-            ob_resource_retrieve(r, res);
-        else if (!item && (ops & OB_CAN_LIST))
-            ob_resource_list(r, res);
-        else
-            break;
-        return;
     case OB_POST:
-        if (item || !(ops & OB_CAN_CREATE))
-            break;
         create(r, res);
-        return;
+        break;
     case OB_PUT:
     case OB_PATCH:
-        if (!item || !(ops & (r->method == OB_PUT ? OB_CAN_UPDATE : OB_CAN_PATCH)))
-            break;
-        update(r, res, key);
-        return;
+        update(r, res, r->path_params[0]);
+        break;
     case OB_DELETE:
-        if (!item || !(ops & OB_CAN_DELETE))
-            break;
-        destroy(r, res, key);
-        return;
+        destroy(r, res, r->path_params[0]);
+        break;
     default:
+        if (item)
+            ob_resource_retrieve(r, res);
+        else
+            ob_resource_list(r, res);
         break;
     }
-    not_allowed(r, ops, item);
 }

@@ -116,7 +116,7 @@ static const ob_field *field_by_sql(const ob_resource *res, const char *sql, siz
 }
 
 /* The write side of a description. */
-static const ob_wfield *wfields_of(const ob_registry_entry *e, const ob_resource *res,
+static const ob_wfield *wfields_of(const ob_resource *e, const ob_resource *res,
                                    size_t *n)
 {
     (void)e;
@@ -124,7 +124,7 @@ static const ob_wfield *wfields_of(const ob_registry_entry *e, const ob_resource
     return res->wfields;
 }
 
-static const ob_wfield *wfield_of(const ob_registry_entry *e, const ob_resource *res,
+static const ob_wfield *wfield_of(const ob_resource *e, const ob_resource *res,
                                   const char *name)
 {
     size_t n;
@@ -135,7 +135,7 @@ static const ob_wfield *wfield_of(const ob_registry_entry *e, const ob_resource 
     return NULL;
 }
 
-static const ob_field_note *note_of(const ob_registry_entry *e, const char *name)
+static const ob_field_note *note_of(const ob_resource *e, const char *name)
 {
     for (size_t i = 0; e && i < e->nnotes; i++)
         if (strcmp(e->notes[i].name, name) == 0)
@@ -145,12 +145,9 @@ static const ob_field_note *note_of(const ob_registry_entry *e, const char *name
 
 static const char *schema_name(gen *g, const ob_resource *res)
 {
-    const ob_registry_entry *e = ob_registry_of(res);
-    if (e && e->schema_name)
-        return e->schema_name;
-    if (e)
-        return res->class_name;
-    return ob_arena_printf(g->a, "%sExpanded", res->class_name);
+    if (!ob_api_listed(res))
+        return ob_arena_printf(g->a, "%sExpanded", res->class_name);
+    return res->schema_name ? res->schema_name : res->class_name;
 }
 
 static const char *schema_ref(gen *g, const char *name)
@@ -212,7 +209,7 @@ static const char *gate_name(ob_admin_gate gate)
 
 /* The admin gate of an operation (a write gate may cover only some
  * writes: gate_ops). */
-static ob_admin_gate gate_of(const ob_registry_entry *e, const ob_resource *res, op o)
+static ob_admin_gate gate_of(const ob_resource *e, const ob_resource *res, op o)
 {
     (void)e;
     if (o == OP_LIST || o == OP_RETRIEVE)
@@ -240,19 +237,28 @@ static const char *ident(gen *g, const char *s)
 
 /* ---- routes ---- */
 
+/* The routing table the document describes (registry.h). */
+static const ob_route *routes;
+static size_t nroutes;
+
+static const char *coll_of(const ob_resource *res)
+{
+    return res ? ob_api_collection(res) : NULL;
+}
+
 /* Where a registered resource lives in the routing table. */
 typedef struct placed {
-    const ob_registry_entry *e;
-    const ob_route *coll;   /* the route carrying e->collection */
+    const ob_resource *e;
+    const ob_route *coll;   /* the route carrying coll_of(e) */
     const ob_route *item;   /* <collection>{key}/, or NULL */
     const char *key_param;  /* the placeholder's name, e.g. "id" */
 } placed;
 
 static const ob_route *collection_route(const char *collection)
 {
-    for (size_t i = 0; i < ob_nroutes; i++)
-        if (ob_routes[i].collection && strcmp(ob_routes[i].collection, collection) == 0)
-            return &ob_routes[i];
+    for (size_t i = 0; i < nroutes; i++)
+        if (routes[i].collection && strcmp(routes[i].collection, collection) == 0)
+            return &routes[i];
     return NULL;
 }
 
@@ -268,18 +274,18 @@ static const char *item_param(gen *g, const char *pattern, const char *prefix)
     return ob_arena_strndup(g->a, pattern + n + 1, (size_t)(close - pattern - n - 1));
 }
 
-static placed place(gen *g, const ob_registry_entry *e)
+static placed place(gen *g, const ob_resource *e)
 {
     placed p = {.e = e};
-    if (!e->collection)
+    if (!coll_of(e))
         return p;
-    p.coll = collection_route(e->collection);
-    if (!p.coll || (e->kind != OB_REG_COLLECTION && e->kind != OB_REG_ARRAY))
+    p.coll = collection_route(coll_of(e));
+    if (!p.coll || (e->kind != OB_RES_COLLECTION && e->kind != OB_RES_ARRAY))
         return p;
-    for (size_t i = 0; i < ob_nroutes && !p.item; i++) {
-        const char *name = item_param(g, ob_routes[i].pattern, p.coll->pattern);
+    for (size_t i = 0; i < nroutes && !p.item; i++) {
+        const char *name = item_param(g, routes[i].pattern, p.coll->pattern);
         if (name) {
-            p.item = &ob_routes[i];
+            p.item = &routes[i];
             p.key_param = name;
         }
     }
@@ -290,18 +296,18 @@ static placed place(gen *g, const ob_registry_entry *e)
 static unsigned pattern_methods(const char *pattern)
 {
     unsigned m = 0;
-    for (size_t i = 0; i < ob_nroutes; i++)
-        if (strcmp(ob_routes[i].pattern, pattern) == 0)
-            m |= ob_routes[i].methods;
+    for (size_t i = 0; i < nroutes; i++)
+        if (strcmp(routes[i].pattern, pattern) == 0)
+            m |= routes[i].methods;
     return m;
 }
 
 /* The row that answers method m at a pattern. */
 static const ob_route *pattern_route(const char *pattern, unsigned m)
 {
-    for (size_t i = 0; i < ob_nroutes; i++)
-        if (strcmp(ob_routes[i].pattern, pattern) == 0 && (ob_routes[i].methods & m))
-            return &ob_routes[i];
+    for (size_t i = 0; i < nroutes; i++)
+        if (strcmp(routes[i].pattern, pattern) == 0 && (routes[i].methods & m))
+            return &routes[i];
     return NULL;
 }
 
@@ -317,9 +323,9 @@ static const unsigned doc_methods[] = {OB_GET, OB_POST, OB_PUT, OB_PATCH, OB_DEL
 /* The operation a method at a placed path stands for, or -1. */
 static int op_of(const placed *p, bool item, unsigned m)
 {
-    if (!p->e->resource)
-        return -1; /* described by hand: plain operations */
-    if (p->e->kind == OB_REG_SINGLE)
+    if (p->e->kind == OB_RES_ARRAY)
+        return -1; /* written by hand: plain operations */
+    if (p->e->kind == OB_RES_SINGLE)
         return !item && m == OB_GET ? OP_RETRIEVE : -1;
     if (!item)
         return m == OB_GET ? OP_LIST : m == OB_POST ? OP_CREATE : -1;
@@ -346,7 +352,7 @@ static bool offers(const placed *p, bool item, unsigned m)
     if (!rt || !(pattern_methods(rt->pattern) & m))
         return false;
     int o = op_of(p, item, m);
-    unsigned have = p->e->resource ? p->e->resource->ops : 0;
+    unsigned have = p->e ? p->e->ops : 0;
     if (o >= 0 && have)
         return (have & ops[o].bit) != 0;
     return true;
@@ -363,7 +369,7 @@ typedef struct fmeta {
     bool nullable;              /* in answers */
 } fmeta;
 
-static fmeta meta(const ob_registry_entry *e, const ob_resource *res, const ob_field *f,
+static fmeta meta(const ob_resource *e, const ob_resource *res, const ob_field *f,
                   const ob_wfield *w)
 {
     fmeta m = {.f = f, .w = w};
@@ -523,8 +529,8 @@ static void ref_of_kind(const ob_wfield *w, const char **coll, const char **key)
 static void ref_target(const ob_resource *target, const ob_field *from, const char **coll,
                        const char **key)
 {
-    const ob_registry_entry *t = ob_registry_of(target);
-    *coll = t ? (t->collection ? t->collection : t->shape_of) : NULL;
+    bool listed = ob_api_listed(target);
+    *coll = !listed ? NULL : target->shape_of ? coll_of(target->shape_of) : coll_of(target);
     *key = target->pk ? target->pk->name : NULL;
     const ob_field *f = target->ref_sql
                             ? field_by_sql(target, target->ref_sql, strlen(target->ref_sql))
@@ -667,7 +673,7 @@ static void response_property(gen *g, const ob_resource *res, const fmeta *m)
     ob_json_object_end(j);
 }
 
-static void response_schema(gen *g, const ob_registry_entry *e, const ob_resource *res,
+static void response_schema(gen *g, const ob_resource *e, const ob_resource *res,
                             const char *name)
 {
     ob_json *j = g->j;
@@ -695,7 +701,7 @@ static void response_schema(gen *g, const ob_registry_entry *e, const ob_resourc
 
 /* The body of a create or PUT; patch: of a PATCH (nothing required, no
  * create-only fields).  In the order the description validates them. */
-static void request_schema(gen *g, const ob_registry_entry *e, const ob_resource *res,
+static void request_schema(gen *g, const ob_resource *e, const ob_resource *res,
                            const char *name, bool patch)
 {
     ob_json *j = g->j;
@@ -1048,34 +1054,34 @@ static void key_param(gen *g, const ob_resource *res, const char *name)
     ob_json_object_end(j);
 }
 
-static bool has_writes(const ob_registry_entry *e, const ob_resource *res)
+static bool has_writes(const ob_resource *e, const ob_resource *res)
 {
     size_t n;
     wfields_of(e, res, &n);
     return n > 0;
 }
 
-static const char *name_of(const ob_registry_entry *e)
+static const char *name_of(const ob_resource *e)
 {
-    return e->schema_name ? e->schema_name : e->resource->class_name;
+    return e->schema_name ? e->schema_name : e->class_name;
 }
 
 /* An operation of a registered resource at its collection or item path. */
 static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsigned m, op o)
 {
     ob_json *j = g->j;
-    const ob_registry_entry *e = p->e;
-    const ob_resource *res = e->resource;
+    const ob_resource *e = p->e;
+    const ob_resource *res = e;
     const char *name = name_of(e);
     bool login = needs_login(rt, m);
 
     ob_json_key(j, lower(g, ob_method_name((ob_method)m)));
     ob_json_object_begin(j);
     ob_json_kv_string(j, "operationId",
-                      ob_arena_printf(g->a, "%s_%s", ident(g, e->collection), ops[o].name));
+                      ob_arena_printf(g->a, "%s_%s", ident(g, coll_of(e)), ops[o].name));
     ob_json_kv_string(j, "summary", ops[o].summary);
     list_begin(g, "tags");
-    ob_json_string(j, ob_arena_strndup(g->a, e->collection, strcspn(e->collection, "/")));
+    ob_json_string(j, ob_arena_strndup(g->a, coll_of(e), strcspn(coll_of(e), "/")));
     ob_json_array_end(j);
     security(g, login);
     ob_json_kv_string(j, "x-openbook-operation", ops[o].name);
@@ -1147,7 +1153,7 @@ static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsi
         break;
     default:
         response(g, 200, "The item.", name);
-        if (e->kind == OB_REG_COLLECTION)
+        if (e->kind == OB_RES_COLLECTION)
             response(g, 404, "No such item, or not visible.", "Error");
         break;
     }
@@ -1188,7 +1194,7 @@ static void plain_operation(gen *g, const ob_route *rt, unsigned m, const placed
     security(g, login);
     ob_json_kv_string(j, "x-openbook-access", login ? "login" : "anon");
     if (owner)
-        ob_json_kv_string(j, "x-openbook-action-of", owner->e->collection);
+        ob_json_kv_string(j, "x-openbook-action-of", coll_of(owner->e));
     ob_json_key(j, "responses");
     ob_json_object_begin(j);
     ob_json_key(j, "default");
@@ -1264,7 +1270,7 @@ static void path_params(gen *g, const char *pattern)
 static bool first_of_pattern(size_t i)
 {
     for (size_t k = 0; k < i; k++)
-        if (strcmp(ob_routes[k].pattern, ob_routes[i].pattern) == 0)
+        if (strcmp(routes[k].pattern, routes[i].pattern) == 0)
             return false;
     return true;
 }
@@ -1274,8 +1280,8 @@ static void paths(gen *g, const placed *pl, size_t npl)
     ob_json *j = g->j;
     ob_json_key(j, "paths");
     ob_json_object_begin(j);
-    for (size_t i = 0; i < ob_nroutes; i++) {
-        const char *pattern = ob_routes[i].pattern;
+    for (size_t i = 0; i < nroutes; i++) {
+        const char *pattern = routes[i].pattern;
         /* /auth-api/ has its own envelope and document (api-auth.md). */
         if (strncmp(pattern, "/api/", 5) != 0 || !first_of_pattern(i))
             continue;
@@ -1287,9 +1293,9 @@ static void paths(gen *g, const placed *pl, size_t npl)
         ob_json_key(j, pattern);
         ob_json_object_begin(j);
         if (res_path)
-            ob_json_kv_string(j, "x-openbook-resource", p->e->collection);
+            ob_json_kv_string(j, "x-openbook-resource", coll_of(p->e));
         /* Resource operations declare their key themselves. */
-        bool keyed = item && p->e->resource && p->e->kind == OB_REG_COLLECTION;
+        bool keyed = item && p->e && p->e->kind == OB_RES_COLLECTION;
         if (!keyed && strchr(pattern, '{'))
             path_params(g, pattern);
         for (size_t k = 0; k < sizeof doc_methods / sizeof *doc_methods; k++) {
@@ -1387,7 +1393,7 @@ static void self_rule(gen *g, const ob_resource *res)
 static void array_summary(gen *g, const placed *p)
 {
     ob_json *j = g->j;
-    ob_json_key(j, p->e->collection);
+    ob_json_key(j, coll_of(p->e));
     ob_json_object_begin(j);
     ob_json_kv_string(j, "kind", "array");
     if (p->e->summary)
@@ -1407,16 +1413,16 @@ static void array_summary(gen *g, const placed *p)
 static void resource_summary(gen *g, const placed *p, const placed *all, size_t nall)
 {
     ob_json *j = g->j;
-    const ob_registry_entry *e = p->e;
-    const ob_resource *res = e->resource;
-    if (!res) {
+    const ob_resource *e = p->e;
+    const ob_resource *res = e;
+    if (res->kind == OB_RES_ARRAY) {
         array_summary(g, p);
         return;
     }
     const char *name = name_of(e);
-    ob_json_key(j, e->collection);
+    ob_json_key(j, coll_of(e));
     ob_json_object_begin(j);
-    ob_json_kv_string(j, "kind", e->kind == OB_REG_SINGLE ? "single" : "collection");
+    ob_json_kv_string(j, "kind", e->kind == OB_RES_SINGLE ? "single" : "collection");
     if (e->summary)
         ob_json_kv_string(j, "summary", e->summary);
     key_string_or_null(j, "collection_path", p->coll ? p->coll->pattern : NULL);
@@ -1443,7 +1449,7 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
                     o == OP_DESTROY;
         static const unsigned method[NOPS] = {OB_GET, OB_POST, OB_GET, OB_PUT, OB_PATCH,
                                               OB_DELETE};
-        if (e->kind == OB_REG_SINGLE)
+        if (e->kind == OB_RES_SINGLE)
             item = false;
         if (op_of(p, item, method[o]) == o && offers(p, item, method[o]))
             ob_json_string(j, ops[o].name);
@@ -1522,8 +1528,8 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
     ob_json_array_end(j);
 
     list_begin(g, "actions");
-    for (size_t i = 0; p->coll && i < ob_nroutes; i++) {
-        const char *pat = ob_routes[i].pattern;
+    for (size_t i = 0; p->coll && i < nroutes; i++) {
+        const char *pat = routes[i].pattern;
         const placed *owner = NULL;
         if (!first_of_pattern(i) || role_of(all, nall, pat, &owner) != ROLE_ACTION || owner != p)
             continue;
@@ -1545,7 +1551,7 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
 
 static void note_extra(gen *g, const ob_resource *res)
 {
-    if (ob_registry_of(res))
+    if (ob_api_listed(res))
         return;
     for (size_t i = 0; i < g->nextra; i++)
         if (g->extra[i] == res)
@@ -1628,14 +1634,14 @@ static void components(gen *g)
     ob_json_key(j, "schemas");
     ob_json_object_begin(j);
     fixed_schemas(g);
-    for (size_t i = 0; i < ob_nregistry; i++) {
-        const ob_registry_entry *e = &ob_registry[i];
-        const ob_resource *res = e->resource;
-        if (!res)
+    for (size_t i = 0; i < ob_api_nresources; i++) {
+        const ob_resource *e = ob_api_resources[i];
+        const ob_resource *res = e;
+        if (res->kind == OB_RES_ARRAY)
             continue;
         const char *name = name_of(e);
         response_schema(g, e, res, name);
-        if (e->kind == OB_REG_COLLECTION && e->collection)
+        if (e->kind == OB_RES_COLLECTION && coll_of(e))
             paginated_schema(g, name);
         if (has_writes(e, res)) {
             request_schema(g, e, res, ob_arena_printf(g->a, "%sRequest", name), false);
@@ -1657,10 +1663,10 @@ static void components(gen *g)
 static void document(gen *g)
 {
     ob_json *j = g->j;
-    size_t npl = ob_nregistry;
+    size_t npl = ob_api_nresources;
     placed *pl = ob_arena_calloc(g->a, npl ? npl : 1, sizeof *pl);
     for (size_t i = 0; i < npl; i++)
-        pl[i] = place(g, &ob_registry[i]);
+        pl[i] = place(g, ob_api_resources[i]);
 
     ob_json_object_begin(j);
     ob_json_kv_string(j, "openapi", "3.0.3");
@@ -1683,7 +1689,7 @@ static void document(gen *g)
     ob_json_key(j, "x-openbook-resources");
     ob_json_object_begin(j);
     for (size_t i = 0; i < npl; i++)
-        if (pl[i].e->collection && pl[i].e->kind != OB_REG_SHAPE)
+        if (coll_of(pl[i].e) && pl[i].e->kind != OB_RES_SHAPE)
             resource_summary(g, &pl[i], pl, npl);
     ob_json_object_end(j);
     ob_json_object_end(j);
@@ -1696,6 +1702,7 @@ void ob_schema_write(ob_buf *out)
     ob_json j;
     ob_json_init(&j, out);
     gen g = {.j = &j, .a = &a};
+    routes = ob_api_routes(&nroutes);
     document(&g);
     ob_arena_destroy(&a);
 }

@@ -74,14 +74,14 @@ void ob_auth_api_status(ob_request *r, int status)
     ob_json_object_end(j);
 }
 
-void ob_route_dispatch(ob_request *r)
+void ob_route_dispatch(ob_request *r, const ob_route *routes, size_t nroutes)
 {
     /* The authentication API has its own envelope (api-auth.md §1.1). */
     bool auth_api = strncmp(r->path, "/auth-api/", 10) == 0;
     unsigned allowed = 0;
     const ob_route *hit = NULL, *first = NULL;
-    for (size_t i = 0; i < ob_nroutes; i++) {
-        const ob_route *rt = &ob_routes[i];
+    for (size_t i = 0; i < nroutes; i++) {
+        const ob_route *rt = &routes[i];
         if (!ob_route_match(rt->pattern, r->path, r->path_len, NULL))
             continue;
         /* The first pattern that matches owns the path: a literal route
@@ -127,5 +127,6 @@ void ob_route_dispatch(ob_request *r)
         return;
     }
     ob_route_match(hit->pattern, r->path, r->path_len, r);
+    r->route_data = hit->data;
     hit->handler(r);
 }

@@ -29,6 +29,7 @@
 #include "openbook/auth_api.h"
 #include "openbook/session.h"
 #include "openbook/router.h"
+#include "openbook/registry.h"
 #include "openbook/routes.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGTERM/SIGINT: leave now */
@@ -178,6 +179,10 @@ static void put_body(FCGX_Request *req, const char *data, size_t len)
     }
 }
 
+/* The application's routing table (src/api/routes.c), set once at start. */
+static const ob_route *routes;
+static size_t nroutes;
+
 static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_cache *cache,
                    ob_generation *gen, ob_arena *arena, FCGX_Request *req)
 {
@@ -196,7 +201,7 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_cache *c
             langs_refresh(db, arena);
         note_changes(db, gen, true);
         resolve_language(&r);
-        ob_route_dispatch(&r);
+        ob_route_dispatch(&r, routes, nroutes);
         /* Every /auth-api/browser/ answer, errors from the router and the
          * access checks included, hands out a CSRF cookie if the client has
          * none (api-auth.md §1); a no-op when the handler already did. */
@@ -258,6 +263,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, ob_generat
     if (sodium_init() < 0)
         ob_fatal("libsodium failed to initialise");
     ob_access_install();
+    routes = ob_api_routes(&nroutes);
     ob_auth_worker_init(cfg); /* common-password list, dummy hash: once, not per request */
     if (FCGX_Init() != 0)
         ob_fatal("FCGX_Init failed");

@@ -5,6 +5,7 @@
 #include <cjson/cJSON.h>
 #include "openbook/alloc.h"
 #include "openbook/config.h"
+#include "openbook/registry.h"
 #include "openbook/router.h"
 #include "tests.h"
 
@@ -28,6 +29,14 @@ static void teardown(void)
     ob_dispatch_hook = NULL;
     ob_arena_destroy(&A);
     ob_config_free(&CFG);
+}
+
+/* The application's table (src/api/routes.c), as the worker uses it. */
+static void dispatch(void)
+{
+    size_t n;
+    const ob_route *routes = ob_api_routes(&n);
+    ob_route_dispatch(&R, routes, n);
 }
 
 static bool match(const char *pattern, const char *path)
@@ -145,7 +154,7 @@ static const char *detail(void)
 START_TEST(test_dispatch_404)
 {
     init_request("GET", "/no/such/path/");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 404);
     ck_assert_str_eq(detail(), "Not found.");
 }
@@ -156,7 +165,7 @@ START_TEST(test_dispatch_auth_api_envelope)
     /* /auth-api/ errors use {"status": N} (api-auth.md §1), and a trailing
      * slash there is a different path. */
     init_request("GET", "/auth-api/browser/v1/no/such/thing");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 404);
     ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"status\":404}");
     ob_auth_api_status(&R, 405);
@@ -165,7 +174,7 @@ START_TEST(test_dispatch_auth_api_envelope)
     ck_assert_ptr_null(R.res.content_type);
     /* Paths that merely start alike keep the REST envelope. */
     init_request("GET", "/auth-apix/");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_str_eq(detail(), "Not found.");
 }
 END_TEST
@@ -173,7 +182,7 @@ END_TEST
 START_TEST(test_dispatch_405_with_allow)
 {
     init_request("POST", "/api/core/sites/");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 405);
     ck_assert_str_eq(detail(), "Method \"POST\" not allowed.");
     ck_assert_ptr_nonnull(strstr(ob_buf_cstr(&R.res.headers), "Allow: GET, HEAD, OPTIONS\r\n"));
@@ -183,7 +192,7 @@ END_TEST
 START_TEST(test_dispatch_options)
 {
     init_request("OPTIONS", "/api/core/sites");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 204);
     ck_assert_ptr_nonnull(strstr(ob_buf_cstr(&R.res.headers), "Allow: GET, HEAD, OPTIONS\r\n"));
     ck_assert_uint_eq(R.res.body.len, 0);
@@ -195,20 +204,21 @@ START_TEST(test_dispatch_api_root_get_and_head)
     static const char *const methods[] = {"GET", "HEAD"};
     for (int m = 0; m < 2; m++) {
         init_request(methods[m], "/api");
-        ob_route_dispatch(&R);
+        dispatch();
         ck_assert_int_eq(R.res.status, 200);
         cJSON *v = cJSON_ParseWithLength(R.res.body.data, R.res.body.len);
         ck_assert_ptr_nonnull(v);
         ck_assert(cJSON_IsObject(v));
         /* Every collection of the table is listed with its canonical URL. */
-        size_t listed = 0;
-        for (size_t i = 0; i < ob_nroutes; i++) {
-            if (!ob_routes[i].collection)
+        size_t listed = 0, nroutes;
+        const ob_route *routes = ob_api_routes(&nroutes);
+        for (size_t i = 0; i < nroutes; i++) {
+            if (!routes[i].collection)
                 continue;
             listed++;
-            const cJSON *u = cJSON_GetObjectItemCaseSensitive(v, ob_routes[i].collection);
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(v, routes[i].collection);
             char want[256];
-            snprintf(want, sizeof want, "http://example.org/api/%s/", ob_routes[i].collection);
+            snprintf(want, sizeof want, "http://example.org/api/%s/", routes[i].collection);
             bool ok = cJSON_IsString(u) && strcmp(u->valuestring, want) == 0;
             if (!ok)
                 cJSON_Delete(v);
@@ -244,15 +254,15 @@ START_TEST(test_dispatch_413_after_path)
     CFG.max_body_bytes = 1024;
     /* An unknown path is 404 whatever the body size. */
     init_request_cl("POST", "/no/such/", 5000);
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 404);
     /* A known path with a body over the limit is 413, before 405. */
     init_request_cl("POST", "/api/core/sites/", 1025);
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 413);
     ck_assert_str_eq(detail(), "Request body too large.");
     init_request_cl("POST", "/api/core/sites/", 1024);
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 405);
 }
 END_TEST
@@ -264,34 +274,34 @@ START_TEST(test_dispatch_hook_order)
     hook_calls = 0;
     /* Path (404) and size (413) come before the access checks. */
     init_request("GET", "/no/such/");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 404);
     init_request_cl("POST", "/api/core/sites/", 2048);
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 413);
     ck_assert_int_eq(hook_calls, 0);
     /* Access checks come before 405 and OPTIONS. */
     init_request("POST", "/api/core/sites/");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 403);
     ck_assert_int_eq(hook_calls, 1);
     ck_assert_ptr_nonnull(hook_route);
     ck_assert_str_eq(hook_route->pattern, "/api/core/sites/");
     init_request("OPTIONS", "/api/core/sites/");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(R.res.status, 403);
     ck_assert_int_eq(hook_calls, 2);
     /* A hook that lets the request pass leaves 405 to the router, and is
      * told which route matched. */
     ob_dispatch_hook = hook_allow;
     init_request("DELETE", "/api/core/sites/5");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(hook_calls, 3);
     ck_assert_str_eq(hook_route->pattern, "/api/core/sites/{id}/");
     ck_assert_int_eq(R.res.status, 405);
     ck_assert_str_eq(detail(), "Method \"DELETE\" not allowed.");
     init_request("GET", "/api/");
-    ob_route_dispatch(&R);
+    dispatch();
     ck_assert_int_eq(hook_calls, 4);
     ck_assert_str_eq(hook_route->pattern, "/api/");
     ck_assert_int_eq(R.res.status, 200);
@@ -300,8 +310,10 @@ END_TEST
 
 START_TEST(test_route_table_well_formed)
 {
-    for (size_t i = 0; i < ob_nroutes; i++) {
-        const ob_route *rt = &ob_routes[i];
+    size_t nroutes;
+    const ob_route *routes = ob_api_routes(&nroutes);
+    for (size_t i = 0; i < nroutes; i++) {
+        const ob_route *rt = &routes[i];
         ck_assert_int_eq(rt->pattern[0], '/');
         ck_assert_ptr_nonnull(rt->handler);
         ck_assert_uint_ne(rt->methods, 0);
