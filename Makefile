@@ -58,7 +58,9 @@ $(BUILD)/openbook: $(OBJ)
 	@echo "  LD $@"
 	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(LDLIBS_ALL)
 
-$(BUILD)/obj/src/relay/%.o: $(wildcard src/relay/*.h)
+# (An explicit list: a pattern rule without a recipe adds no prerequisites,
+# so relay objects were not rebuilt when relay.h changed.)
+$(patsubst %.c,$(BUILD)/obj/%.o,$(RELAY_SRC)): $(wildcard src/relay/*.h)
 
 $(BUILD)/openbook-relay: $(RELAY_OBJ)
 	@echo "  LD $@"

@@ -20,6 +20,12 @@ int64_t ob_account_create(ob_db *db, ob_arena *a, const char *username, const ch
  * keys (api-auth.md §7).  Returns 0 or -1. */
 int ob_account_set_password(ob_db *db, ob_arena *a, int64_t user_id, const char *password);
 
+/* True when the last statement on db failed because it would have made an
+ * address verified for a second account (the unique index of migration
+ * 0006: one verified owner per address, case-insensitively).  The
+ * transaction is aborted; callers answer `email_taken` (api-auth.md §8). */
+bool ob_account_email_taken(const ob_db *db);
+
 /* The id of the user with this username (case-insensitively), 0 if none,
  * -1 on error. */
 int64_t ob_account_find(ob_db *db, ob_arena *a, const char *username);

@@ -131,7 +131,11 @@ int ob_authapi_send_verification(ob_authapi *a, int64_t user_id, const char *use
                                  const char *email, bool cooldown);
 /* Marks the user's address verified (adding it if missing); makes it
  * primary and copies it to users.email when the user has no primary
- * address; the address's verification keys end.  Returns 0 or -1. */
+ * address; the address's verification keys end.  Returns 0; 1 when
+ * another account has the address verified, which the caller answers
+ * with `email_taken` after rolling back (the transaction may have failed);
+ * -1 on a database error.  The API's paths that verify an address all go
+ * through here. */
 int ob_authapi_mark_verified(ob_authapi *a, int64_t user_id, const char *email);
 /* The address to verify for a login with an unverified e-mail: the
  * primary (or first) address, else users.email added as the primary

@@ -83,6 +83,7 @@ typedef struct ob_config {
     long relay_send_queue_max_bytes;
     long relay_max_channels;
     long relay_max_connections_per_user;
+    long relay_max_anonymous_per_address;
     long relay_max_lifetime;
 
     /* auth */

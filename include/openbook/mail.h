@@ -37,6 +37,20 @@ int ob_mail_enqueue(ob_request *r, ob_mail_kind kind, const char *to, const ob_m
 struct ob_config;
 struct ob_db;
 
+/* The base of mailed links (links.c), without the final slash:
+ * http.public_base_url; in development mode only, else request_base (the
+ * request's scheme and Host); else "https://" + site_domain when that is a
+ * valid domain.  NULL when there is none: the mail is not sent. */
+const char *ob_mail_link_base(ob_arena *a, const struct ob_config *cfg, const char *site_domain,
+                              const char *request_base);
+/* A host name (letters, digits, dots, hyphens) with an optional :port. */
+bool ob_mail_domain_valid(const char *domain);
+/* For `serve` at start: outside development mode with an empty
+ * http.public_base_url, the configured site must have a valid domain.
+ * Returns -1 (logged) when it has none; 0 otherwise, also when the
+ * database cannot be reached yet (logged). */
+int ob_mail_check_link_base(const struct ob_config *cfg);
+
 /* Rendering (templates.c).  `lang` picks the texts ("de..." German, else
  * English); `base_url` is the absolute base for links, without the final
  * slash.  Subject (with the "[OpenBook] " prefix) and body (UTF-8, LF line

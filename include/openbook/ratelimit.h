@@ -37,9 +37,12 @@ extern const ob_rate ob_rate_reauthenticate;      /* 10/min per user */
  * the seconds until the window ends (>= 1, for Retry-After). */
 long ob_ratelimit_hit(ob_request *r, const ob_rate *rate, const char *key);
 
-/* Like ob_ratelimit_hit without counting: > 0 when the limit is already
- * reached (the next event would be refused). */
-long ob_ratelimit_peek(ob_request *r, const ob_rate *rate, const char *key);
+/* Gives back one event counted by ob_ratelimit_hit.  A limit that must
+ * hold under parallel requests is taken before the check it guards (hit,
+ * then check, then undo when the event turned out not to count, e.g. a
+ * correct password): a count made after the check lets every request in
+ * flight pass it.  Never goes below 0 or starts a window. */
+void ob_ratelimit_undo(ob_request *r, const ob_rate *rate, const char *key);
 
 /* The client address for per-IP limits (the front server's REMOTE_ADDR). */
 const char *ob_ratelimit_client(const ob_request *r);

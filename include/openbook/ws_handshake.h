@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Largest request head the relay reads (request line plus headers). */
 #define OB_WS_MAX_HEAD 8192
@@ -66,6 +67,26 @@ bool ob_ws_origin_host(const char *origin, size_t len, char *out, size_t outcap)
  * returned raw (undecoded). */
 bool ob_ws_query_param(const char *q, size_t qlen, const char *name, const char **val,
                        size_t *vlen);
+
+/* ---- client addresses (the relay's per-address limit) ---- */
+
+/* An IPv4 or IPv6 address in text, without port, brackets or zone, into
+ * 16 bytes (IPv4 as ::ffff:a.b.c.d).  False for anything else. */
+bool ob_ws_parse_addr(const char *s, size_t len, unsigned char out[16]);
+
+/* The last entry of an X-Forwarded-For value, parsed as above.  A front
+ * server appends the address it got the request from (Apache) or sends it
+ * alone (nginx: `proxy_set_header X-Forwarded-For $remote_addr`), so the
+ * last entry is the one a client cannot choose.  False when it is not an
+ * address ("unknown", with a port, empty). */
+bool ob_ws_forwarded_addr(const char *v, size_t len, unsigned char out[16]);
+
+/* What connections from an address are counted under: the IPv4 address,
+ * or the /64 network of an IPv6 address (a host usually holds a whole
+ * /64, so counting single IPv6 addresses would give it a limit per
+ * address it cares to use).  IPv4 keys have the top 32 bits set, which
+ * no IPv6 key of allocated space has; unspecified and loopback IPv6 are 0. */
+uint64_t ob_ws_addr_key(const unsigned char addr[16]);
 
 /* SHA-1 (FIPS 180-4), only for the accept key: libsodium has no SHA-1. */
 void ob_sha1(const void *data, size_t len, unsigned char out[20]);

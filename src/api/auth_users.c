@@ -97,6 +97,9 @@ static const ob_wfield user_wfields[] = {
 
 static const ob_unique user_uniques[] = {
     {"users_username_lower", "username", "A user with that username already exists."},
+    /* One verified owner per address (migration 0006, api-auth.md §8). */
+    {"email_addresses_verified_email", "email",
+     "A user is already registered with this email address."},
 };
 
 static int user_before_save(ob_write *w);

@@ -14,6 +14,12 @@ static char *lower(ob_arena *a, const char *s)
     return o;
 }
 
+bool ob_account_email_taken(const ob_db *db)
+{
+    return strcmp(ob_db_last_sqlstate(db), "23505") == 0 &&
+           strcmp(ob_db_last_constraint(db), "email_addresses_verified_email") == 0;
+}
+
 int64_t ob_account_find(ob_db *db, ob_arena *a, const char *username)
 {
     const char *p[] = {username};

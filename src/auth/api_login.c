@@ -21,19 +21,36 @@
 
 /* ---- POST /auth/login ---- */
 
-static bool login_locked(ob_authapi *a, const char *ukey)
+/* The key of the per-user failure limit: the account's id when the name
+ * reaches one, so that every spelling PostgreSQL's lower() takes to it
+ * (K U+212A is k, İ U+0130 is i) counts against the same failures;
+ * otherwise the name as typed, lower-cased. */
+static const char *login_key(ob_authapi *a, const ob_user *u, const char *username)
 {
-    ob_request *r = a->r;
-    return ob_ratelimit_peek(r, &ob_rate_login_failed_ip, ob_ratelimit_client(r)) ||
-           ob_ratelimit_peek(r, &ob_rate_login_failed_user, ukey);
+    if (u)
+        return ob_arena_printf(a->r->arena, "id:%lld", (long long)u->id);
+    return ob_arena_printf(a->r->arena, "name:%s", ob_authapi_lower(a, username));
 }
 
-static void login_failed(ob_authapi *a, const char *ukey)
+static void login_release(ob_authapi *a, const char *ukey)
 {
     ob_request *r = a->r;
-    ob_ratelimit_hit(r, &ob_rate_login_failed_ip, ob_ratelimit_client(r));
-    ob_ratelimit_hit(r, &ob_rate_login_failed_user, ukey);
-    ob_authapi_fail(a, "username_password_mismatch", "password");
+    ob_ratelimit_undo(r, &ob_rate_login_failed_ip, ob_ratelimit_client(r));
+    ob_ratelimit_undo(r, &ob_rate_login_failed_user, ukey);
+}
+
+/* Takes a try from both failure limits before the password is checked
+ * and gives it back unless the try fails: counted after the check, every
+ * request in flight would pass it.  False (nothing taken) when either
+ * limit is used up, correct password or not (api-auth.md §7). */
+static bool login_reserve(ob_authapi *a, const char *ukey)
+{
+    ob_request *r = a->r;
+    bool over = ob_ratelimit_hit(r, &ob_rate_login_failed_ip, ob_ratelimit_client(r)) != 0;
+    over = ob_ratelimit_hit(r, &ob_rate_login_failed_user, ukey) != 0 || over;
+    if (over)
+        login_release(a, ukey);
+    return !over;
 }
 
 /* Correct password, unverified address: mail (outside the cooldown) and
@@ -100,23 +117,24 @@ void ob_authapi_login_post(ob_request *r)
         ob_authapi_throttled(a, wait);
         return;
     }
-    const char *ukey = ob_authapi_lower(a, username);
-    if (login_locked(a, ukey)) {
-        ob_authapi_fail(a, "too_many_login_attempts", NULL);
-        return;
-    }
     bool err = false, rehash = false;
     ob_user *u = ob_authapi_user_where(a, "lower(u.username) = lower($1)", username, &err);
     if (err) {
         ob_authapi_db_failure(a);
         return;
     }
+    const char *ukey = login_key(a, u, username);
+    if (!login_reserve(a, ukey)) {
+        ob_authapi_fail(a, "too_many_login_attempts", NULL);
+        return;
+    }
     /* The hash is always checked, so every refusal takes as long. */
     bool ok = ob_authapi_verify_password(u, password, &rehash);
     if (!ok || !u->is_active || strcmp(u->user_type, "human") != 0) {
-        login_failed(a, ukey);
+        ob_authapi_fail(a, "username_password_mismatch", "password"); /* the try counts */
         return;
     }
+    login_release(a, ukey);
     login_correct(a, u, password, rehash);
 }
 
@@ -208,13 +226,22 @@ static void code_hash(const char *normalized, char out[65])
     ob_sha256_hex(buf, strlen(buf), out);
 }
 
-/* The user a code may log in: an active human with the address. */
+/* The account a code may log in (§4.11): the one that verified the
+ * address, else the only account that holds it at all, and only an active
+ * human.  A code proves control of the mailbox, not of an account that
+ * merely added the address: sending it to such an account would log the
+ * mailbox's owner into someone else's account.  With several unverified
+ * holders nobody gets a code.  (At most one account has the address
+ * verified: migration 0006.) */
 static ob_user *code_user(ob_authapi *a, const char *email, bool *err)
 {
     return ob_authapi_user_where(
         a,
-        "u.is_active AND u.user_type = 'human' AND (lower(u.email) = $1 OR EXISTS (SELECT 1 "
-        "FROM email_addresses e WHERE e.user_id = u.id AND lower(e.email) = $1))",
+        "u.is_active AND u.user_type = 'human' AND u.id = ("
+        "SELECT CASE WHEN bool_or(h.verified) THEN min(h.user_id) FILTER (WHERE h.verified) "
+        "WHEN count(DISTINCT h.user_id) = 1 THEN min(h.user_id) END FROM ("
+        "SELECT id AS user_id, false AS verified FROM users WHERE lower(email) = $1 "
+        "UNION ALL SELECT user_id, verified FROM email_addresses WHERE lower(email) = $1) h)",
         email, err);
 }
 
@@ -271,33 +298,85 @@ void ob_authapi_code_request(ob_request *r)
     ob_authapi_unauthenticated(a);
 }
 
+static const char *code_hash_of(const cJSON *st)
+{
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(st, "code_hash");
+    return cJSON_IsString(h) && strlen(h->valuestring) == 64 ? h->valuestring : NULL;
+}
+
 static bool code_matches(const cJSON *st, const char *code)
 {
-    const cJSON *want = cJSON_GetObjectItemCaseSensitive(st, "code_hash");
+    const char *want = code_hash_of(st);
     const cJSON *uid = cJSON_GetObjectItemCaseSensitive(st, "user_id");
     char norm[OB_LOGIN_CODE_LEN + 1], hash[65];
-    if (!cJSON_IsString(want) || strlen(want->valuestring) != 64 || !cJSON_IsNumber(uid))
+    if (!want || !cJSON_IsNumber(uid))
         return false;
     if (ob_login_code_normalize(code, strlen(code), norm) != OB_LOGIN_CODE_LEN)
         return false;
     code_hash(norm, hash);
-    return sodium_memcmp(hash, want->valuestring, 64) == 0;
+    return sodium_memcmp(hash, want, 64) == 0;
 }
 
-/* A wrong code: counts the try; the third ends the stage. */
-static void code_wrong(ob_authapi *a, cJSON *st)
+/* Counts a try at the stage's code in the stored session, in one UPDATE
+ * (under its row lock), before the code is compared: parallel confirms
+ * each get their own number, where reading the count with the session and
+ * writing it back let them all see the same one.  Returns the number of
+ * this try, 0 when the stage is gone (used up, or replaced meanwhile), -1
+ * on a database error. */
+static int code_count_try(ob_authapi *a, const cJSON *st)
 {
-    cJSON *tries = cJSON_GetObjectItemCaseSensitive(st, "tries");
-    double n = (cJSON_IsNumber(tries) ? tries->valuedouble : 0) + 1;
-    if (n >= CODE_TRIES)
-        ob_authapi_set_stage(a, NULL);
-    else
-        cJSON_SetNumberValue(tries, n);
-    if (ob_authapi_save(a) != 0) {
+    ob_request *r = a->r;
+    const char *want = code_hash_of(st);
+    if (!want || !r->session)
+        return 0;
+    const char *p[] = {r->session->key_hash_hex, want};
+    PGresult *res = ob_db_query(
+        r->db, r->arena,
+        "UPDATE sessions SET data = jsonb_set(data, '{stage,tries}', "
+        "to_jsonb(COALESCE((data #>> '{stage,tries}')::integer, 0) + 1)) "
+        "WHERE key_hash = decode($1, 'hex') AND data #>> '{stage,id}' = 'login_by_code' "
+        "AND data #>> '{stage,code_hash}' = $2 RETURNING data #>> '{stage,tries}'",
+        2, p);
+    if (!res)
+        return -1;
+    return PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
+}
+
+/* Removes the stage of this code from the stored session (not through
+ * ob_authapi_save, which would write back the try count read with it). */
+static int code_end(ob_authapi *a, const cJSON *st)
+{
+    ob_request *r = a->r;
+    const char *p[] = {r->session->key_hash_hex, code_hash_of(st)};
+    return ob_db_query(r->db, r->arena,
+                       "UPDATE sessions SET data = data - 'stage' WHERE key_hash = decode($1, 'hex') "
+                       "AND data #>> '{stage,code_hash}' = $2",
+                       2, p)
+               ? 0
+               : -1;
+}
+
+/* A wrong code: its try is counted already; the last one ends the stage. */
+static void code_wrong(ob_authapi *a, const cJSON *st, int attempt)
+{
+    if (attempt >= CODE_TRIES && code_end(a, st) != 0) {
         ob_authapi_db_failure(a);
         return;
     }
     ob_authapi_fail(a, "incorrect_code", "code");
+}
+
+/* The address was verified by another account after the code was sent:
+ * logging in would verify it twice (and log the mailbox's owner into this
+ * account).  The stage cannot succeed any more. */
+static void code_taken(ob_authapi *a, const cJSON *st)
+{
+    ob_db_rollback(a->r->db);
+    if (code_end(a, st) != 0) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    ob_authapi_fail(a, "email_taken", "code");
 }
 
 static void code_login(ob_authapi *a, const cJSON *st)
@@ -310,14 +389,18 @@ static void code_login(ob_authapi *a, const cJSON *st)
     ob_user *u = ob_authapi_user_by_id(a, uid, &err);
     if (!err && (!u || !u->is_active || strcmp(u->user_type, "human") != 0)) {
         /* Deactivated since the code was sent: the stage cannot succeed. */
-        ob_authapi_set_stage(a, NULL);
-        if (ob_authapi_save(a) == 0)
+        if (code_end(a, st) == 0)
             ob_authapi_status(a, 409);
         else
             ob_authapi_db_failure(a);
         return;
     }
-    if (err || ob_db_begin(r->db) != 0 || ob_authapi_mark_verified(a, uid, email) != 0) {
+    int marked = err || ob_db_begin(r->db) != 0 ? -1 : ob_authapi_mark_verified(a, uid, email);
+    if (marked > 0) {
+        code_taken(a, st);
+        return;
+    }
+    if (marked < 0) {
         ob_authapi_db_failure(a);
         return;
     }
@@ -349,8 +432,17 @@ void ob_authapi_code_confirm(ob_request *r)
         ob_authapi_errors(a);
         return;
     }
+    int attempt = code_count_try(a, st);
+    if (attempt < 0) {
+        ob_authapi_db_failure(a);
+        return;
+    }
+    if (attempt == 0 || attempt > CODE_TRIES) {
+        ob_authapi_status(a, 409); /* used up by other requests meanwhile */
+        return;
+    }
     if (!code_matches(st, code))
-        code_wrong(a, st);
+        code_wrong(a, st, attempt);
     else
         code_login(a, st);
 }

@@ -304,13 +304,24 @@ int ob_authapi_mark_verified(ob_authapi *a, int64_t user_id, const char *email)
     char uid[24];
     snprintf(uid, sizeof uid, "%lld", (long long)user_id);
     const char *p[] = {uid, email};
+    PGresult *res = ob_db_query(a->r->db, a->r->arena,
+                                "SELECT 1 FROM email_addresses WHERE lower(email) = lower($2) "
+                                "AND verified AND user_id <> $1::bigint",
+                                2, p);
+    if (!res)
+        return -1;
+    if (PQntuples(res))
+        return 1;
+    /* A verification committed since that check fails the first statement
+     * on the unique index, which is the same answer. */
     if (run(a,
             "INSERT INTO email_addresses (user_id, email, verified, is_primary) "
             "VALUES ($1::bigint, $2, true, NOT EXISTS (SELECT 1 FROM email_addresses "
             "WHERE user_id = $1::bigint AND is_primary)) "
             "ON CONFLICT (user_id, email) DO UPDATE SET verified = true",
-            2, p) != 0 ||
-        run(a,
+            2, p) != 0)
+        return ob_account_email_taken(a->r->db) ? 1 : -1;
+    if (run(a,
             "UPDATE email_addresses SET is_primary = true WHERE user_id = $1::bigint AND email = $2 "
             "AND NOT EXISTS (SELECT 1 FROM email_addresses WHERE user_id = $1::bigint AND is_primary)",
             2, p) != 0 ||

@@ -10,9 +10,13 @@
 #include "openbook/log.h"
 #include "openbook/password.h"
 
+/* Every hash and verification is logged at debug level: the tests count
+ * these lines to check that the paths which must not reveal whether an
+ * account exists do the same work (api-auth.md §4.2, §4.3). */
 int ob_password_hash(const char *password, size_t len, char out[OB_PASSWORD_HASH_MAX])
 {
     _Static_assert(crypto_pwhash_STRBYTES <= OB_PASSWORD_HASH_MAX, "hash buffer too small");
+    ob_debug("password: hash (argon2id)");
     return crypto_pwhash_str_alg(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                  crypto_pwhash_MEMLIMIT_INTERACTIVE, crypto_pwhash_ALG_ARGON2ID13);
 }
@@ -90,17 +94,20 @@ bool ob_password_verify(const char *password, size_t len, const char *stored, bo
     if (!ob_password_usable(stored) || len > OB_PASSWORD_MAX)
         return false;
     if (strncmp(stored, "$argon2id$", 10) == 0) {
+        ob_debug("password: verify (argon2id)");
         if (crypto_pwhash_str_verify(stored, password, len) != 0)
             return false;
         *needs_rehash = crypto_pwhash_str_needs_rehash(stored, crypto_pwhash_OPSLIMIT_INTERACTIVE,
                                                        crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0;
         return true;
     }
-    if (strncmp(stored, "pbkdf2_sha256$", 14) == 0 && verify_pbkdf2(password, len, stored)) {
-        *needs_rehash = true;
-        return true;
-    }
-    return false;
+    if (strncmp(stored, "pbkdf2_sha256$", 14) != 0)
+        return false;
+    ob_debug("password: verify (pbkdf2_sha256)");
+    if (!verify_pbkdf2(password, len, stored))
+        return false;
+    *needs_rehash = true;
+    return true;
 }
 
 /* ---- common passwords: a sorted array searched with bsearch ---- */

@@ -30,10 +30,12 @@ static const char hit_script[] =
     "local t = redis.call('TTL', KEYS[1]) "
     "if t < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) t = tonumber(ARGV[1]) end "
     "return {c, t}";
-static const char peek_script[] =
+/* Gives one back, never below 0 and never creating a counter (a DECR of
+ * a key that expired meanwhile would leave one without expiry). */
+static const char undo_script[] =
     "local c = tonumber(redis.call('GET', KEYS[1]) or '0') "
-    "local t = redis.call('TTL', KEYS[1]) "
-    "return {c, t}";
+    "if c > 0 then c = redis.call('DECR', KEYS[1]) end "
+    "return {c, redis.call('TTL', KEYS[1])}";
 
 const char *ob_ratelimit_client(const ob_request *r)
 {
@@ -105,16 +107,33 @@ static uint64_t fnv(uint64_t h, const char *s)
     return h ^ 0xff;
 }
 
-/* The slot for (action, key): the live one, else a free or expired one,
- * else the one whose window ends first (evicting it). */
-static struct local_slot *local_slot(const ob_rate *rate, const char *key, int64_t now)
+static uint64_t slot_hash(const ob_rate *rate, const char *key)
 {
-    uint64_t h = fnv(fnv(1469598103934665603ULL, rate->action), key);
-    struct local_slot *victim = NULL;
+    return fnv(fnv(1469598103934665603ULL, rate->action), key);
+}
+
+/* The live slot for (action, key), or NULL. */
+static struct local_slot *local_find(uint64_t h, int64_t now)
+{
     for (unsigned i = 0; i < LOCAL_PROBE; i++) {
         struct local_slot *s = &local[(h + i) & (LOCAL_SLOTS - 1)];
         if (s->window_end > now && s->hash == h)
             return s;
+    }
+    return NULL;
+}
+
+/* The slot for (action, key): the live one, else a free or expired one,
+ * else the one whose window ends first (evicting it). */
+static struct local_slot *local_slot(const ob_rate *rate, const char *key, int64_t now)
+{
+    uint64_t h = slot_hash(rate, key);
+    struct local_slot *s = local_find(h, now);
+    if (s)
+        return s;
+    struct local_slot *victim = NULL;
+    for (unsigned i = 0; i < LOCAL_PROBE; i++) {
+        s = &local[(h + i) & (LOCAL_SLOTS - 1)];
         if (!victim || s->window_end < victim->window_end)
             victim = s;
     }
@@ -132,35 +151,32 @@ static long local_limit(const ob_request *r, const ob_rate *rate)
     return l < 1 ? 1 : l;
 }
 
-static long local_count(ob_request *r, const ob_rate *rate, const char *key, bool count_it)
+static long local_count(ob_request *r, const ob_rate *rate, const char *key)
 {
     int64_t now = now_s();
     struct local_slot *s = local_slot(rate, key, now);
-    if (count_it)
-        s->count++;
-    long limit = local_limit(r, rate);
-    bool over = count_it ? s->count > limit : s->count >= limit;
     long left = (long)(s->window_end - now);
-    return over ? (left < 1 ? 1 : left) : 0;
-}
-
-static long check(ob_request *r, const ob_rate *rate, const char *key, bool count_it)
-{
-    long count, ttl;
-    if (redis_count(r, count_it ? hit_script : peek_script, rate, key, &count, &ttl) != 0)
-        return local_count(r, rate, key, count_it);
-    bool over = count_it ? count > rate->limit : count >= rate->limit;
-    if (!over)
-        return 0;
-    return ttl < 1 ? 1 : ttl;
+    return ++s->count > local_limit(r, rate) ? (left < 1 ? 1 : left) : 0;
 }
 
 long ob_ratelimit_hit(ob_request *r, const ob_rate *rate, const char *key)
 {
-    return check(r, rate, key ? key : "", true);
+    long count, ttl;
+    key = key ? key : "";
+    if (redis_count(r, hit_script, rate, key, &count, &ttl) != 0)
+        return local_count(r, rate, key);
+    if (count <= rate->limit)
+        return 0;
+    return ttl < 1 ? 1 : ttl;
 }
 
-long ob_ratelimit_peek(ob_request *r, const ob_rate *rate, const char *key)
+void ob_ratelimit_undo(ob_request *r, const ob_rate *rate, const char *key)
 {
-    return check(r, rate, key ? key : "", false);
+    long count, ttl;
+    key = key ? key : "";
+    if (redis_count(r, undo_script, rate, key, &count, &ttl) == 0)
+        return;
+    struct local_slot *s = local_find(slot_hash(rate, key), now_s());
+    if (s && s->count > 0)
+        s->count--;
 }

@@ -118,7 +118,9 @@ static int create(ob_cli_account *ca, const char *username, const char *email, c
     if (id <= 0 || ob_db_commit(ca->db) != 0) {
         ob_db_rollback(ca->db);
         fprintf(stderr, "openbook: createsuperuser: %s\n",
-                id == 0 ? "a user with that username already exists" : ob_db_last_error(ca->db));
+                id == 0                           ? "a user with that username already exists"
+                : ob_account_email_taken(ca->db) ? "another account has verified that e-mail address"
+                                                  : ob_db_last_error(ca->db));
         return -1;
     }
     printf("Superuser created successfully.\n");

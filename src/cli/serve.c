@@ -8,6 +8,7 @@
 #include "openbook/alloc.h"
 #include "openbook/cli.h"
 #include "openbook/log.h"
+#include "openbook/mail.h"
 #include "openbook/pool.h"
 
 static const char usage[] =
@@ -18,6 +19,8 @@ static const char usage[] =
     "StandardInput=socket pass it) and pre-forks server.workers workers.\n\n"
     "Signals: SIGHUP reloads the configuration and replaces the workers\n"
     "gracefully; SIGTERM/SIGINT stop gracefully within server.graceful_timeout.\n\n"
+    "Outside development mode it refuses to start when http.public_base_url is\n"
+    "empty and the configured site has no domain: mailed links need one.\n\n"
     "  -c, --config FILE    configuration file\n"
     "  -s, --single         serve in this one process, without a master\n"
     "  -w, --workers N      override server.workers\n"
@@ -68,6 +71,11 @@ int ob_cmd_serve(int argc, char **argv, char **envp)
     }
     if (workers > 0)
         cfg.workers = workers;
+    /* Mailed links need a trusted base outside development (links.c). */
+    if (ob_mail_check_link_base(&cfg) != 0) {
+        ob_config_free(&cfg);
+        return 1;
+    }
     ob_listen_origin origin;
     int fd = ob_listen_open(&cfg, &origin);
     if (fd < 0) {

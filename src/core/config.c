@@ -82,6 +82,7 @@ const ob_config_key ob_config_keys[] = {
     K_INT("relay", "send_queue_max_bytes", relay_send_queue_max_bytes, 1024, 1L << 30),
     K_INT("relay", "max_channels", relay_max_channels, 1, 10000),
     K_INT("relay", "max_connections_per_user", relay_max_connections_per_user, 1, 100000),
+    K_INT("relay", "max_anonymous_per_address", relay_max_anonymous_per_address, 1, 10000000),
     K_INT("relay", "max_lifetime", relay_max_lifetime, 60, 31536000),
     K_INT("auth", "login_timeout", auth_login_timeout, 30, 86400),
     K_INT("auth", "reauthentication_timeout", auth_reauthentication_timeout, 10, 86400),
@@ -208,6 +209,7 @@ void ob_config_defaults(ob_config *c)
     c->relay_send_queue_max_bytes = 1048576;
     c->relay_max_channels = 64;
     c->relay_max_connections_per_user = 16;
+    c->relay_max_anonymous_per_address = 32;
     c->relay_max_lifetime = 43200;
     c->auth_login_timeout = 900;
     c->auth_reauthentication_timeout = 300;

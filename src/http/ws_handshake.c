@@ -1,4 +1,5 @@
 /* ws_handshake.c - RFC 6455 opening handshake parser (see ws_handshake.h). */
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -383,4 +384,50 @@ bool ob_ws_query_param(const char *q, size_t qlen, const char *name, const char 
     *val = NULL;
     *vlen = 0;
     return false;
+}
+
+/* ---- client addresses ------------------------------------------------ */
+
+/* The first 12 bytes of an IPv4-mapped IPv6 address (RFC 4291 §2.5.5.2). */
+static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+bool ob_ws_parse_addr(const char *s, size_t len, unsigned char out[16])
+{
+    char text[INET6_ADDRSTRLEN];
+    if (len == 0 || len >= sizeof text || memchr(s, '\0', len))
+        return false;
+    memcpy(text, s, len);
+    text[len] = '\0';
+    if (memchr(s, ':', len))
+        return inet_pton(AF_INET6, text, out) == 1;
+    unsigned char v4[4];
+    if (inet_pton(AF_INET, text, v4) != 1)
+        return false;
+    memcpy(out, v4_mapped, 12);
+    memcpy(out + 12, v4, 4);
+    return true;
+}
+
+bool ob_ws_forwarded_addr(const char *v, size_t len, unsigned char out[16])
+{
+    size_t start = len;
+    while (start > 0 && v[start - 1] != ',')
+        start--;
+    const char *e = v + start;
+    size_t el = len - start;
+    trim(&e, &el);
+    return ob_ws_parse_addr(e, el, out);
+}
+
+uint64_t ob_ws_addr_key(const unsigned char a[16])
+{
+    uint64_t k = 0;
+    if (memcmp(a, v4_mapped, 12) == 0) {
+        for (int i = 12; i < 16; i++)
+            k = k << 8 | a[i];
+        return 0xffffffff00000000ull | k;
+    }
+    for (int i = 0; i < 8; i++)
+        k = k << 8 | a[i];
+    return k;
 }

@@ -1,6 +1,7 @@
 /* outbox.c - ob_mail_enqueue: render a mail and queue it in mail_outbox.
  *
- * The insert runs on the request's connection, inside the caller's
+ * Links in the mail start with ob_mail_link_base() (links.c).  The insert
+ * runs on the request's connection, inside the caller's
  * transaction: the mail exists exactly when the change that caused it was
  * committed.  The NOTIFY is transactional too, so a waiting `openbook
  * send-mail` wakes at the commit, never for a rolled-back mail. */
@@ -25,13 +26,23 @@ int ob_mail_enqueue(ob_request *r, ob_mail_kind kind, const char *to, const ob_m
         ob_db_query(r->db, r->arena, "SELECT name, domain FROM sites WHERE id = $1", 1, sp);
     if (!res)
         return -1;
-    ob_mail_site site = {"OpenBook", r->host ? r->host : "localhost"};
+    ob_mail_site site = {"OpenBook", NULL};
     if (PQntuples(res) == 1) {
         site.name = PQgetvalue(res, 0, 0);
         site.domain = PQgetvalue(res, 0, 1);
     }
+    /* Never from the request's Host outside development (links.c). */
+    const char *base = ob_mail_link_base(r->arena, r->cfg, site.domain, ob_request_base_url(r));
+    if (!base) {
+        ob_error("mail: not queued: http.public_base_url is empty and site %ld has no valid "
+                 "domain for the links",
+                 r->cfg->site_id);
+        return -1;
+    }
+    if (!site.domain) /* no site row: the host of the links names it */
+        site.domain = base + strcspn(base, ":") + 3;
     ob_mail_text text;
-    if (ob_mail_render(r->arena, kind, r->language, &site, ob_request_base_url(r), to, v, &text)) {
+    if (ob_mail_render(r->arena, kind, r->language, &site, base, to, v, &text)) {
         ob_error("mail: cannot render mail kind %d: a variable is missing", (int)kind);
         return -1;
     }

@@ -117,11 +117,12 @@ struct conn {
     conn *link;                 /* R.dirty chain */
     conn *reap;                 /* the reap chain (server.c) */
     conn *uprev, *unext;        /* the user's connections, oldest first */
-    user *user;                 /* NULL: anonymous or not yet open */
+    user *user;                 /* the user's (anonymous: the address's) group; NULL until open */
     wslay_event_context_ptr ws; /* lazily created, see server.c */
     struct handshake_buf *hs;   /* partial request head, or unread bytes */
     authorizing *auth;          /* tickets waiting for their jti check */
     struct qnode *qhead, *qtail;
+    struct qnode *pong;         /* the pong queued and not yet started, or NULL */
     uint32_t qoff;              /* bytes of qhead->f already written */
     uint32_t qframes, qbytes;   /* queued, for the send-queue cap */
     struct sub *subs;
@@ -130,6 +131,7 @@ struct conn {
     uint8_t state;
     uint8_t errors;             /* protocol errors in the current window */
     uint32_t t_start, t_recv, t_ping, t_deadline, t_errwin;
+    uint32_t t_sent;            /* the queue last became non-empty or lost bytes */
     uint32_t ws_fed, ws_used, ws_frame; /* bytes given to / consumed by wslay */
     pending_reply *replies;     /* "subscribed" answers waiting for Redis */
 };
@@ -200,6 +202,7 @@ struct authorizing {
     conn *c;
     bool handshake, proto, anonymous;
     int64_t uid;
+    uint64_t addr;              /* anonymous handshake: the client address key */
     char accept[29];
     uint32_t n;
     char **channels;

@@ -41,6 +41,13 @@ relay R;
 #define LINGER_TIMEOUT 2     /* seconds to drain input after an HTTP error */
 #define AUTHORIZE_TIMEOUT 30 /* seconds for the jti check (Redis stalled) */
 #define SOCKET_SLACK 256     /* sockets beyond max_connections, for refusals */
+/* Bytes read from one socket per readiness event.  wslay parses until the
+ * socket runs dry and queues a pong of its own for every ping meanwhile
+ * (drained into ws_sink only afterwards), so without a bound a client that
+ * sends faster than the relay parses would hold the loop and grow that
+ * queue for as long as it keeps sending.  The rest waits for the next loop
+ * turn (libev reports the socket readable again). */
+#define READ_BUDGET 16384
 
 struct handshake_buf {
     uint32_t len, off;
@@ -150,46 +157,53 @@ static void want_write(conn *c, bool on)
 
 /* ---- users ----------------------------------------------------------- */
 
+/* Connections grouped by owner, each group with its limit: U holds users'
+ * connections by user id (relay.max_connections_per_user), A anonymous
+ * connections by client address (relay.max_anonymous_per_address, key
+ * from ob_ws_addr_key).  A connection is in at most one group, c->user. */
 struct user {
     user *hnext;
-    int64_t uid;
+    int64_t uid;            /* the user id; in A the address key */
     uint32_t count;
+    bool anonymous;         /* a group of A */
     conn *head, *tail;
 };
 
-static struct {
+struct user_table {
     user **b;
     size_t cap, n;
-} U;
+};
 
-static size_t user_bucket(int64_t uid)
+static struct user_table U, A;
+
+static size_t user_bucket(const struct user_table *t, int64_t uid)
 {
     uint64_t h = (uint64_t)uid * 0x9E3779B97F4A7C15ull;
-    return (size_t)(h >> 32) & (U.cap - 1);
+    return (size_t)(h >> 32) & (t->cap - 1);
 }
 
-static user *user_find(int64_t uid)
+static user *user_find(const struct user_table *t, int64_t uid)
 {
-    if (!U.cap)
+    if (!t->cap)
         return NULL;
-    for (user *u = U.b[user_bucket(uid)]; u; u = u->hnext)
+    for (user *u = t->b[user_bucket(t, uid)]; u; u = u->hnext)
         if (u->uid == uid)
             return u;
     return NULL;
 }
 
-static void users_grow(void)
+static void users_grow(struct user_table *t)
 {
-    size_t old = U.cap;
-    user **ob = U.b;
-    U.cap = old ? old * 2 : 64;
-    U.b = ob_calloc(U.cap, sizeof *U.b);
+    size_t old = t->cap;
+    user **ob = t->b;
+    t->cap = old ? old * 2 : 64;
+    t->b = ob_calloc(t->cap, sizeof *t->b);
     for (size_t i = 0; i < old; i++)
         for (user *u = ob[i], *next; u; u = next) {
             next = u->hnext;
-            size_t k = user_bucket(u->uid);
-            u->hnext = U.b[k];
-            U.b[k] = u;
+            size_t k = user_bucket(t, u->uid);
+            u->hnext = t->b[k];
+            t->b[k] = u;
         }
     ob_free(ob);
 }
@@ -210,27 +224,31 @@ static void user_detach(conn *c)
     c->uprev = c->unext = NULL;
     c->user = NULL;
     if (--u->count == 0) {
-        user **pp = &U.b[user_bucket(u->uid)];
+        struct user_table *t = u->anonymous ? &A : &U;
+        user **pp = &t->b[user_bucket(t, u->uid)];
         while (*pp != u)
             pp = &(*pp)->hnext;
         *pp = u->hnext;
-        U.n--;
+        t->n--;
         ob_free(u);
     }
 }
 
-static void user_attach(conn *c, int64_t uid)
+/* Adds an open connection to its user's group (anonymous: its address's). */
+static void user_attach(conn *c, bool anonymous, int64_t uid)
 {
-    user *u = user_find(uid);
+    struct user_table *t = anonymous ? &A : &U;
+    user *u = user_find(t, uid);
     if (!u) {
-        if (U.n + 1 > U.cap)
-            users_grow();
+        if (t->n + 1 > t->cap)
+            users_grow(t);
         u = ob_calloc(1, sizeof *u);
         u->uid = uid;
-        size_t k = user_bucket(uid);
-        u->hnext = U.b[k];
-        U.b[k] = u;
-        U.n++;
+        u->anonymous = anonymous;
+        size_t k = user_bucket(t, uid);
+        u->hnext = t->b[k];
+        t->b[k] = u;
+        t->n++;
     }
     c->user = u;
     c->uprev = u->tail;
@@ -240,8 +258,12 @@ static void user_attach(conn *c, int64_t uid)
         u->head = c;
     u->tail = c;
     u->count++;
-    /* ws_max_connections_per_user: the oldest gives way (4429). */
-    while (u->count > (uint32_t)R.cfg.relay_max_connections_per_user && u->head != c)
+    /* ws_max_connections_per_user: the oldest gives way (4429).  The same
+     * for the anonymous connections of one address, so that one client
+     * cannot take every place of relay.max_connections. */
+    long limit = anonymous ? R.cfg.relay_max_anonymous_per_address
+                           : R.cfg.relay_max_connections_per_user;
+    while (u->count > (uint32_t)limit && u->head != c)
         conn_close(u->head, WS_TOO_MANY);
 }
 
@@ -249,7 +271,7 @@ void users_revoke(int64_t uid, uint16_t code)
 {
     user *u;
     unsigned n = 0;
-    while ((u = user_find(uid)) != NULL && u->head) {
+    while ((u = user_find(&U, uid)) != NULL && u->head) {
         conn_close(u->head, code);
         n++;
     }
@@ -259,7 +281,7 @@ void users_revoke(int64_t uid, uint16_t code)
 
 int64_t conn_uid(const conn *c)
 {
-    return c->user ? c->user->uid : 0;
+    return c->user && !c->user->anonymous ? c->user->uid : 0;
 }
 
 bool conn_is_open(const conn *c)
@@ -274,10 +296,12 @@ static void queue_push(conn *c, frame *f)
     struct qnode *n = ob_malloc(sizeof *n);
     n->next = NULL;
     n->f = frame_ref(f);
-    if (c->qtail)
+    if (c->qtail) {
         c->qtail->next = n;
-    else
+    } else {
         c->qhead = n;
+        c->t_sent = now_s(); /* the stall clock starts (on_sweep) */
+    }
     c->qtail = n;
     c->qframes++;
     c->qbytes += f->len;
@@ -290,6 +314,8 @@ static void queue_pop(conn *c)
     c->qhead = n->next;
     if (!c->qhead)
         c->qtail = NULL;
+    if (n == c->pong)
+        c->pong = NULL;
     c->qframes--;
     c->qbytes -= n->f->len;
     c->qoff = 0;
@@ -301,6 +327,7 @@ static void queue_pop(conn *c)
  * peer never sees a torn frame. */
 static void queue_drop_unsent(conn *c)
 {
+    c->pong = NULL; /* dropped, or half written and no longer replaceable */
     if (!c->qhead)
         return;
     struct qnode *keep = c->qoff ? c->qhead : NULL;
@@ -328,22 +355,53 @@ static void queue_free(conn *c)
         queue_pop(c);
 }
 
+/* Whether one more frame of len bytes fits under the send-queue cap, which
+ * counts every frame, control frames included.  When it does not, the
+ * connection is closed with 1013. */
+static bool queue_room(conn *c, uint32_t len)
+{
+    if (c->qframes + 1 <= (uint32_t)R.cfg.relay_send_queue_max_frames &&
+        (uint64_t)c->qbytes + len <= (uint64_t)R.cfg.relay_send_queue_max_bytes)
+        return true;
+    /* A client that cannot keep up is closed rather than slowing the
+     * others or growing without bound (websocket.md §7). */
+    R.closes_overflow++;
+    ob_debug("relay: send queue of fd %d full (%u frames, %u bytes): closing with 1013",
+             c->io.fd, c->qframes, c->qbytes);
+    conn_close(c, WS_OVERLOAD);
+    return false;
+}
+
 void conn_send(conn *c, frame *f)
+{
+    if (c->state != CS_OPEN || !queue_room(c, f->len))
+        return;
+    queue_push(c, f);
+    R.frames_out++;
+}
+
+/* Answers a ping.  At most one pong waits per connection: a pong not yet
+ * started gets the newer ping's payload instead of a second pong behind it
+ * (RFC 6455 §5.5.3 allows answering only the most recent ping).  So a
+ * client that sends pings and never reads costs one small frame, not one
+ * per ping. */
+static void send_pong(conn *c, const void *payload, size_t len)
 {
     if (c->state != CS_OPEN)
         return;
-    if (c->qframes + 1 > (uint32_t)R.cfg.relay_send_queue_max_frames ||
-        (uint64_t)c->qbytes + f->len > (uint64_t)R.cfg.relay_send_queue_max_bytes) {
-        /* A client that cannot keep up is closed rather than slowing the
-         * others or growing without bound (websocket.md §7). */
-        R.closes_overflow++;
-        ob_debug("relay: send queue of fd %d full (%u frames, %u bytes): closing with 1013",
-                 c->io.fd, c->qframes, c->qbytes);
-        conn_close(c, WS_OVERLOAD);
+    frame *f = frame_new(WSLAY_PONG, payload, len);
+    struct qnode *q = c->pong;
+    if (q && !(q == c->qhead && c->qoff)) {
+        c->qbytes = c->qbytes - q->f->len + f->len;
+        frame_unref(q->f);
+        q->f = f;
         return;
     }
-    queue_push(c, f);
-    R.frames_out++;
+    if (queue_room(c, f->len)) {
+        queue_push(c, f);
+        c->pong = c->qtail;
+    }
+    frame_unref(f);
 }
 
 void conn_send_json(conn *c, const ob_buf *b)
@@ -416,6 +474,8 @@ static void conn_flush(conn *c)
                 left = 0;
             }
         }
+        if (w > 0)
+            c->t_sent = now_s(); /* the client drains what we send */
         if ((size_t)w < total) {
             want_write(c, true);
             return;
@@ -652,8 +712,7 @@ static void on_handshake_claim(redisAsyncContext *ac, void *reply, void *priv)
     ev_io_start(R.loop, &c->io);
     ob_debug("relay: fd %d open (user %lld, %u channel(s), %u connections)", c->io.fd,
              (long long)a->uid, a->n, R.nactive);
-    if (!a->anonymous)
-        user_attach(c, a->uid);
+    user_attach(c, a->anonymous, a->anonymous ? (int64_t)a->addr : a->uid);
     /* The answer goes out before the subscriptions are set up, which only
      * queue frames behind it. */
     proto_on_open(c, (const char *const *)a->channels, a->n);
@@ -662,6 +721,56 @@ static void on_handshake_claim(redisAsyncContext *ac, void *reply, void *priv)
      * read event would announce them. */
     if (c->hs && c->state == CS_OPEN)
         read_ws(c);
+}
+
+static bool trusted_proxy(const unsigned char peer[16])
+{
+    const ob_strlist *l = &R.cfg.trusted_proxies;
+    unsigned char a[16];
+    for (size_t i = 0; i < l->count; i++)
+        if (ob_ws_parse_addr(l->items[i], strlen(l->items[i]), a) && memcmp(a, peer, 16) == 0)
+            return true;
+    return false;
+}
+
+/* The key the connection counts under when it is anonymous
+ * (relay.max_anonymous_per_address): the client's address.  That is the
+ * peer's own, unless the peer is the front server, which passes the
+ * client's address as the last X-Forwarded-For entry: a peer on the unix
+ * socket (only local processes the socket's mode lets in) or at an address
+ * of http.trusted_proxies (loopback by default).  Anybody else could put
+ * any address there. */
+static uint64_t client_key(int fd, const ob_ws_handshake *hs)
+{
+    static bool warned;
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    unsigned char peer[16] = {0}, client[16];
+    bool trusted = false;
+    if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+        if (ss.ss_family == AF_UNIX) {
+            trusted = true;
+        } else if (ss.ss_family == AF_INET) {
+            const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+            peer[10] = peer[11] = 0xff;
+            memcpy(peer + 12, &in->sin_addr, 4);
+            trusted = trusted_proxy(peer);
+        } else if (ss.ss_family == AF_INET6) {
+            memcpy(peer, &((const struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+            trusted = trusted_proxy(peer);
+        }
+    }
+    if (!trusted)
+        return ob_ws_addr_key(peer);
+    if (hs->forwarded_for.p &&
+        ob_ws_forwarded_addr(hs->forwarded_for.p, hs->forwarded_for.len, client))
+        return ob_ws_addr_key(client);
+    if (!warned) {
+        warned = true;
+        ob_warn("relay: the front server sent no client address (X-Forwarded-For): its "
+                "anonymous connections count as one client's (relay.max_anonymous_per_address)");
+    }
+    return ob_ws_addr_key(peer);
 }
 
 static bool path_ok(const ob_ws_span *p)
@@ -720,6 +829,8 @@ static void on_request_head(conn *c, const char *buf, size_t len, ob_ws_hs_resul
     }
     authorizing *a = auth_new(c, &t);
     a->handshake = true;
+    if (a->anonymous)
+        a->addr = client_key(c->io.fd, hs);
     a->proto = hs->subprotocol_offered;
     ob_ws_accept_key(hs->key.p, hs->key.len, a->accept);
     if (jti_claim(t.jti, on_handshake_claim, a) != 0) {
@@ -788,6 +899,9 @@ static void read_handshake(conn *c)
 
 /* ---- wslay ----------------------------------------------------------- */
 
+/* What is left of READ_BUDGET in this read_ws(). */
+static size_t read_budget;
+
 static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags,
                        void *udata)
 {
@@ -805,11 +919,18 @@ static ssize_t ws_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
         c->ws_fed += (uint32_t)n;
         return (ssize_t)n;
     }
+    if (read_budget == 0) {
+        wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+        return -1;
+    }
+    if (len > read_budget)
+        len = read_budget;
     for (;;) {
         ssize_t n = recv(c->io.fd, buf, len, 0);
         if (n > 0) {
             c->ws_fed += (uint32_t)n;
             c->t_recv = now_s();
+            read_budget -= (size_t)n;
             return n;
         }
         if (n < 0 && errno == EINTR)
@@ -874,11 +995,7 @@ static void ws_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_
             conn_close(c, WS_UNSUPPORTED);
         break;
     case WSLAY_PING:
-        if (c->state == CS_OPEN) {
-            frame *f = frame_new(WSLAY_PONG, arg->msg, arg->msg_length);
-            queue_push(c, f); /* control frames do not count against the cap */
-            frame_unref(f);
-        }
+        send_pong(c, arg->msg, arg->msg_length);
         break;
     case WSLAY_CONNECTION_CLOSE:
         c->flags |= CF_CLOSE_RECV;
@@ -915,6 +1032,7 @@ static void read_ws(conn *c)
         c->flags &= (uint16_t)~(CF_IN_FRAME | CF_IN_MSG);
     }
     wslay_event_set_error(c->ws, 0);
+    read_budget = READ_BUDGET; /* (bytes left over from the handshake are not counted) */
     int r = wslay_event_recv(c->ws);
     if (c->state == CS_DEAD)
         return;
@@ -1161,11 +1279,19 @@ static void on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
         case CS_OPEN:
             if (now - c->t_recv >= idle) {
                 conn_close(c, WS_GOING_AWAY);
+            } else if (c->qhead && now - c->t_sent >= idle) {
+                /* Output has waited idle_timeout without the client taking
+                 * a byte: it sends (pings, say) but does not read.  A close
+                 * frame would not get through either. */
+                ob_debug("relay: fd %d stopped reading (%u bytes queued): closing", c->io.fd,
+                         c->qbytes);
+                conn_kill(c);
             } else if (now - c->t_start >= life) {
                 conn_close(c, WS_REVOKED);
             } else if (now - c->t_ping >= ping) {
                 c->t_ping = now;
-                queue_push(c, ping_frame);
+                if (queue_room(c, ping_frame->len))
+                    queue_push(c, ping_frame);
             }
             break;
         case CS_CLOSING:
@@ -1232,8 +1358,8 @@ void server_shutdown(void)
 void server_apply_config(void)
 {
     /* Limits and timers are read from R.cfg where they are used; nothing
-     * to push.  Connections over a lowered per-user limit keep running
-     * until they close on their own. */
+     * to push.  Connections over a lowered per-user or per-address limit
+     * keep running until they close on their own. */
 }
 
 void server_finish(void)
@@ -1251,6 +1377,8 @@ void server_finish(void)
     }
     ob_free(U.b);
     memset(&U, 0, sizeof U);
+    ob_free(A.b);
+    memset(&A, 0, sizeof A);
     if (ping_frame) {
         ob_free(ping_frame);
         ping_frame = NULL;

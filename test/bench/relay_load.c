@@ -224,12 +224,17 @@ static bool start_connect(lconn *c)
     struct epoll_event e = {.events = EPOLLIN, .data.ptr = c};
     epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
     char req[1024];
+    /* Each connection is another browser behind nginx, which passes the
+     * client's address (the relay limits anonymous connections per
+     * address: relay.max_anonymous_per_address). */
+    size_t i = (size_t)(c - conns);
     int n = snprintf(req, sizeof req,
                      "GET /ws/events?ticket=%s HTTP/1.1\r\nHost: localhost\r\n"
                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n",
-                     ticket(c->channel));
+                     "Sec-WebSocket-Version: 13\r\n"
+                     "X-Forwarded-For: 10.%zu.%zu.%zu\r\n\r\n",
+                     ticket(c->channel), (i >> 16) & 255, (i >> 8) & 255, i & 255);
     queue_write(c, req, (size_t)n);
     flush_conn(c);
     return true;

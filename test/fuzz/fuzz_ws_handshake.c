@@ -5,8 +5,9 @@
  * ends at head_len with a blank line, every span lies inside the head,
  * the path starts with '/', the key is a 24-character base64 key and its
  * accept value has the right shape; parsing just the head gives the same
- * answer; INCOMPLETE means no blank line within the limit.  The Origin and
- * query helpers run on whatever the parser found and on the raw input. */
+ * answer; INCOMPLETE means no blank line within the limit.  The Origin,
+ * query and client address helpers run on whatever the parser found and on
+ * the raw input. */
 #include <string.h>
 #include "openbook/ws_handshake.h"
 #include "fuzz_common.h"
@@ -32,6 +33,24 @@ static void check_origin(const char *o, size_t len)
     }
 }
 
+/* An X-Forwarded-For value: when it yields an address, that is what its
+ * last entry parses to on its own. */
+static void check_forwarded(const char *v, size_t len)
+{
+    unsigned char a[16], b[16];
+    if (!ob_ws_forwarded_addr(v, len, a))
+        return;
+    const char *comma = memrchr(v, ',', len);
+    const char *e = comma ? comma + 1 : v;
+    size_t el = len - (size_t)(e - v);
+    while (el && (*e == ' ' || *e == '\t'))
+        e++, el--;
+    while (el && (e[el - 1] == ' ' || e[el - 1] == '\t'))
+        el--;
+    FUZZ_CHECK(ob_ws_parse_addr(e, el, b) && memcmp(a, b, 16) == 0, "last entry parses apart");
+    (void)ob_ws_addr_key(a);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *buf = (const char *)data;
@@ -47,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (r == OB_WS_HS_TOO_LARGE)
         FUZZ_CHECK(size >= OB_WS_MAX_HEAD, "too large below the limit");
     check_origin(buf, size);
+    check_forwarded(buf, size);
     const char *v;
     size_t vl;
     if (ob_ws_query_param(buf, size, "ticket", &v, &vl))
@@ -74,6 +94,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_CHECK(strlen(accept) == 28 && accept[27] == '=', "accept key shape");
     if (hs.origin.p)
         check_origin(hs.origin.p, hs.origin.len);
+    if (hs.forwarded_for.p)
+        check_forwarded(hs.forwarded_for.p, hs.forwarded_for.len);
     if (ob_ws_query_param(hs.query.p, hs.query.len, "ticket", &v, &vl))
         FUZZ_CHECK(v >= hs.query.p && v + vl <= hs.query.p + hs.query.len, "value outside query");
 

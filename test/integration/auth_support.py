@@ -21,12 +21,15 @@ COMMON_PASSWORDS = os.path.join(support.REPO, "conf", "common-passwords.txt.gz")
 GOOD_PASSWORD = "Vq8#lumen-Orchard-42"
 
 
-def start_auth_stack(tag, workers=2):
+def start_auth_stack(tag, workers=2, config=None):
     mail_dir = support.make_tmpdir(tag + "-mail")
-    st = support.start_stack(tag, workers=workers, config={
+    cfg = {
         "auth": {"common_passwords": COMMON_PASSWORDS},
         "mail": {"backend": "file", "file_dir": mail_dir},
-    })
+    }
+    for section, values in (config or {}).items():
+        cfg.setdefault(section, {}).update(values)
+    st = support.start_stack(tag, workers=workers, config=cfg)
     st.mail_dir = mail_dir
     return st
 

@@ -612,6 +612,7 @@ class ServesMixin:
         try:
             s.sendall(("GET /ws/events/?ticket=abc HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "X-Forwarded-For: 10.9.8.7\r\n"
                        "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n\r\n"
                        % (self.apache.port, key)).encode())
             buf = b""
@@ -634,6 +635,10 @@ class ServesMixin:
         line, hdrs = self.relay.requests[-1]
         self.assertEqual(line, "GET /ws/events/?ticket=abc HTTP/1.1")
         self.assertEqual(hdrs.get("upgrade", "").lower(), "websocket")
+        # The relay counts anonymous connections per client address, the
+        # last X-Forwarded-For entry: Apache's, never the client's.
+        self.assertEqual(hdrs.get("x-forwarded-for", "").split(",")[-1].strip(), "127.0.0.1",
+                         hdrs)
 
 
 class ApacheFcgid(ServesMixin, EchoMixin, support.StackTestCase):

@@ -477,5 +477,63 @@ class FromTheApi(MailTestCase):
         self.assertIn(self.url("/app/#/account/signup"), body)
 
 
+class LinkBase(MailTestCase):
+    """Mailed links never come from the request's Host outside development
+    mode: they use http.public_base_url, else the site's domain, and
+    `serve` refuses to start with neither (api-auth.md §9)."""
+
+    def setUp(self):
+        super().setUp()
+        r = self.req("GET", "/auth-api/app/v1/config")
+        if r.status == 404:
+            self.skipTest("the authentication API is not part of this build")
+
+    def production(self):
+        """Restarts the server outside development mode (what it takes:
+        Secure cookies) with an empty public_base_url; undone by cleanup."""
+        saved = {k: dict(v) for k, v in STACK.overrides.items()}
+
+        def restore():
+            STACK.overrides.clear()
+            STACK.overrides.update(saved)
+            STACK.restart_server()
+
+        self.addCleanup(restore)
+        STACK.overrides.setdefault("server", {})["development"] = False
+        STACK.overrides.setdefault("security", {})["cookie_secure"] = True
+        STACK.overrides.setdefault("http", {})["public_base_url"] = ""
+        STACK.restart_server()
+
+    def test_reset_link_ignores_the_host_header(self):
+        self.production()
+        STACK.psql("DELETE FROM mail_outbox")
+        r = self.req("POST", "/auth-api/app/v1/auth/password/request",
+                     json_body={"email": "nobody-links@example.org"},
+                     headers={"Host": "localhost:4444"})
+        self.assertEqual(r.status, 200, repr(r))
+        body = STACK.psql("SELECT body FROM mail_outbox ORDER BY id DESC LIMIT 1")
+        self.assertIn("https://openbook.studio/app/#/account/signup", body)
+        self.assertNotIn("4444", body)
+        self.assertNotIn("localhost", body)
+
+    def test_serve_refuses_to_start_without_a_link_base(self):
+        run_dir = support.make_tmpdir("mail-serve")
+        self.addCleanup(support.cleanup_dir, run_dir)
+        env = dict(STACK.server_env())
+        env.update({"OPENBOOK_SERVER_DEVELOPMENT": "false",
+                    "OPENBOOK_SECURITY_COOKIE_SECURE": "true",
+                    "OPENBOOK_HTTP_PUBLIC_BASE_URL": "",
+                    "OPENBOOK_SITE_SITE_ID": "4242",  # no such site: no domain
+                    "OPENBOOK_SERVER_LISTEN": "unix:" + os.path.join(run_dir, "fcgi.sock")})
+        try:
+            r = subprocess.run([support.binary(), "serve", "--single", "-c", STACK.config_path],
+                               env=env, capture_output=True, text=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            self.fail("serve started without public_base_url or a site domain")
+        self.assertEqual(r.returncode, 1, r.stderr)
+        self.assertIn("http.public_base_url", r.stderr)
+        self.assertFalse(support.SANITIZER_PATTERNS.search(r.stderr), r.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

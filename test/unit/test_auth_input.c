@@ -123,10 +123,18 @@ START_TEST(test_ratelimit_fallback)
     ck_assert_int_gt(wait, 0);
     ck_assert_int_le(wait, 60);
     ck_assert_int_eq(ob_ratelimit_hit(&R, &rate, "other"), 0);
-    ck_assert_int_gt(ob_ratelimit_peek(&R, &rate, "k"), 0);
-    ck_assert_int_eq(ob_ratelimit_peek(&R, &rate, "fresh"), 0);
-    /* Peek does not count. */
-    ck_assert_int_eq(ob_ratelimit_peek(&R, &rate, "fresh"), 0);
+    /* An undo gives one event back: "k" stays over its limit of 3 after
+     * one of its 4, and is within it after two. */
+    ob_ratelimit_undo(&R, &rate, "k");
+    ck_assert_int_gt(ob_ratelimit_hit(&R, &rate, "k"), 0);
+    ob_ratelimit_undo(&R, &rate, "k");
+    ob_ratelimit_undo(&R, &rate, "k");
+    ck_assert_int_eq(ob_ratelimit_hit(&R, &rate, "k"), 0);
+    /* Never below 0, never a counter of its own. */
+    ob_ratelimit_undo(&R, &rate, "fresh");
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(ob_ratelimit_hit(&R, &rate, "fresh"), 0);
+    ck_assert_int_gt(ob_ratelimit_hit(&R, &rate, "fresh"), 0);
     static const ob_rate one = {"one", 1, 60};
     CFG.workers = 8; /* never below 1 */
     ck_assert_int_eq(ob_ratelimit_hit(&R, &one, "k"), 0);

@@ -4,6 +4,8 @@
 #include <string.h>
 #include <sodium.h>
 #include <strings.h>
+#include "openbook/alloc.h"
+#include "openbook/config.h"
 #include "openbook/mail.h"
 #include "openbook/parse.h"
 #include "tests.h"
@@ -346,6 +348,44 @@ START_TEST(test_backoff)
 }
 END_TEST
 
+START_TEST(test_link_base)
+{
+    ob_config cfg;
+    ob_config_defaults(&cfg);
+    const char *req = "http://evil.example:4444";
+    /* Outside development: never the request's address. */
+    ck_assert_str_eq(ob_mail_link_base(&A, &cfg, "openbook.studio", req), "https://openbook.studio");
+    ck_assert_str_eq(ob_mail_link_base(&A, &cfg, "books.example:8443", req),
+                     "https://books.example:8443");
+    ck_assert_ptr_null(ob_mail_link_base(&A, &cfg, NULL, req));
+    ck_assert_ptr_null(ob_mail_link_base(&A, &cfg, "", req));
+    ck_assert_ptr_null(ob_mail_link_base(&A, &cfg, "evil.example/x?", req));
+    ck_assert_ptr_null(ob_mail_link_base(&A, &cfg, "a@evil.example", req));
+    /* public_base_url wins, without its final slashes. */
+    ob_free(cfg.public_base_url);
+    cfg.public_base_url = ob_strdup("https://books.example.org//");
+    ck_assert_str_eq(ob_mail_link_base(&A, &cfg, "openbook.studio", req), "https://books.example.org");
+    /* Development without public_base_url: the request's address. */
+    cfg.public_base_url[0] = '\0';
+    cfg.development = true;
+    ck_assert_str_eq(ob_mail_link_base(&A, &cfg, "openbook.studio", req), req);
+    ck_assert_str_eq(ob_mail_link_base(&A, &cfg, "openbook.studio", NULL), "https://openbook.studio");
+    ob_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(test_domain_valid)
+{
+    const char *good[] = {"openbook.studio", "localhost", "a-b.example:8080", "127.0.0.1:1"};
+    const char *bad[] = {"", ".example", "-x.example", "x.example:", "x.example:123456",
+                         "x.example:80x", "x.example/", "user@x.example", "x example", "x\r\n"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        ck_assert_msg(ob_mail_domain_valid(good[i]), "%s", good[i]);
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(!ob_mail_domain_valid(bad[i]), "%s", bad[i]);
+}
+END_TEST
+
 Suite *mail_suite(void)
 {
     Suite *s = suite_create("mail");
@@ -363,6 +403,8 @@ Suite *mail_suite(void)
     tcase_add_test(tc, test_quoted_printable_long_lines);
     tcase_add_test(tc, test_format_refuses_injection);
     tcase_add_test(tc, test_backoff);
+    tcase_add_test(tc, test_link_base);
+    tcase_add_test(tc, test_domain_valid);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -257,6 +257,84 @@ START_TEST(test_query_param)
 }
 END_TEST
 
+/* Parses `text` (which must be an address) and returns its key. */
+static uint64_t key_of(const char *text)
+{
+    unsigned char a[16];
+    ck_assert_msg(ob_ws_parse_addr(text, strlen(text), a), "refused %s", text);
+    return ob_ws_addr_key(a);
+}
+
+START_TEST(test_parse_addr)
+{
+    unsigned char a[16];
+    static const unsigned char v4[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 7};
+    ck_assert(ob_ws_parse_addr("192.0.2.7", 9, a));
+    ck_assert_mem_eq(a, v4, 16);
+    /* The mapped spelling is the same address. */
+    ck_assert(ob_ws_parse_addr("::ffff:192.0.2.7", 16, a));
+    ck_assert_mem_eq(a, v4, 16);
+    /* len bounds the text: no terminator needed. */
+    ck_assert(ob_ws_parse_addr("192.0.2.7, 10.0.0.1", 9, a));
+    ck_assert_mem_eq(a, v4, 16);
+    static const unsigned char v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+                                         0, 0, 0, 0, 0, 0, 0, 1};
+    ck_assert(ob_ws_parse_addr("2001:DB8::1", 11, a));
+    ck_assert_mem_eq(a, v6, 16);
+    static const char *const bad[] = {
+        "", "unknown", "192.0.2.7:80", "[2001:db8::1]", "[2001:db8::1]:443", "2001:db8::1%eth0",
+        "192.0.2", "192.0.2.256", " 192.0.2.7", "192.0.2.7 ", "0x7f.0.0.1", "_hidden",
+        "1:2:3:4:5:6:7:8:9", "2001:db8:0:0:0:0:0:0:0:1:2:3:4:5:6:7:8:9:10:11:12",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(!ob_ws_parse_addr(bad[i], strlen(bad[i]), a), "accepted \"%s\"", bad[i]);
+    ck_assert(!ob_ws_parse_addr("192.0.2.7\0", 10, a));
+}
+END_TEST
+
+START_TEST(test_forwarded_addr)
+{
+    unsigned char a[16], want[16];
+    ck_assert(ob_ws_parse_addr("203.0.113.5", 11, want));
+    /* The last entry is the front server's; what came before is the
+     * client's to choose. */
+    static const char *const same[] = {
+        "203.0.113.5", " 203.0.113.5 ", "10.0.0.1, 203.0.113.5", "unknown,203.0.113.5",
+        "2001:db8::1 ,\t203.0.113.5",
+    };
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        ck_assert_msg(ob_ws_forwarded_addr(same[i], strlen(same[i]), a), "refused \"%s\"", same[i]);
+        ck_assert_mem_eq(a, want, 16);
+    }
+    ck_assert(ob_ws_forwarded_addr("192.0.2.1, 2001:db8::1", 22, a));
+    ck_assert(ob_ws_parse_addr("2001:db8::1", 11, want));
+    ck_assert_mem_eq(a, want, 16);
+    static const char *const bad[] = {
+        "", " ", ",", "203.0.113.5,", "203.0.113.5, unknown", "203.0.113.5:4711",
+        "for=203.0.113.5",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(!ob_ws_forwarded_addr(bad[i], strlen(bad[i]), a), "accepted \"%s\"", bad[i]);
+}
+END_TEST
+
+START_TEST(test_addr_key)
+{
+    /* IPv4: one key per address, the top 32 bits set. */
+    ck_assert_uint_eq(key_of("192.0.2.7"), 0xffffffffc0000207ull);
+    ck_assert_uint_ne(key_of("192.0.2.7"), key_of("192.0.2.8"));
+    ck_assert_uint_eq(key_of("::ffff:192.0.2.7"), key_of("192.0.2.7"));
+    /* IPv6: one key per /64. */
+    ck_assert_uint_eq(key_of("2001:db8:1:2::1"), 0x20010db800010002ull);
+    ck_assert_uint_eq(key_of("2001:db8:1:2:ffff:ffff:ffff:ffff"), key_of("2001:db8:1:2::1"));
+    ck_assert_uint_ne(key_of("2001:db8:1:3::1"), key_of("2001:db8:1:2::1"));
+    ck_assert_uint_ne(key_of("::ffff:0:0"), key_of("::1"));
+    /* Loopback and unspecified IPv6 share the key of a unix socket peer. */
+    ck_assert_uint_eq(key_of("::1"), 0);
+    ck_assert_uint_eq(key_of("::"), 0);
+}
+END_TEST
+
 Suite *ws_handshake_suite(void)
 {
     Suite *s = suite_create("ws_handshake");
@@ -270,6 +348,9 @@ Suite *ws_handshake_suite(void)
     tcase_add_test(tc, test_accept_key_and_sha1);
     tcase_add_test(tc, test_origin_host);
     tcase_add_test(tc, test_query_param);
+    tcase_add_test(tc, test_parse_addr);
+    tcase_add_test(tc, test_forwarded_addr);
+    tcase_add_test(tc, test_addr_key);
     suite_add_tcase(s, tc);
     return s;
 }
