@@ -60,7 +60,12 @@ build/fuzz/obj/%.o: %.c $(wildcard include/openbook/*.h)
 build/fuzz/%: test/fuzz/%.c $(FUZZ_LIB_OBJ) $(wildcard test/fuzz/*.h)
 	@mkdir -p build/fuzz
 	@echo "  FUZZ $@"
-	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(PKG_LIBS) -lm
+	@clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJ) $(FUZZ_EXTRA) $(PKG_LIBS) -lm
+# The API's pure cores: their targets link those files on top of the core.
+FUZZ_QUERY_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,src/api/query.c src/db/sql.c)
+.SECONDARY: $(FUZZ_QUERY_OBJ)
+build/fuzz/fuzz_query: FUZZ_EXTRA = $(FUZZ_QUERY_OBJ)
+build/fuzz/fuzz_query: $(FUZZ_QUERY_OBJ)
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \

@@ -73,6 +73,16 @@ int ob_db_class_status(ob_db_class c);
 struct ob_request;
 void ob_db_failure(struct ob_request *r);
 
+/* SQL text is built from identifiers the program wrote; every value
+ * travels apart from it, as a parameter: $n is the n-th of these. */
+#define OB_SQL_MAX_PARAMS 64
+typedef struct ob_sql_params {
+    const char *v[OB_SQL_MAX_PARAMS];
+    int n;
+} ob_sql_params;
+/* Adds a parameter; returns its number ($n), or -1 when full. */
+int ob_sql_param(ob_sql_params *p, const char *v);
+
 /* Transactions for multi-statement writes. */
 int ob_db_begin(ob_db *db);
 int ob_db_commit(ob_db *db);

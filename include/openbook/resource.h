@@ -27,7 +27,9 @@
 
 #include <stdbool.h>
 #include <libpq-fe.h>
+#include "openbook/db.h"
 #include "openbook/http.h"
+#include "openbook/perm.h"
 #include "openbook/router.h"
 
 typedef enum {
@@ -76,23 +78,6 @@ typedef struct ob_field_ref {
     const char *link_sql;
 } ob_field_ref;
 
-typedef enum {
-    /* Rows visible when the requester holds the view (or change) permission
-     * globally: permissions.md §7 step 1 (superuser, anonymous permission,
-     * model permission of the user or their groups). */
-    OB_GUARD_GLOBAL,
-    /* Global, plus the requester's own rows (rule U; rule T when self_perm
-     * is set): permissions.md §7 step 2. */
-    OB_GUARD_SELF,
-    /* Global, plus rule R on the row's scope (scope_*_sql): scope items
-     * (courses, library groups) and the extension types of §5. */
-    OB_GUARD_SCOPE,
-    /* Global, plus rule S (owner; R for view; R for change with the
-     * priority guard): roles, role assignments, enrollment methods. */
-    OB_GUARD_SCOPED,
-    /* Rule S, plus the requester's own requests (user_sql). */
-    OB_GUARD_ACCESS_REQUEST,
-} ob_guard;
 
 /* Operations a resource offers (the letters of api-resources.md §0). */
 enum {
@@ -422,14 +407,11 @@ void ob_resource_item(ob_request *r, const ob_resource *res, const char *key,
 
 /* SQL building blocks for handlers that write: parameters travel apart
  * from the text, and the visibility predicate is the one lists use. */
-#define OB_SQL_MAX_PARAMS 64
-typedef struct ob_sql_params {
-    const char *v[OB_SQL_MAX_PARAMS];
-    int n;
-} ob_sql_params;
-/* Adds a parameter; returns its number ($n), or -1 when full. */
-int ob_sql_param(ob_sql_params *p, const char *v);
-/* Appends visible(requester, res) over the aliases of res->from. */
+/* Appends visible(requester, res) over the aliases of res->from: the
+ * permission engine's predicate for the description's facts.  0, or -1
+ * after answering 503 (ob_resource_visible_sql then writes "false", which
+ * keeps the SQL valid for callers that go on). */
+int ob_resource_visible(ob_buf *sql, ob_sql_params *p, const ob_resource *res, ob_request *r);
 void ob_resource_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res,
                              ob_request *r);
 /* `from` (a description's from clause) without the LEFT JOINs whose alias
@@ -441,11 +423,6 @@ const char *ob_sql_prune_left_joins(ob_arena *a, const char *from, const char *u
  * cannot name an item (the caller answers 404). */
 const char *ob_resource_key(ob_request *r, const ob_resource *res, const char *key);
 
-/* Whether the requester holds <app_label>.<codename> globally
- * (permissions.md §6 without an item: superuser, anonymous permission,
- * model permission).  One query; no query for superusers.  Returns 1, 0,
- * or -1 after answering 503. */
-int ob_perm_global(ob_request *r, const char *app_label, const char *codename);
 
 /* Lower-case hyphenated UUID from any case, with or without hyphens. */
 bool ob_parse_uuid(const char *in, char out[37]);

@@ -14,24 +14,17 @@
 #include "openbook/db.h"
 #include "openbook/log.h"
 #include "openbook/perm.h"
+#include "openbook/query.h"
 #include "openbook/read_cache.h"
 #include "openbook/resource.h"
 
-#define MAX_SEARCH_TERMS 16
-#define MAX_SORT_KEYS 8
 #define MAX_EXPAND 8
 
 typedef ob_sql_params params;
 
-int ob_sql_param(ob_sql_params *p, const char *v)
-{
-    if (p->n >= OB_SQL_MAX_PARAMS)
-        return -1;
-    p->v[p->n] = v;
-    return ++p->n;
-}
-
 #define add_param ob_sql_param
+#define ref_of ob_query_ref
+#define valid_int ob_query_valid_int
 
 static bool is_superuser(const ob_request *r)
 {
@@ -44,319 +37,36 @@ static bool field_exists(const ob_request *r, const ob_field *f)
     return !(f->flags & OB_FF_ADMIN) || is_superuser(r);
 }
 
-static const ob_field *field_by_name(const ob_resource *res, const char *name, size_t n)
-{
-    for (size_t i = 0; i < res->nfields; i++)
-        if (strlen(res->fields[i].name) == n && strncmp(res->fields[i].name, name, n) == 0)
-            return &res->fields[i];
-    return NULL;
-}
-
-/* As field_by_name, among the fields this requester has. */
-static const ob_field *field_for(ob_request *r, const ob_resource *res, const char *name,
-                                 size_t n)
-{
-    const ob_field *f = field_by_name(res, name, n);
-    return f && field_exists(r, f) ? f : NULL;
-}
-
 /* The visibility predicate of permissions.md §7, written by the engine
- * (perm.c) from what the requester holds.  -1: answered (503). */
-static int visible_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request *r)
+ * (src/perm/) from what the requester holds and the description's facts.
+ * -1: answered (503). */
+int ob_resource_visible(ob_buf *sql, ob_sql_params *p, const ob_resource *res, ob_request *r)
 {
-    return ob_perm_visible_sql(sql, p, res, r);
+    ob_perm_rows rows = {
+        .app_label = res->app_label,
+        .model = res->model,
+        .guard = res->guard,
+        .key_sql = res->pk->sql,
+        .self_sql = res->self_sql,
+        .self_perm = res->self_perm,
+        .owner_sql = res->owner_sql,
+        .user_sql = res->user_sql,
+        .scope_type_sql = res->scope_type_sql,
+        .scope_type_name = res->scope_type_name,
+        .scope_uuid_sql = res->scope_uuid_sql,
+        .priority_sql = res->priority_sql,
+        .restrict_sql = res->restrict_sql,
+    };
+    return ob_perm_visible_sql(sql, p, &rows, r);
 }
+
+#define visible_sql ob_resource_visible
 
 void ob_resource_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res,
                              ob_request *r)
 {
     if (visible_sql(sql, p, res, r) != 0)
         ob_buf_puts(sql, "false"); /* the 503 is answered; keep the SQL valid */
-}
-
-int ob_perm_global(ob_request *r, const char *app_label, const char *codename)
-{
-    if (ob_perm_is_superuser(r))
-        return 1;
-    int id = ob_perm_id2(r, app_label, codename);
-    return id < 0 ? -1 : ob_perm_global_id(r, id);
-}
-
-/* Escapes LIKE metacharacters so a search term matches literally. */
-static char *like_pattern(ob_arena *a, const char *term, size_t n)
-{
-    char *out = ob_arena_alloc(a, n * 2 + 3);
-    size_t j = 0;
-    out[j++] = '%';
-    for (size_t i = 0; i < n; i++) {
-        if (term[i] == '%' || term[i] == '_' || term[i] == '\\')
-            out[j++] = '\\';
-        out[j++] = term[i];
-    }
-    out[j++] = '%';
-    out[j] = '\0';
-    return out;
-}
-
-/* _search: terms split at white space and commas; "quoted terms" keep
- * their spaces.  Every term must match at least one search field. */
-static void search_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request *r)
-{
-    const char *q = ob_request_query(r, "_search");
-    if (!q)
-        return;
-    size_t nterms = 0;
-    const char *s = q;
-    while (*s && nterms < MAX_SEARCH_TERMS) {
-        while (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n' || *s == '\r')
-            s++;
-        if (!*s)
-            break;
-        const char *start, *end;
-        if (*s == '"') {
-            start = ++s;
-            while (*s && *s != '"')
-                s++;
-            end = s;
-            if (*s)
-                s++;
-        } else {
-            start = s;
-            while (*s && *s != ' ' && *s != ',' && *s != '\t' && *s != '\n' && *s != '\r')
-                s++;
-            end = s;
-        }
-        if (end == start)
-            continue;
-        int idx = add_param(p, like_pattern(r->arena, start, (size_t)(end - start)));
-        if (idx < 0)
-            return;
-        nterms++;
-        ob_buf_puts(sql, " AND (");
-        bool first = true;
-        for (size_t i = 0; i < res->nfields; i++) {
-            const ob_field *f = &res->fields[i];
-            if (!(f->flags & OB_FF_SEARCH))
-                continue;
-            ob_buf_printf(sql, "%s%s::text ILIKE $%d", first ? "" : " OR ", f->sql, idx);
-            first = false;
-        }
-        for (size_t i = 0; res->search_sql && res->search_sql[i]; i++) {
-            ob_buf_printf(sql, "%s%s::text ILIKE $%d", first ? "" : " OR ", res->search_sql[i],
-                          idx);
-            first = false;
-        }
-        if (first)
-            ob_buf_puts(sql, "false");
-        ob_buf_putc(sql, ')');
-    }
-}
-
-static bool valid_int(const char *v)
-{
-    if (*v == '-' || *v == '+')
-        v++;
-    if (!*v || strlen(v) > 18)
-        return false;
-    for (; *v; v++)
-        if (!isdigit((unsigned char)*v))
-            return false;
-    return true;
-}
-
-static void filter_error(ob_request *r, const char *key, const char *msg)
-{
-    ob_json *j = ob_json_response(r, 400);
-    ob_json_object_begin(j);
-    ob_json_key(j, key);
-    ob_json_array_begin(j);
-    ob_json_string(j, msg);
-    ob_json_array_end(j);
-    ob_json_object_end(j);
-}
-
-/* The resource's own filters (res->filters).  1: applied, 0: not one of
- * them, -1: 400 answered. */
-static int custom_filter(ob_buf *sql, params *p, const ob_resource *res, ob_request *r,
-                         const char *key, const char *val)
-{
-    for (size_t i = 0; i < res->nfilters; i++) {
-        const ob_filter *f = &res->filters[i];
-        if (strcmp(f->name, key) != 0)
-            continue;
-        const char *v = val;
-        switch (f->kind) {
-        case OB_FILT_SUBSTR:
-            v = like_pattern(r->arena, val, strlen(val));
-            break;
-        case OB_FILT_UUID: {
-            char *u = ob_arena_alloc(r->arena, 37);
-            if (strlen(val) > 36 || !ob_parse_uuid(val, u)) {
-                filter_error(r, key, "Enter a valid UUID.");
-                return -1;
-            }
-            v = u;
-            break;
-        }
-        case OB_FILT_INT:
-            if (!valid_int(val) || strtoll(val, NULL, 10) > 2147483647LL ||
-                strtoll(val, NULL, 10) < -2147483647LL) {
-                filter_error(r, key, "Enter a whole number.");
-                return -1;
-            }
-            break;
-        case OB_FILT_ISNULL:
-            if (strcasecmp(val, "true") == 0 || strcmp(val, "1") == 0)
-                ob_buf_printf(sql, " AND %s", f->sql);
-            else if (strcasecmp(val, "false") == 0 || strcmp(val, "0") == 0)
-                ob_buf_printf(sql, " AND %s", f->sql_false);
-            return 1; /* other values are ignored, as boolean filters */
-        case OB_FILT_TEXT:
-            break;
-        }
-        /* $1 in the filter's SQL is the value. */
-        int idx = add_param(p, v);
-        ob_buf_puts(sql, " AND (");
-        for (const char *q = f->sql; *q; q++) {
-            if (q[0] == '$' && q[1] == '1') {
-                ob_buf_printf(sql, "$%d", idx);
-                q++;
-            } else {
-                ob_buf_putc(sql, *q);
-            }
-        }
-        ob_buf_putc(sql, ')');
-        return 1;
-    }
-    return 0;
-}
-
-/* Filters: field=v, field__lte, field__gte, field__icontains.  Returns -1
- * after setting a 400 response for an invalid value. */
-static int filter_sql(ob_buf *sql, params *p, const ob_resource *res, ob_request *r)
-{
-    for (size_t i = 0; i < r->nparams; i++) {
-        const char *key = r->params[i].key;
-        const char *val = r->params[i].value;
-        if (key[0] == '_')
-            continue;
-        int cf = custom_filter(sql, p, res, r, key, val);
-        if (cf < 0)
-            return -1;
-        if (cf > 0)
-            continue;
-        const char *sep = strstr(key, "__");
-        size_t flen = sep ? (size_t)(sep - key) : strlen(key);
-        const ob_field *f = field_for(r, res, key, flen);
-        if (!f)
-            continue; /* unknown parameters are ignored */
-        const char *lookup = sep ? sep + 2 : "";
-        const char *op = NULL;
-        bool substr = false;
-        if (!*lookup && (f->flags & OB_FF_SUBSTR))
-            substr = true;
-        else if (!*lookup && (f->flags & OB_FF_EQ))
-            op = "=";
-        else if (strcmp(lookup, "icontains") == 0 && (f->flags & (OB_FF_ICONTAINS | OB_FF_SUBSTR)))
-            substr = true;
-        else if (strcmp(lookup, "lte") == 0 && (f->flags & OB_FF_RANGE))
-            op = "<=";
-        else if (strcmp(lookup, "gte") == 0 && (f->flags & OB_FF_RANGE))
-            op = ">=";
-        else
-            continue;
-        int idx;
-        if (substr) {
-            idx = add_param(p, like_pattern(r->arena, val, strlen(val)));
-            if (idx > 0)
-                ob_buf_printf(sql, " AND %s::text ILIKE $%d", f->sql, idx);
-            continue;
-        }
-        if (f->type == OB_FT_INT && !valid_int(val)) {
-            ob_json *j = ob_json_response(r, 400);
-            ob_json_object_begin(j);
-            ob_json_key(j, key);
-            ob_json_array_begin(j);
-            ob_json_string(j, "Enter a whole number.");
-            ob_json_array_end(j);
-            ob_json_object_end(j);
-            return -1;
-        }
-        if (f->type == OB_FT_DATETIME) {
-            char *norm = ob_arena_alloc(r->arena, 40);
-            if (!ob_parse_datetime(val, true, norm)) {
-                ob_json *j = ob_json_response(r, 400);
-                ob_json_object_begin(j);
-                ob_json_key(j, key);
-                ob_json_array_begin(j);
-                ob_json_string(j, "Enter a valid date/time.");
-                ob_json_array_end(j);
-                ob_json_object_end(j);
-                return -1;
-            }
-            idx = add_param(p, norm);
-            if (idx > 0)
-                ob_buf_printf(sql, " AND %s %s $%d::timestamptz", f->sql, op, idx);
-            continue;
-        }
-        if (f->type == OB_FT_BOOL) {
-            if (strcasecmp(val, "true") == 0 || strcmp(val, "1") == 0)
-                val = "true";
-            else if (strcasecmp(val, "false") == 0 || strcmp(val, "0") == 0)
-                val = "false";
-            else
-                continue; /* other values are ignored (api-conventions.md §7.3) */
-        }
-        idx = add_param(p, val);
-        if (idx > 0)
-            ob_buf_printf(sql, " AND %s %s $%d", f->sql, op, idx);
-    }
-    return 0;
-}
-
-static const ob_field_ref *ref_of(const ob_resource *res, const ob_field *f)
-{
-    for (size_t i = 0; i < res->nrefs; i++)
-        if (strcmp(res->refs[i].field, f->name) == 0)
-            return &res->refs[i];
-    return NULL;
-}
-
-static const char *sort_expr(const ob_resource *res, const ob_field *f)
-{
-    const ob_field_ref *ref = ref_of(res, f);
-    return ref && ref->sort_sql ? ref->sort_sql : f->sql;
-}
-
-static void order_sql(ob_buf *sql, const ob_resource *res, ob_request *r)
-{
-    const char *s = ob_request_query(r, "_sort");
-    size_t used = 0;
-    ob_buf_puts(sql, " ORDER BY ");
-    while (s && *s && used < MAX_SORT_KEYS) {
-        const char *comma = strchr(s, ',');
-        size_t n = comma ? (size_t)(comma - s) : strlen(s);
-        const char *name = s;
-        while (n > 0 && *name == ' ') {
-            name++;
-            n--;
-        }
-        bool desc = n > 0 && *name == '-';
-        if (desc) {
-            name++;
-            n--;
-        }
-        const ob_field *f = n ? field_for(r, res, name, n) : NULL;
-        if (f && (f->flags & OB_FF_SORT)) {
-            ob_buf_printf(sql, "%s%s%s", used ? ", " : "", sort_expr(res, f), desc ? " DESC" : "");
-            used++;
-        }
-        s = comma ? comma + 1 : NULL;
-    }
-    if (!used)
-        ob_buf_puts(sql, res->default_order);
-    ob_buf_puts(sql, ", ");
-    ob_buf_puts(sql, res->pk->sql);
 }
 
 /* ---- output: field masks, expansions, values ---- */
@@ -579,7 +289,6 @@ static const char *linked_ids_sql(ob_request *r, params *p, const ob_resource *r
     return ob_buf_cstr(&b);
 }
 
-static const ob_field_ref *ref_of(const ob_resource *res, const ob_field *f);
 
 static int select_sql(ob_request *r, params *p, ob_buf *sql, const ob_resource *res,
                       const expansions *ex)
@@ -987,9 +696,20 @@ static void list_page(ob_request *r, const ob_resource *res)
         return;
     if (visible_sql(&where, &p, res, r) != 0)
         return;
-    if (filter_sql(&where, &p, res, r))
+    ob_buf order; /* " ORDER BY ...": the key query's and the page's */
+    ob_buf_init(&order, r->arena);
+    ob_query_in in = {r->arena, r->params, r->nparams, ob_perm_is_superuser(r)};
+    ob_query_error err;
+    if (ob_query_compile(&in, res, &p, &where, &order, &err) != 0) {
+        ob_json *j = ob_json_response(r, 400);
+        ob_json_object_begin(j);
+        ob_json_key(j, err.key);
+        ob_json_array_begin(j);
+        ob_json_string(j, err.msg);
+        ob_json_array_end(j);
+        ob_json_object_end(j);
         return;
-    search_sql(&where, &p, res, r);
+    }
 
     long size = page_size(r);
     const char *pv = ob_request_query(r, "_page");
@@ -1032,9 +752,6 @@ static void list_page(ob_request *r, const ob_resource *res)
         return;
     ob_buf_puts(&sql, ", (SELECT count(*)");
     ob_buf_append(&sql, where.data, where.len);
-    ob_buf order; /* " ORDER BY ...": the key query's and the page's */
-    ob_buf_init(&order, r->arena);
-    order_sql(&order, res, r);
     ob_buf keys; /* WHERE ... ORDER BY ... of the key query */
     ob_buf_init(&keys, r->arena);
     /* where is " FROM <from> WHERE ...": keep what follows the from. */

@@ -963,7 +963,7 @@ int ob_write_lock(ob_write *w, const char *key)
     ob_buf_printf(&sql, " FROM %s WHERE ", res->from);
     if (gated(res, write_op(w)))
         ob_buf_puts(&sql, "true"); /* gated: existence only (permissions.md §9) */
-    else if (ob_perm_visible_sql(&sql, &p, res, r) != 0) {
+    else if (ob_resource_visible(&sql, &p, res, r) != 0) {
         ob_db_rollback(r->db);
         return -1;
     }
