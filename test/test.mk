@@ -66,6 +66,10 @@ FUZZ_QUERY_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,src/api/query.c src/db/sql.c
 .SECONDARY: $(FUZZ_QUERY_OBJ)
 build/fuzz/fuzz_query: FUZZ_EXTRA = $(FUZZ_QUERY_OBJ)
 build/fuzz/fuzz_query: $(FUZZ_QUERY_OBJ)
+FUZZ_WFIELD_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,src/api/validate.c)
+.SECONDARY: $(FUZZ_WFIELD_OBJ)
+build/fuzz/fuzz_wfield: FUZZ_EXTRA = $(FUZZ_WFIELD_OBJ)
+build/fuzz/fuzz_wfield: $(FUZZ_WFIELD_OBJ)
 
 fuzz: $(FUZZ_BIN)
 	@for f in $(FUZZ_BIN); do n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \

@@ -490,6 +490,18 @@ typedef struct ob_write {
     const char *show_field, *show_value;
 } ob_write;
 
+/* The field validator (validate.c, pure): one JSON value of a writable
+ * field, parsed as its kind wants it, without looking anything up.  For
+ * the kinds whose value is final (TEXT, FILE, BOOL, INT, NUMBER,
+ * DATETIME, JSON) v->text is what is stored (NULL: SQL NULL); for the
+ * references it is the key the write engine then looks up (a normalised
+ * UUID, an id, a username, a language code, a perm or scope type string,
+ * a role slug; lists in v->list, non-strings as NULL).  Writes its error
+ * messages to errs (two at most: a length minimum and a format are both
+ * reported) and returns their number; v->state is OB_WV_INVALID then. */
+int ob_wfield_parse(ob_arena *a, const ob_wfield *f, const struct cJSON *in, ob_wvalue *v,
+                    const char *errs[2]);
+
 /* Queues a live event for after the COMMIT (see events.h). */
 void ob_write_event(ob_write *w, const char *channel, const char *type,
                     const char *payload_json);

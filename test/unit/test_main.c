@@ -42,6 +42,7 @@ int main(void)
     srunner_add_suite(sr, cache_suite());
     srunner_add_suite(sr, query_suite());
     srunner_add_suite(sr, perm_suite());
+    srunner_add_suite(sr, wfield_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

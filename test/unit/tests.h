@@ -29,6 +29,7 @@ Suite *ws_ticket_api_suite(void);
 Suite *cache_suite(void);
 Suite *query_suite(void);
 Suite *perm_suite(void);
+Suite *wfield_suite(void);
 
 /* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
  * (mutable strings).  The list must end with NULL. */
