@@ -23,14 +23,43 @@ As a module:
 Layout under root_dir:
 
     pg/              PostgreSQL cluster (reused when present)
-    run/             sockets: PostgreSQL, openbook.sock, relay.sock; nginx.pid
+    pg-run/          PostgreSQL's socket
+    run/             openbook.sock, relay.sock; nginx.pid
     log/             postgres.log redis.log migrate.log openbook.log
                      nginx-error.log nginx-access.log
     media/           media.media_root
     nginx/           nginx.conf (written), openbook.conf (the shipped server
                      block with local paths), fastcgi_params, mime.types, temp/
-    openbook.yaml    the configuration the binary gets with -c
+    openbook.yaml    the configuration the binary gets with -c (mode 0600:
+                     it holds the secret key and both passwords)
     secret_key       kept so that signed tickets survive a restart
+    pg_password      PostgreSQL's superuser password, made with the cluster
+    pgpass           the same for psql (PGPASSFILE=<root_dir>/pgpass psql ...)
+    redis_password   Redis's password (requirepass)
+    redis.conf       Redis's configuration (it holds the password)
+
+The secrets are generated per stack (CSPRNG), mode 0600.
+
+Safe on a shared machine: other local users reach nothing of it.
+
+- Run as a normal user, everything runs as that user; root_dir is mode
+  0700, the sockets 0600 (PostgreSQL's 0700).
+- Run as root (as CI and the tests may), the nginx workers run as the web
+  user WEB_USER ("www-data"; "nobody" where it does not exist), like the
+  Apache of the tests, and tests start the binary as that user too
+  (mod_fcgid, spawn-fcgi -u): they reach the sockets through its group.
+  run/ and pg-run/ are mode 2750 with that group (setgid: the sockets made
+  in them belong to it), the sockets 0660 (PostgreSQL's 0770); log/ is
+  0700.  Such processes read config_for_web() (a copy, 0640 to the group)
+  instead of openbook.yaml.  root_dir gets o+x, and must be reachable for
+  the web user (every directory above it o+x: e.g. below /tmp or /srv, not
+  /root); static/ is served from a copy when the checkout is not.
+- PostgreSQL listens on its unix socket only (no TCP) and asks for the
+  password (scram-sha-256; no "trust").  A cluster made by an older stack
+  with trust gets the password and the new pg_hba.conf on its next start.
+- Redis listens on 127.0.0.1 and asks for its password (AUTH).  Passwords
+  never appear on a command line (`ps`): initdb reads a file, redis-server
+  its configuration file, psql PGPASSFILE.
 
 Every child runs in its own session (Ctrl-C reaches only this script, which
 then stops them in order) and gets a parent-death signal, so nothing is left
@@ -38,12 +67,12 @@ behind when this script is killed.
 
 PostgreSQL refuses to run as root.  When run as root, the cluster runs as
 user "postgres" if that user can reach root_dir (every ancestor directory
-searchable by others; root_dir/pg and root_dir/run are then chowned to it).
+searchable by others; root_dir/pg and root_dir/pg-run are then chowned to it).
 That is `runuser -u postgres` done by subprocess itself (setuid in the
 child), so that the pid we signal is PostgreSQL's and not runuser's.
 Otherwise it runs inside `unshare --user --map-user=1000 --map-group=1000`,
 where it sees a non-root uid but keeps root's access to root-owned files.
-The superuser is "postgres" in every mode (trust auth, unix socket only).
+The superuser is "postgres" in every mode (password auth, unix socket only).
 
 Stop signals: nginx SIGQUIT (graceful), openbook SIGTERM (graceful, up to
 server.graceful_timeout), redis SIGTERM, PostgreSQL SIGINT (fast shutdown:
@@ -54,6 +83,7 @@ timeout.
 import argparse
 import ctypes
 import glob
+import grp
 import http.client
 import json
 import os
@@ -71,6 +101,10 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 NGINX_CONF = os.path.join("deploy", "nginx", "openbook.conf")
+
+# When the stack runs as root: the user of the nginx workers and of the
+# processes tests start as the web server's user; the first that exists.
+WEB_USERS = ("www-data", "nobody")
 
 
 class StackError(RuntimeError):
@@ -202,6 +236,36 @@ def _ancestors_searchable(path):
         p = parent
 
 
+def web_account():
+    """(user, group name, gid) the web side runs as when the stack runs as
+    root: the first of WEB_USERS that exists, with its primary group."""
+    for name in WEB_USERS:
+        try:
+            pw = pwd.getpwnam(name)
+        except KeyError:
+            continue
+        return name, grp.getgrgid(pw.pw_gid).gr_name, pw.pw_gid
+    raise StackError("none of the users %s exists: nginx's workers must not run as root"
+                     % ", ".join(WEB_USERS))
+
+
+def _write_private(path, text, mode=0o600, gid=None):
+    """Writes text to path (replacing it atomically) with mode, created so:
+    never readable by others, not even for a moment."""
+    tmp = path + ".tmp"
+    try:
+        os.unlink(tmp)
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        if gid is not None:
+            os.fchown(f.fileno(), -1, gid)
+        os.fchmod(f.fileno(), mode)
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def _chown_tree(path, uid, gid):
     os.chown(path, uid, gid)
     for dirpath, dirnames, filenames in os.walk(path):
@@ -258,6 +322,7 @@ class Stack:
         self.demo_data = demo_data
 
         self.pg_dir = os.path.join(self.root, "pg")
+        self.pg_socket_dir = os.path.join(self.root, "pg-run")
         self.run_dir = os.path.join(self.root, "run")
         self.log_dir = os.path.join(self.root, "log")
         self.media_dir = os.path.join(self.root, "media")
@@ -268,7 +333,13 @@ class Stack:
 
         self.pg_user = "postgres"
         self.pg_port = None
+        self.pg_password = None
         self.redis_port = None
+        self.redis_password = None
+        # Run as root: the web side's (user, group, gid); None otherwise
+        # (then everything is this user's alone).
+        self.web = web_account() if os.geteuid() == 0 else None
+        self.static_dir = os.path.join(self.repo, "static")
         self.procs = {}      # name -> Popen, in start order
         self._logs = {}      # name -> open file
         self._pg_mode = None
@@ -279,8 +350,7 @@ class Stack:
     # ---------------------------------------------------------------- public
 
     def start(self):
-        for d in (self.root, self.run_dir, self.log_dir, self.media_dir, self.nginx_dir):
-            os.makedirs(d, exist_ok=True)
+        self._prepare_dirs()
         try:
             self._start_postgres(first=True)
             self._start_redis()
@@ -394,14 +464,54 @@ class Stack:
 
     def psql(self, sql, db="openbook"):
         """Run SQL with psql as the superuser; returns stdout (tuples only)."""
+        return self._psql(["-c", sql], db)
+
+    def _psql(self, args, db, stdin_text=None):
+        env = self._clean_env()
+        env["PGPASSFILE"] = self.pgpass_path
         r = subprocess.run(
             [os.path.join(self._pg_bin or pg_bindir(), "psql"), "-X", "-q", "-tA",
-             "-v", "ON_ERROR_STOP=1", "-h", self.run_dir, "-p", str(self.pg_port),
-             "-U", self.pg_user, "-d", db, "-c", sql],
-            env=self._clean_env(), capture_output=True, text=True, timeout=60)
+             "-v", "ON_ERROR_STOP=1", "-h", self.pg_socket_dir, "-p", str(self.pg_port),
+             "-U", self.pg_user, "-d", db] + args,
+            env=env, input=stdin_text, stdin=None if stdin_text is not None else subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=60)
         if r.returncode != 0:
             raise StackError("psql failed: %s" % r.stderr.strip())
         return r.stdout
+
+    @property
+    def pgpass_path(self):
+        return os.path.join(self.root, "pgpass")
+
+    def redis_connection(self, timeout=5):
+        """A socket to Redis, authenticated (AUTH answered +OK)."""
+        s = socket.create_connection(("127.0.0.1", self.redis_port), timeout=timeout)
+        try:
+            s.sendall(b"AUTH %s\r\n" % self.redis_password.encode())
+            reply = b""
+            while not reply.endswith(b"\r\n"):
+                d = s.recv(64)
+                if not d:
+                    break
+                reply += d
+            if not reply.startswith(b"+OK"):
+                raise StackError("redis AUTH failed: %r" % reply)
+        except BaseException:
+            s.close()
+            raise
+        return s
+
+    def config_for_web(self):
+        """The configuration for processes that run as the web user (tests
+        start mod_fcgid's and spawn-fcgi's as www-data when run as root):
+        a copy of openbook.yaml readable by its group (0640), rewritten on
+        every call.  As a normal user, openbook.yaml itself."""
+        if self.web is None:
+            return self.config_path
+        path = os.path.join(self.root, "openbook-web.yaml")
+        with open(self.config_path) as f:
+            _write_private(path, f.read(), 0o640, self.web[2])
+        return path
 
     def wait_healthy(self, timeout=None):
         """Until GET /api/core/sites/health/ answers 200 through nginx."""
@@ -436,6 +546,53 @@ class Stack:
         return env
 
     # -------------------------------------------------------------- internals
+
+    def _prepare_dirs(self):
+        """Creates the directories; who may enter them: see the module
+        docstring.  (Also fixes those of a stack made by an older version.)"""
+        for d in (self.root, self.run_dir, self.log_dir, self.media_dir, self.nginx_dir):
+            os.makedirs(d, exist_ok=True)
+        os.chmod(self.log_dir, 0o700)
+        if self.web is None:
+            os.chmod(self.root, 0o700)
+            os.chmod(self.run_dir, 0o700)
+            return
+        user = self.web[0]
+        # The web user and PostgreSQL's pass through root_dir (no listing);
+        # what is private in it has its own mode.
+        os.chmod(self.root, stat.S_IMODE(os.stat(self.root).st_mode) | 0o711)
+        if self.with_nginx and not _ancestors_searchable(self.root):
+            raise StackError(
+                "running as root, nginx's workers run as %s, which cannot reach %s (a "
+                "directory on the way is not o+x): use a data directory below /tmp or /srv, "
+                "or run as a normal user" % (user, self.root))
+        os.chown(self.run_dir, 0, self.web[2])
+        os.chmod(self.run_dir, 0o2750)
+        for d in (self.media_dir, self.nginx_dir):
+            os.chmod(d, 0o755)
+        if self.with_nginx and not _ancestors_searchable(self.static_dir):
+            copy = os.path.join(self.root, "static-copy")
+            sys.stderr.write("stack: %s cannot reach %s: serving a copy, %s (edits in the "
+                             "checkout show after a restart)\n" % (user, self.static_dir, copy))
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(os.path.join(self.repo, "static"), copy)
+            self.static_dir = copy
+
+    def _secret_file(self, name, length=48):
+        """The secret kept in root_dir/name (mode 0600), made on first use."""
+        path = os.path.join(self.root, name)
+        try:
+            with open(path) as f:
+                s = f.read().strip()
+            if len(s) >= length:
+                os.chmod(path, 0o600)
+                return s
+        except OSError:
+            pass
+        alphabet = string.ascii_letters + string.digits
+        s = "".join(secrets.choice(alphabet) for _ in range(length))
+        _write_private(path, s + "\n")
+        return s
 
     def _clean_env(self):
         env = {k: v for k, v in os.environ.items()
@@ -515,19 +672,51 @@ class Stack:
         return [], None, None
 
     def _pg_fix_ownership(self):
+        """The cluster and the socket directory belong to PostgreSQL's user;
+        the socket directory's group is the web group when run as root
+        (setgid: the socket gets it too), else PostgreSQL's own."""
+        os.makedirs(self.pg_socket_dir, exist_ok=True)
         if self._pg_mode == "runuser":
             pw = pwd.getpwnam("postgres")
             uid, gid = pw.pw_uid, pw.pw_gid
         elif self._pg_mode == "unshare":
             uid, gid = 0, 0
         else:
-            return
+            uid, gid = os.getuid(), os.getgid()
         if os.path.exists(self.pg_dir) and os.stat(self.pg_dir).st_uid != uid:
             _chown_tree(self.pg_dir, uid, gid)
-        st = os.stat(self.run_dir)
-        if st.st_uid != uid:
-            os.chown(self.run_dir, uid, gid)
-        os.chmod(self.run_dir, 0o755)
+        if self.web is not None:
+            os.chown(self.pg_socket_dir, uid, self.web[2])
+            os.chmod(self.pg_socket_dir, 0o2750)
+        else:
+            os.chmod(self.pg_socket_dir, 0o700)
+
+    def _pg_socket_permissions(self):
+        """unix_socket_permissions: owner and (as root) the web group."""
+        return "0770" if self.web is not None else "0700"
+
+    def _pg_hba_trusts(self):
+        """True for a cluster made by an older stack (local trust auth)."""
+        try:
+            with open(os.path.join(self.pg_dir, "pg_hba.conf")) as f:
+                lines = [l.split("#", 1)[0].split() for l in f]
+        except OSError:
+            return False
+        return any(w and w[-1] == "trust" for w in lines)
+
+    def _pg_secure_legacy(self):
+        """A cluster of an older stack: give the superuser its password, then
+        allow only password logins.  Its socket is private meanwhile (the
+        caller started PostgreSQL with mode 0700)."""
+        self._psql(["-f", "-"], "postgres",
+                   stdin_text="ALTER ROLE %s PASSWORD '%s';\n" % (self.pg_user, self.pg_password))
+        hba = os.path.join(self.pg_dir, "pg_hba.conf")
+        st = os.stat(hba)
+        with open(hba, "w") as f:
+            f.write("# Written by deploy/local/stack.py: password logins (SCRAM) over the\n"
+                    "# unix socket only.\n"
+                    "local   all   all   scram-sha-256\n")
+        os.chown(hba, st.st_uid, st.st_gid)
 
     def _pg_clear_stale(self):
         pidfile = os.path.join(self.pg_dir, "postmaster.pid")
@@ -553,7 +742,7 @@ class Stack:
                     % (pid, self.pg_dir, pid))
         # Nobody holds it: a leftover of a crash.
         os.unlink(pidfile)
-        for f in glob.glob(os.path.join(self.run_dir, ".s.PGSQL.*")):
+        for f in glob.glob(os.path.join(self.pg_socket_dir, ".s.PGSQL.*")):
             try:
                 os.unlink(f)
             except OSError:
@@ -564,6 +753,8 @@ class Stack:
         if first:
             self._pg_mode = self._pg_prepare_mode()
             self.pg_port = self.pg_port or free_port()
+            self.pg_password = self._secret_file("pg_password")
+            _write_private(self.pgpass_path, "*:*:*:%s:%s\n" % (self.pg_user, self.pg_password))
         prefix, user, group = self._pg_run_user()
         self._pg_fix_ownership()
         env = self._clean_env()
@@ -572,24 +763,48 @@ class Stack:
                 shutil.rmtree(self.pg_dir)   # a half-made cluster
             os.makedirs(self.pg_dir, mode=0o700)
             self._pg_fix_ownership()
+            # The password reaches initdb in a file of PostgreSQL's user,
+            # in its private socket directory, removed at once.
+            pwfile = os.path.join(self.pg_socket_dir, ".initdb-pw")
+            _write_private(pwfile, self.pg_password + "\n")
+            st = os.stat(self.pg_socket_dir)
+            os.chown(pwfile, st.st_uid, -1)
             log = self._log("postgres")
             argv = prefix + [os.path.join(self._pg_bin, "initdb"), "-D", self.pg_dir,
                              "-U", self.pg_user, "-E", "UTF8", "--locale=C.UTF-8",
-                             "--auth-local=trust", "--auth-host=reject", "--no-sync"]
+                             "--pwfile=" + pwfile,
+                             "--auth-local=scram-sha-256", "--auth-host=reject", "--no-sync"]
             log.write(("\n==== initdb: %s\n" % " ".join(argv)).encode())
             kw = {}
             if user:
                 kw.update(user=user, group=group, extra_groups=[])
-            r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                               cwd=self.root, env=env, timeout=120, **kw)
+            try:
+                r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                                   cwd=self.root, env=env, timeout=120, **kw)
+            finally:
+                os.unlink(pwfile)
             if r.returncode != 0:
                 raise StackError("initdb failed (%d)\n%s"
                                  % (r.returncode, tail(self.log_path("postgres"))))
+        legacy = self._pg_hba_trusts()
+        self._run_postgres(prefix, user, group, env, "0700" if legacy else None)
+        if legacy:
+            self._pg_secure_legacy()
+            self._stop_proc("postgres")
+            self._run_postgres(prefix, user, group, env, None)
+        if first and self.psql("SELECT 1 FROM pg_database WHERE datname = 'openbook'",
+                               db="postgres").strip() != "1":
+            self.psql("CREATE DATABASE openbook ENCODING 'UTF8' TEMPLATE template0",
+                      db="postgres")
+
+    def _run_postgres(self, prefix, user, group, env, socket_permissions):
+        """Starts the cluster and waits until it accepts connections."""
         self._pg_clear_stale()
         argv = prefix + [os.path.join(self._pg_bin, "postgres"), "-D", self.pg_dir,
-                         "-k", self.run_dir, "-p", str(self.pg_port),
+                         "-k", self.pg_socket_dir, "-p", str(self.pg_port),
                          "-c", "listen_addresses=",
-                         "-c", "unix_socket_permissions=0777",
+                         "-c", "unix_socket_permissions=%s"
+                               % (socket_permissions or self._pg_socket_permissions()),
                          # A throw-away local cluster: speed over durability.
                          "-c", "fsync=off", "-c", "synchronous_commit=off",
                          "-c", "full_page_writes=off",
@@ -607,7 +822,7 @@ class Stack:
                 del self.procs["postgres"]
                 raise StackError("postgres exited with status %s\n%s"
                                  % (p.returncode, tail(self.log_path("postgres"))))
-            r = subprocess.run([isready, "-q", "-h", self.run_dir, "-p", str(self.pg_port),
+            r = subprocess.run([isready, "-q", "-h", self.pg_socket_dir, "-p", str(self.pg_port),
                                 "-U", self.pg_user, "-d", "postgres"], env=env)
             if r.returncode == 0:
                 break
@@ -615,18 +830,28 @@ class Stack:
                 raise StackError("postgres not ready after 60s\n%s"
                                  % tail(self.log_path("postgres")))
             time.sleep(0.1)
-        if first and self.psql("SELECT 1 FROM pg_database WHERE datname = 'openbook'",
-                               db="postgres").strip() != "1":
-            self.psql("CREATE DATABASE openbook ENCODING 'UTF8' TEMPLATE template0",
-                      db="postgres")
 
     # ---- Redis
 
     def _start_redis(self, attempt=1, port=None):
         self.redis_port = port or free_port()
-        argv = [_which("redis-server"), "--bind", "127.0.0.1", "--port", str(self.redis_port),
-                "--protected-mode", "yes", "--save", "", "--appendonly", "no",
-                "--daemonize", "no", "--dir", self.run_dir, "--logfile", ""]
+        self.redis_password = self._secret_file("redis_password")
+        # The password in a file, not on the command line (`ps` shows that
+        # to every user).
+        conf = os.path.join(self.root, "redis.conf")
+        _write_private(conf, "\n".join([
+            "# Written by deploy/local/stack.py; rewritten on every start.",
+            "bind 127.0.0.1",
+            "port %d" % self.redis_port,
+            "protected-mode yes",
+            "requirepass %s" % self.redis_password,
+            'save ""',
+            "appendonly no",
+            "daemonize no",
+            "dir %s" % self.run_dir,
+            'logfile ""',
+        ]) + "\n")
+        argv = [_which("redis-server"), conf]
         mark = os.path.getsize(self.log_path("redis")) if os.path.exists(self.log_path("redis")) else 0
         p = self._spawn("redis", argv, signal.SIGTERM)
         deadline = time.monotonic() + 20
@@ -638,11 +863,9 @@ class Stack:
                 raise StackError("redis-server exited with status %s\n%s"
                                  % (p.returncode, tail(self.log_path("redis"))))
             try:
-                with socket.create_connection(("127.0.0.1", self.redis_port), timeout=2) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(64).startswith(b"+PONG"):
-                        return
-            except OSError:
+                with self.redis_connection(timeout=2):
+                    return
+            except (OSError, StackError):
                 pass
             if time.monotonic() > deadline:
                 raise StackError("redis not ready after 20s\n%s" % tail(self.log_path("redis")))
@@ -650,29 +873,15 @@ class Stack:
 
     # ---- configuration
 
-    def _secret(self):
-        path = os.path.join(self.root, "secret_key")
-        try:
-            with open(path) as f:
-                s = f.read().strip()
-            if len(s) >= 48:
-                return s
-        except OSError:
-            pass
-        alphabet = string.ascii_letters + string.digits
-        s = "".join(secrets.choice(alphabet) for _ in range(48))
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(s + "\n")
-        return s
-
     def write_config(self):
         """(Re)writes openbook.yaml from the generated values and
         self.overrides; reload() then makes the server read it."""
         cfg = {
             "server": {
                 "listen": "unix:" + self.socket_path,
-                "socket_mode": "0666",
+                # The front server's workers run as this user, or (as
+                # root) in the web group: see the module docstring.
+                "socket_mode": "0660" if self.web is not None else "0600",
                 "workers": self.workers,
                 "development": True,
             },
@@ -680,15 +889,16 @@ class Stack:
                 "allowed_hosts": ["127.0.0.1", "localhost"],
             },
             "security": {
-                "secret_key": self._secret(),
+                "secret_key": self._secret_file("secret_key"),
                 "cookie_secure": False,
             },
             "database": {
-                "url": "host=%s port=%d dbname=openbook user=%s"
-                       % (self.run_dir, self.pg_port, self.pg_user),
+                "url": "host=%s port=%d dbname=openbook user=%s password=%s"
+                       % (self.pg_socket_dir, self.pg_port, self.pg_user, self.pg_password),
             },
             "redis": {
                 "address": "127.0.0.1:%d" % self.redis_port,
+                "password": self.redis_password,
             },
             "media": {
                 "media_root": self.media_dir,
@@ -715,10 +925,8 @@ class Stack:
             lines.append("%s:" % section)
             for k, v in values.items():
                 lines.append("  %s: %s" % (k, _yaml_scalar(v)))
-        tmp = self.config_path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write("\n".join(lines) + "\n")
-        os.replace(tmp, self.config_path)
+        # 0600: the secret key and both passwords are in it.
+        _write_private(self.config_path, "\n".join(lines) + "\n")
 
     _write_config = write_config   # (old name)
 
@@ -785,7 +993,7 @@ class Stack:
             ("keepalive 8;", keep),
             ("unix:/run/openbook/openbook.sock", "unix:" + self.socket_path),
             ("unix:/run/openbook/relay.sock", "unix:" + self.relay_socket_path),
-            ("/usr/share/openbook/static/", os.path.join(self.repo, "static") + "/"),
+            ("/usr/share/openbook/static/", self.static_dir + "/"),
             ("/var/lib/openbook/media/", self.media_dir + "/"),
         ]
 
@@ -808,7 +1016,9 @@ class Stack:
             os.makedirs(os.path.join(temp, sub), exist_ok=True)
         main = [
             "# Generated by deploy/local/stack.py",
-            "user root;" if os.geteuid() == 0 else "",
+            # As root: workers as the web user, never root.  (As a normal
+            # user nginx cannot switch: its workers run as that user.)
+            "user %s %s;" % self.web[:2] if self.web is not None else "",
             "daemon off;",
             "master_process on;",
             "worker_processes 1;",
@@ -910,8 +1120,10 @@ def _cmd_run(args):
     print("OpenBook is running at %s  (Ctrl-C stops it)" % stack.url("/"))
     print("  API:      %s" % stack.url("/api/"))
     print("  data:     %s  (logs in %s)" % (root, stack.log_dir))
-    print("  psql:     psql -h %s -p %d -U %s openbook" % (stack.run_dir, stack.pg_port, stack.pg_user))
-    print("  redis:    redis-cli -p %d" % stack.redis_port)
+    print("  psql:     PGPASSFILE=%s psql -h %s -p %d -U %s openbook"
+          % (stack.pgpass_path, stack.pg_socket_dir, stack.pg_port, stack.pg_user))
+    print("  redis:    REDISCLI_AUTH=\"$(cat %s)\" redis-cli -p %d"
+          % (os.path.join(root, "redis_password"), stack.redis_port))
     print("  mail:     %s  (one .eml per message)" % stack.config["mail"]["file_dir"])
     print("  reload:   kill -HUP %d" % stack.master_pid)
     if stack.relay_pid:

@@ -79,8 +79,11 @@ void ob_db_failure(struct ob_request *r);
 typedef struct ob_sql_params {
     const char *v[OB_SQL_MAX_PARAMS];
     int n;
+    bool full; /* a parameter did not fit: the statement must not run */
 } ob_sql_params;
-/* Adds a parameter; returns its number ($n), or -1 when full. */
+/* Adds a parameter; returns its number ($n), or -1 (and sets full) when
+ * there is no room.  Whoever builds a statement from request values
+ * (filters, search terms) checks for -1 or `full` before running it. */
 int ob_sql_param(ob_sql_params *p, const char *v);
 
 /* Transactions for multi-statement writes. */

@@ -24,7 +24,9 @@ typedef struct ob_query_in {
     bool superuser;        /* the admin fields (OB_FF_ADMIN) exist */
 } ob_query_in;
 
-/* A refused value: the 400 {key: [msg]}. */
+/* A refused query: a value, the 400 {key: [msg]}; or, key NULL, more
+ * filters and search terms than one statement takes (the 400 {"detail":
+ * msg}: never a list with one left out). */
 typedef struct ob_query_error {
     const char *key, *msg;
 } ob_query_error;

@@ -119,6 +119,13 @@ typedef enum {
     OB_W_FILE,       /* a media path (column): JSON can only clear it with "" (uploads
                         are multipart); anything else is "not a file" */
     OB_W_CUSTOM,     /* parsed by the resource's validate hook */
+    /* A list of objects whose fields are `items` (parsed as a create
+     * parses the top level; a bad item's errors stay with it, as
+     * {"field": [{...errors of item 0...}, {}, ...]}), at most `max`
+     * when has_max, else 1000.  The values land in v->rows; the
+     * resource's after_save hook stores them (auth config translations,
+     * sign-up assertions). */
+    OB_W_OBJECT_LIST,
 } ob_write_kind;
 
 enum {
@@ -175,6 +182,8 @@ typedef struct ob_wfield {
      * every other field's, which a validate hook's are not.  0, or -1
      * after answering. */
     int (*check)(struct ob_write *w, const struct ob_wfield *f, struct ob_wvalue *v);
+    const struct ob_wfield *items; /* OBJECT_LIST: the fields of one item */
+    size_t nitems;
 } ob_wfield;
 
 /* A unique constraint (or unique index) and the 400 it gives
@@ -192,6 +201,11 @@ typedef enum {
     OB_FILT_UUID,      /* a UUID, else 400 "Enter a valid UUID." */
     OB_FILT_INT,       /* an integer, else 400 "Enter a whole number." */
     OB_FILT_ISNULL,    /* boolean: sql when true, sql_false when false */
+    /* A reference (the original's choice filter): the key of the related
+     * item, a UUID (REF) or an integer id (INT_REF), else 400 "Select a
+     * valid choice. ..."; a well-formed key of nothing finds nothing. */
+    OB_FILT_REF,
+    OB_FILT_INT_REF,
 } ob_filter_kind;
 
 typedef struct ob_filter {
@@ -448,6 +462,7 @@ typedef struct ob_wvalue {
     const char **list;     /* lists: the natural keys as given */
     int n;
     const char *ids;       /* lists: PostgreSQL array literal of resolved ids */
+    struct ob_wvalue *rows; /* OBJECT_LIST: n items of f->nitems values each */
     long long num;         /* INT/BOOL (0/1) value; ROLE: the role's priority */
     double dbl;            /* NUMBER */
     const struct cJSON *json; /* the raw input value */

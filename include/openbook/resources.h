@@ -19,7 +19,7 @@
     X(ob_res_current_user)                                                                 \
     X(ob_res_users)                                                                        \
     X(ob_res_auth_tokens)                                                                  \
-    /* auth_perms.c, auth_roles.c, auth_configs.c: the permission model (§1) */            \
+    /* auth_perms.c, auth_roles.c, auth_configs.c, signup_groups.c (§1) */                 \
     X(ob_res_permissions)                                                                  \
     X(ob_res_permission_texts)                                                             \
     X(ob_res_allowed_role_permissions)                                                     \
@@ -31,6 +31,7 @@
     X(ob_res_enrollment_methods)                                                           \
     X(ob_res_access_requests)                                                              \
     X(ob_res_auth_configs)                                                                 \
+    X(ob_res_signup_group_assignments)                                                     \
     /* content.c: the learning content (§3) */                                             \
     X(ob_res_library_groups)                                                               \
     X(ob_res_library_links)                                                                \

@@ -8,7 +8,6 @@
 #include "openbook/db.h"
 #include "openbook/resource.h"
 #include "openbook/resources.h"
-#include "openbook/validate.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_TRANSLATIONS 100
@@ -59,113 +58,36 @@ static const ob_field_ref config_refs[] = {
     {.field = "translations", .expand = &auth_config_texts, .key_sql = TEXT_IDS},
 };
 
+/* One translation as written: {language, logout_next_text}. */
+enum { T_LANGUAGE, T_TEXT, T_N };
+static const ob_wfield text_wfields[T_N] = {
+    [T_LANGUAGE] = {.name = "language", .kind = OB_W_LANGUAGE, .flags = OB_WF_REQUIRED},
+    [T_TEXT] = {.name = "logout_next_text", .kind = OB_W_TEXT, .flags = OB_WF_BLANK | OB_WF_NULL,
+                .max_len = 255, .def = ""},
+};
+
 static const ob_wfield config_wfields[] = {
     {.name = "local_signup_allowed", .kind = OB_W_BOOL, .column = "local_signup_allowed"},
     {.name = "signup_email_suffix", .kind = OB_W_TEXT, .column = "signup_email_suffix",
      .flags = OB_WF_BLANK, .max_len = 255},
     {.name = "logout_next_url", .kind = OB_W_TEXT, .column = "logout_next_url",
      .flags = OB_WF_REQUIRED, .max_len = 255},
+    /* Uploads are multipart (not handled here yet); in JSON only "" makes
+     * sense: it clears the image. */
     {.name = "signup_image", .kind = OB_W_FILE, .column = "signup_image", .flags = OB_WF_BLANK},
     {.name = "login_image", .kind = OB_W_FILE, .column = "login_image", .flags = OB_WF_BLANK},
     {.name = "logout_image", .kind = OB_W_FILE, .column = "logout_image", .flags = OB_WF_BLANK},
     {.name = "password_reset_image", .kind = OB_W_FILE, .column = "password_reset_image",
      .flags = OB_WF_BLANK},
-    {.name = "translations", .kind = OB_W_CUSTOM},
+    {.name = "translations", .kind = OB_W_OBJECT_LIST, .items = text_wfields, .nitems = T_N,
+     .has_max = true, .max = MAX_TRANSLATIONS},
 };
-
-typedef struct {
-    const char *language[MAX_TRANSLATIONS], *text[MAX_TRANSLATIONS];
-    int n;
-    bool given;
-} translations;
-
-/* translations: a list of {language, logout_next_text}, errors per item. */
-static int config_validate(ob_write *w)
-{
-    ob_request *r = w->r;
-    const cJSON *body = r->json;
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(body, "translations");
-    if (!list)
-        return 0;
-    translations *t = ob_arena_calloc(r->arena, 1, sizeof *t);
-    w->ctx = t;
-    if (!cJSON_IsArray(list)) {
-        ob_write_error(w, "translations", "Expected a list of items but got type \"dict\".");
-        if (!cJSON_IsObject(list))
-            w->err_msg[w->nerr - 1] = "Not a valid list.";
-        return 0;
-    }
-    if (cJSON_GetArraySize(list) > MAX_TRANSLATIONS) {
-        ob_write_error(w, "translations", "Ensure this field has no more than 100 elements.");
-        return 0;
-    }
-    ob_buf errs;
-    ob_buf_init(&errs, r->arena);
-    ob_buf_putc(&errs, '[');
-    bool bad = false;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, list)
-    {
-        ob_buf_puts(&errs, t->n ? ",{" : "{");
-        bool first = true;
-#define ITEM_ERR(key, msg)                                                                 \
-    do {                                                                                   \
-        const char *m_ = (msg);                                                            \
-        ob_buf_printf(&errs, "%s\"%s\":[", first ? "" : ",", (key));                         \
-        ob_json_escape(&errs, m_, strlen(m_));                                             \
-        ob_buf_putc(&errs, ']');                                                           \
-        first = false;                                                                     \
-        bad = true;                                                                        \
-    } while (0)
-        const cJSON *lang = cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "language")
-                                               : NULL;
-        const cJSON *text =
-            cJSON_IsObject(it) ? cJSON_GetObjectItemCaseSensitive(it, "logout_next_text") : NULL;
-        if (!cJSON_IsObject(it)) {
-            ITEM_ERR("non_field_errors", "Invalid data. Expected a dictionary.");
-        } else if (!lang) {
-            ITEM_ERR("language", "This field is required.");
-        } else if (!cJSON_IsString(lang) || strlen(lang->valuestring) > 3) {
-            ITEM_ERR("language", "Incorrect type. Expected pk value.");
-        } else {
-            const char *p[] = {lang->valuestring};
-            PGresult *pg = ob_db_query(r->db, r->arena,
-                                       "SELECT 1 FROM languages WHERE language = $1", 1, p);
-            if (!pg) {
-                ob_db_failure(r);
-                ob_db_rollback(r->db);
-                return -1;
-            }
-            if (PQntuples(pg) == 0)
-                ITEM_ERR("language", ob_arena_printf(r->arena,
-                                                     "Invalid pk \"%s\" - object does not exist.",
-                                                     lang->valuestring));
-        }
-        const char *tv = text && cJSON_IsString(text) ? text->valuestring : "";
-        if (text && !cJSON_IsString(text) && !cJSON_IsNull(text))
-            ITEM_ERR("logout_next_text", "Not a valid string.");
-        else if (ob_utf8_count(tv, strlen(tv)) > 255)
-            ITEM_ERR("logout_next_text", "Ensure this field has no more than 255 characters.");
-#undef ITEM_ERR
-        ob_buf_putc(&errs, '}');
-        if (t->n < MAX_TRANSLATIONS) {
-            t->language[t->n] = lang && cJSON_IsString(lang) ? lang->valuestring : "";
-            t->text[t->n] = tv;
-            t->n++;
-        }
-    }
-    ob_buf_putc(&errs, ']');
-    t->given = true;
-    if (bad)
-        ob_write_error_json(w, "translations", ob_buf_cstr(&errs));
-    return 0;
-}
 
 /* Writing translations replaces them all. */
 static int config_after_save(ob_write *w)
 {
-    translations *t = w->ctx;
-    if (!t || !t->given)
+    const ob_wvalue *t = ob_write_value(w, "translations");
+    if (t->state != OB_WV_GIVEN || !t->rows)
         return 0;
     ob_request *r = w->r;
     const char *p[] = {w->new_key};
@@ -173,10 +95,12 @@ static int config_after_save(ob_write *w)
                      p))
         goto fail;
     for (int i = 0; i < t->n; i++) {
-        const char *q[] = {w->new_key, t->language[i], t->text[i]};
+        const ob_wvalue *row = t->rows + (size_t)i * T_N;
+        const char *q[] = {w->new_key, row[T_LANGUAGE].text,
+                           row[T_TEXT].text ? row[T_TEXT].text : ""};
         if (!ob_db_query(r->db, r->arena,
                          "INSERT INTO auth_config_texts (site_id, language, logout_next_text)"
-                         " VALUES ($1::int, $2, btrim($3)) ON CONFLICT (site_id, language)"
+                         " VALUES ($1::int, $2, $3) ON CONFLICT (site_id, language)"
                          " DO UPDATE SET logout_next_text = excluded.logout_next_text",
                          3, q))
             goto fail;
@@ -203,8 +127,8 @@ const ob_resource ob_res_auth_configs = {
     .refs = config_refs,
     .nrefs = N(config_refs),
     .path = "/api/auth/auth_configs/",
-    .key_name = "site",
     .summary = "Authentication settings of the site (keyed by the site id).",
+    .key_name = "site",
     .ops = OB_CAN_READ | OB_CAN_UPDATE | OB_CAN_PATCH,
     .access = OB_ANON_READ,
     .write_gate = OB_ADMIN_SUPERUSER,
@@ -212,6 +136,5 @@ const ob_resource ob_res_auth_configs = {
     .pk_column = "site_id",
     .wfields = config_wfields,
     .nwfields = N(config_wfields),
-    .validate = config_validate,
     .after_save = config_after_save,
 };

@@ -155,18 +155,23 @@ static int assignment_event(ob_write *w, const char *id, bool removed, const cha
     return 0;
 }
 
-/* Queues access_request.decided for the requesting user. */
-static int decided_event(ob_write *w, const char *request_id, const char *decision)
+/* Queues access_request.created for the owner of the request's scope
+ * (nothing when the scope has none), or, with a decision,
+ * access_request.decided for the requesting user (websocket.md §9). */
+static int request_event(ob_write *w, const char *request_id, const char *decision)
 {
     ob_request *r = w->r;
     const char *p[] = {request_id, decision};
-    PGresult *pg = ob_db_query(
-        r->db, r->arena,
-        "SELECT ar.user_id::text, json_build_object('access_request', ar.id, 'scope_type',"
-        " ct.app_label || '.' || ct.model, 'scope_uuid', ar.scope_uuid, 'role', ro.slug,"
-        " 'decision', $2::text)::text FROM access_requests ar JOIN roles ro ON ro.id = ar.role_id"
-        " JOIN content_types ct ON ct.id = ar.scope_type_id WHERE ar.id = $1::uuid",
-        2, p);
+    const char *sql = ob_arena_printf(
+        r->arena,
+        "SELECT %s::text, json_build_object('access_request', ar.id, 'scope_type',"
+        " ct.app_label || '.' || ct.model, 'scope_uuid', ar.scope_uuid, 'role', ro.slug%s)::text"
+        " FROM access_requests ar JOIN roles ro ON ro.id = ar.role_id"
+        " JOIN content_types ct ON ct.id = ar.scope_type_id%s WHERE ar.id = $1::uuid",
+        decision ? "ar.user_id" : "so.owner_id", decision ? ", 'decision', $2::text" : "",
+        decision ? "" : " JOIN scope_objects so ON so.scope_type_id = ar.scope_type_id"
+                        " AND so.scope_uuid = ar.scope_uuid AND so.owner_id IS NOT NULL");
+    PGresult *pg = ob_db_query(r->db, r->arena, sql, decision ? 2 : 1, p);
     if (!pg) {
         ob_db_failure(r);
         ob_db_rollback(r->db);
@@ -176,7 +181,8 @@ static int decided_event(ob_write *w, const char *request_id, const char *decisi
         ob_write_event(w,
                        ob_arena_printf(r->arena, "user:%lld",
                                        strtoll(PQgetvalue(pg, 0, 0), NULL, 10)),
-                       "access_request.decided", PQgetvalue(pg, 0, 1));
+                       decision ? "access_request.decided" : "access_request.created",
+                       PQgetvalue(pg, 0, 1));
     return 0;
 }
 
@@ -646,7 +652,7 @@ static int apply_decision(ob_write *w, const char *decision, const char *request
     if (!role || !user)
         return 0;
     const char *was = w->create ? "pending" : ob_write_stored(w, "decision");
-    if ((!was || strcmp(was, decision) != 0) && decided_event(w, request_id, decision) != 0)
+    if ((!was || strcmp(was, decision) != 0) && request_event(w, request_id, decision) != 0)
         return -1;
     if (strcmp(decision, "accepted") == 0) {
         bool has_end;
@@ -691,6 +697,10 @@ static int apply_decision(ob_write *w, const char *decision, const char *request
 
 static int request_after_save(ob_write *w)
 {
+    /* The scope's owner hears of a new request first, then, for one
+     * created decided, the requester of the decision. */
+    if (w->create && request_event(w, w->new_key, NULL) != 0)
+        return -1;
     const char *now = new_decision(w);
     if (strcmp(now, old_decision(w)) == 0 || strcmp(now, "pending") == 0)
         return 0;

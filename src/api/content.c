@@ -161,8 +161,8 @@ static const char *key_of(const ob_write *w)
      .m2m_other = "permission_id", .m2m_type_col = "scope_type_id"}
 #define OWNER_JOIN " LEFT JOIN users town ON town.id = t.owner_id"
 
-#define UUID_FILTER(param, column)                                                         \
-    {.name = param, .kind = OB_FILT_UUID, .sql = column " = $1::uuid"}
+#define REF_FILTER(param, column)                                                           \
+    {.name = param, .kind = OB_FILT_REF, .sql = column " = $1::uuid"}
 
 #define REF_WFIELD(fname, col, table, fl)                                                  \
     {.name = fname, .kind = OB_W_UUID_REF, .column = col, .flags = (fl),                   \
@@ -203,7 +203,7 @@ static const ob_field_ref group_refs[] = {
 };
 
 static const ob_filter group_filters[] = {
-    UUID_FILTER("parent", "t.parent_id"),
+    REF_FILTER("parent", "t.parent_id"),
     {.name = "parent__isnull", .kind = OB_FILT_ISNULL, .sql = "t.parent_id IS NULL",
      .sql_false = "t.parent_id IS NOT NULL"},
 };
@@ -314,9 +314,9 @@ static const ob_field_ref link_refs[] = {
 };
 
 static const ob_filter link_filters[] = {
-    UUID_FILTER("group", "t.group_id"),
-    UUID_FILTER("course", "t.course_id"),
-    UUID_FILTER("textbook", "t.textbook_id"),
+    REF_FILTER("group", "t.group_id"),
+    REF_FILTER("course", "t.course_id"),
+    REF_FILTER("textbook", "t.textbook_id"),
 };
 
 static const char *const link_search[] = {"tg.name", "tc.name", "ttb.name", NULL};
@@ -420,7 +420,7 @@ static const ob_field_ref textbook_refs[] = {
 };
 
 static const ob_filter textbook_filters[] = {
-    UUID_FILTER("group", "t.group_id"),
+    REF_FILTER("group", "t.group_id"),
 };
 
 static const ob_wfield textbook_wfields[] = {
@@ -502,8 +502,8 @@ static const ob_field_ref page_refs[] = {
 };
 
 static const ob_filter page_filters[] = {
-    UUID_FILTER("textbook", "t.textbook_id"),
-    UUID_FILTER("parent", "t.parent_id"),
+    REF_FILTER("textbook", "t.textbook_id"),
+    REF_FILTER("parent", "t.parent_id"),
     {.name = "parent__isnull", .kind = OB_FILT_ISNULL, .sql = "t.parent_id IS NULL",
      .sql_false = "t.parent_id IS NOT NULL"},
 };
@@ -666,7 +666,7 @@ static const ob_field_ref course_refs[] = {
 };
 
 static const ob_filter course_filters[] = {
-    UUID_FILTER("group", "t.group_id"),
+    REF_FILTER("group", "t.group_id"),
 };
 
 static const ob_wfield course_wfields[] = {
@@ -746,8 +746,8 @@ static const ob_field_ref material_refs[] = {
 };
 
 static const ob_filter material_filters[] = {
-    UUID_FILTER("course", "t.course_id"),
-    UUID_FILTER("textbook", "t.textbook_id"),
+    REF_FILTER("course", "t.course_id"),
+    REF_FILTER("textbook", "t.textbook_id"),
 };
 
 static const char *const material_search[] = {"tc.name", "ttb.name", NULL};
@@ -874,9 +874,9 @@ static const ob_field_ref range_refs[] = {
 };
 
 static const ob_filter range_filters[] = {
-    UUID_FILTER("material", "t.material_id"),
-    UUID_FILTER("start_page", "t.start_page_id"),
-    UUID_FILTER("end_page", "t.end_page_id"),
+    REF_FILTER("material", "t.material_id"),
+    REF_FILTER("start_page", "t.start_page_id"),
+    REF_FILTER("end_page", "t.end_page_id"),
 };
 
 static const char *const range_search[] = {"tc.name", "ttb.name", "tsp.name", "tep.name", NULL};

@@ -66,6 +66,20 @@ static const ob_field language_fields[] = {
     {"name", "t.name", OB_FT_TEXT, OB_FF_SORT | OB_FF_SEARCH | OB_FF_SUBSTR},
 };
 
+/* Writes (admin addition): staff + the model permission.  The code is the
+ * key, so it is set on create only; a slug, so that every code can be
+ * named in a URL.  Deleting a language deletes the translations in it
+ * (the foreign keys of the text tables, ON DELETE CASCADE). */
+static const ob_wfield language_wfields[] = {
+    {.name = "language", .kind = OB_W_TEXT, .column = "language",
+     .flags = OB_WF_REQUIRED | OB_WF_CREATE_ONLY, .max_len = 3, .format = OB_FMT_SLUG},
+    {.name = "name", .kind = OB_W_TEXT, .column = "name", .flags = OB_WF_REQUIRED, .max_len = 64},
+};
+
+static const ob_unique language_uniques[] = {
+    {"languages_pkey", "language", "Language with this Language Code already exists."},
+};
+
 const ob_resource ob_res_languages = {
     .app_label = "openbook_core",
     .model = "language",
@@ -81,4 +95,12 @@ const ob_resource ob_res_languages = {
     .summary = "Languages of translated texts.",
     .key_name = "code",
     .access = OB_ANON_READ,
+    .ops = OB_CAN_ALL,
+    .write_gate = OB_ADMIN_STAFF_PERM,
+    .table = "languages",
+    .pk_column = "language",
+    .wfields = language_wfields,
+    .nwfields = sizeof language_wfields / sizeof language_wfields[0],
+    .uniques = language_uniques,
+    .nuniques = sizeof language_uniques / sizeof language_uniques[0],
 };

@@ -8,8 +8,11 @@
 #include <strings.h>
 #include "openbook/query.h"
 
-#define MAX_SEARCH_TERMS 16
 #define MAX_SORT_KEYS 8
+
+/* A reference filter's value that names no possible item (the message of
+ * the original's ModelChoiceFilter, api-conventions.md §7.3). */
+#define INVALID_CHOICE "Select a valid choice. That choice is not one of the available choices."
 
 static const char *query_get(const ob_query_in *in, const char *key)
 {
@@ -71,17 +74,33 @@ static int refuse(ob_query_error *err, const char *key, const char *msg)
     return -1;
 }
 
+/* Filters and search terms that do not fit in one statement: the list is
+ * refused as a whole, never run with one left out (key NULL). */
+static int too_many(ob_query_error *err)
+{
+    return refuse(err, NULL, "Too many filters.");
+}
+
+static bool valid_int32(const char *v)
+{
+    if (!ob_query_valid_int(v))
+        return false;
+    long long n = strtoll(v, NULL, 10);
+    return n <= 2147483647LL && n >= -2147483647LL;
+}
+
 /* _search: terms split at white space and commas; "quoted terms" keep
- * their spaces.  Every term must match at least one search field. */
-static void search_sql(const ob_query_in *in, const ob_resource *res, ob_sql_params *p,
-                       ob_buf *sql)
+ * their spaces.  Every term must match at least one search field; each is
+ * a parameter, so past the bound the list is refused, never a search that
+ * quietly leaves terms out. */
+static int search_sql(const ob_query_in *in, const ob_resource *res, ob_sql_params *p,
+                      ob_buf *sql, ob_query_error *err)
 {
     const char *q = query_get(in, "_search");
     if (!q)
-        return;
-    size_t nterms = 0;
+        return 0;
     const char *s = q;
-    while (*s && nterms < MAX_SEARCH_TERMS) {
+    while (*s) {
         while (*s == ' ' || *s == ',' || *s == '\t' || *s == '\n' || *s == '\r')
             s++;
         if (!*s)
@@ -104,8 +123,7 @@ static void search_sql(const ob_query_in *in, const ob_resource *res, ob_sql_par
             continue;
         int idx = ob_sql_param(p, like_pattern(in->arena, start, (size_t)(end - start)));
         if (idx < 0)
-            return;
-        nterms++;
+            return too_many(err);
         ob_buf_puts(sql, " AND (");
         bool first = true;
         for (size_t i = 0; i < res->nfields; i++) {
@@ -124,6 +142,7 @@ static void search_sql(const ob_query_in *in, const ob_resource *res, ob_sql_par
             ob_buf_puts(sql, "false");
         ob_buf_putc(sql, ')');
     }
+    return 0;
 }
 
 /* The resource's own filters (res->filters).  1: applied, 0: not one of
@@ -148,9 +167,19 @@ static int custom_filter(const ob_query_in *in, const ob_resource *res, ob_sql_p
             break;
         }
         case OB_FILT_INT:
-            if (!ob_query_valid_int(val) || strtoll(val, NULL, 10) > 2147483647LL ||
-                strtoll(val, NULL, 10) < -2147483647LL)
+            if (!valid_int32(val))
                 return refuse(err, key, "Enter a whole number.");
+            break;
+        case OB_FILT_REF: {
+            char *u = ob_arena_alloc(in->arena, 37);
+            if (strlen(val) > 36 || !ob_parse_uuid(val, u))
+                return refuse(err, key, INVALID_CHOICE);
+            v = u;
+            break;
+        }
+        case OB_FILT_INT_REF:
+            if (!valid_int32(val))
+                return refuse(err, key, INVALID_CHOICE);
             break;
         case OB_FILT_ISNULL:
             if (strcasecmp(val, "true") == 0 || strcmp(val, "1") == 0)
@@ -163,6 +192,8 @@ static int custom_filter(const ob_query_in *in, const ob_resource *res, ob_sql_p
         }
         /* $1 in the filter's SQL is the value. */
         int idx = ob_sql_param(p, v);
+        if (idx < 0)
+            return too_many(err);
         ob_buf_puts(sql, " AND (");
         for (const char *q = f->sql; *q; q++) {
             if (q[0] == '$' && q[1] == '1') {
@@ -213,25 +244,18 @@ static int filter_sql(const ob_query_in *in, const ob_resource *res, ob_sql_para
             op = ">=";
         else
             continue;
-        int idx;
+        const char *cast = "";
         if (substr) {
-            idx = ob_sql_param(p, like_pattern(in->arena, val, strlen(val)));
-            if (idx > 0)
-                ob_buf_printf(sql, " AND %s::text ILIKE $%d", f->sql, idx);
-            continue;
-        }
-        if (f->type == OB_FT_INT && !ob_query_valid_int(val))
+            val = like_pattern(in->arena, val, strlen(val));
+        } else if (f->type == OB_FT_INT && !ob_query_valid_int(val)) {
             return refuse(err, key, "Enter a whole number.");
-        if (f->type == OB_FT_DATETIME) {
+        } else if (f->type == OB_FT_DATETIME) {
             char *norm = ob_arena_alloc(in->arena, 40);
             if (!ob_parse_datetime(val, true, norm))
                 return refuse(err, key, "Enter a valid date/time.");
-            idx = ob_sql_param(p, norm);
-            if (idx > 0)
-                ob_buf_printf(sql, " AND %s %s $%d::timestamptz", f->sql, op, idx);
-            continue;
-        }
-        if (f->type == OB_FT_BOOL) {
+            val = norm;
+            cast = "::timestamptz";
+        } else if (f->type == OB_FT_BOOL) {
             if (strcasecmp(val, "true") == 0 || strcmp(val, "1") == 0)
                 val = "true";
             else if (strcasecmp(val, "false") == 0 || strcmp(val, "0") == 0)
@@ -239,9 +263,13 @@ static int filter_sql(const ob_query_in *in, const ob_resource *res, ob_sql_para
             else
                 continue; /* other values are ignored (api-conventions.md §7.3) */
         }
-        idx = ob_sql_param(p, val);
-        if (idx > 0)
-            ob_buf_printf(sql, " AND %s %s $%d", f->sql, op, idx);
+        int idx = ob_sql_param(p, val);
+        if (idx < 0)
+            return too_many(err);
+        if (substr)
+            ob_buf_printf(sql, " AND %s::text ILIKE $%d", f->sql, idx);
+        else
+            ob_buf_printf(sql, " AND %s %s $%d%s", f->sql, op, idx, cast);
     }
     return 0;
 }
@@ -288,9 +316,8 @@ static void order_sql(const ob_query_in *in, const ob_resource *res, ob_buf *sql
 int ob_query_compile(const ob_query_in *in, const ob_resource *res, ob_sql_params *p,
                      ob_buf *where, ob_buf *order, ob_query_error *err)
 {
-    if (filter_sql(in, res, p, where, err) != 0)
+    if (filter_sql(in, res, p, where, err) != 0 || search_sql(in, res, p, where, err) != 0)
         return -1;
-    search_sql(in, res, p, where);
     order_sql(in, res, order);
     return 0;
 }

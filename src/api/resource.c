@@ -18,9 +18,14 @@
 #include "openbook/read_cache.h"
 #include "openbook/resource.h"
 
-#define MAX_EXPAND 8
-
 typedef ob_sql_params params;
+
+/* A list whose filters and search terms do not fit in one statement is
+ * refused as a whole: never run with a filter left out, never a 5xx. */
+static void too_many_filters(ob_request *r)
+{
+    ob_fail(r, 400, "Too many filters.");
+}
 
 #define add_param ob_sql_param
 #define ref_of ob_query_ref
@@ -160,8 +165,11 @@ typedef struct {
     expansions *sub;     /* nested expansions of the target (dotted _expand) */
 } expansion;
 
+/* At most one per field of the resource: every expansion the resource
+ * offers can be asked for at once (api-conventions.md §8 limits only the
+ * depth), and every plain id list that needs filtering gets its entry. */
 struct expansions {
-    expansion e[MAX_EXPAND];
+    expansion *e;
     size_t n;
 };
 
@@ -186,24 +194,24 @@ static bool listed(const char *list, const char *prefix, const char *name)
     return false;
 }
 
-#define MAX_EXPAND_DEPTH 3
-
 /* The fields named in _expand that this resource can expand, at the
- * level `prefix` ("" at the top, "role." below it), to depth 3; and the
- * plain id lists of object-guarded items, which show only visible ids
- * (api-conventions.md §8). */
+ * level `prefix` ("" at the top, "role." below it), down to
+ * http.max_expand_depth (3); and the plain id lists of object-guarded
+ * items, which show only visible ids (api-conventions.md §8). */
 static expansions *plan_level(ob_request *r, const ob_resource *res, const char *prefix,
                               int depth)
 {
     expansions *ex = ob_arena_calloc(r->arena, 1, sizeof *ex);
+    ex->e = ob_arena_calloc(r->arena, res->nfields + 1, sizeof *ex->e);
     const char *list = ob_request_query(r, "_expand");
-    for (size_t i = 0; i < res->nfields && ex->n < MAX_EXPAND; i++) {
+    for (size_t i = 0; i < res->nfields; i++) {
         const ob_field *f = &res->fields[i];
         const ob_field_ref *ref = ref_of(res, f);
         if (!ref || !ref->expand || !ref->key_sql || !field_exists(r, f))
             continue;
         bool is_list = f->type == OB_FT_JSON;
-        bool want = list && *list && depth < MAX_EXPAND_DEPTH && listed(list, prefix, f->name);
+        bool want = list && *list && depth < r->cfg->max_expand_depth &&
+                    listed(list, prefix, f->name);
         bool filter = is_list && !ref->link_sql && ref->expand->guard != OB_GUARD_GLOBAL &&
                       !is_superuser(r);
         if (!want && !filter)
@@ -701,6 +709,10 @@ static void list_page(ob_request *r, const ob_resource *res)
     ob_query_in in = {r->arena, r->params, r->nparams, ob_perm_is_superuser(r)};
     ob_query_error err;
     if (ob_query_compile(&in, res, &p, &where, &order, &err) != 0) {
+        if (!err.key) {
+            too_many_filters(r);
+            return;
+        }
         ob_json *j = ob_json_response(r, 400);
         ob_json_object_begin(j);
         ob_json_key(j, err.key);
@@ -773,6 +785,11 @@ static void list_page(ob_request *r, const ob_resource *res)
                       add_param(&p, ob_arena_printf(r->arena, "%ld", (page - 1) * size)));
     ob_buf_putc(&sql, ')');
     ob_buf_append(&sql, order.data, order.len);
+    if (p.full) {
+        /* The filters took the room of the page's own parameters. */
+        too_many_filters(r);
+        return;
+    }
     PGresult *pg = ob_db_query(r->db, r->arena, ob_buf_cstr(&sql), p.n, p.v);
     if (!pg) {
         ob_db_failure(r);

@@ -75,9 +75,10 @@ void ob_write_error_json(ob_write *w, const char *field, const char *json)
     }
 }
 
-void ob_write_answer_errors(ob_request *r, const ob_write *w)
+/* {"field": ["message", ...], ...}: the errors of w, grouped by field in
+ * the order they first occur. */
+static void write_errors(ob_json *j, const ob_write *w)
 {
-    ob_json *j = ob_json_response(r, 400);
     ob_json_object_begin(j);
     for (int i = 0; i < w->nerr; i++) {
         bool seen = false;
@@ -97,6 +98,11 @@ void ob_write_answer_errors(ob_request *r, const ob_write *w)
         ob_json_array_end(j);
     }
     ob_json_object_end(j);
+}
+
+void ob_write_answer_errors(ob_request *r, const ob_write *w)
+{
+    write_errors(ob_json_response(r, 400), w);
 }
 
 void ob_write_event(ob_write *w, const char *channel, const char *type,
@@ -439,6 +445,114 @@ static int exists(ob_write *w, const char *sql, int n, const char *a, const char
     return PQntuples(pg) > 0;
 }
 
+/* Whether this write names a scope (type or UUID) that its own field
+ * refused: parsed before the role (wfields in validation order). */
+static bool scope_refused(ob_write *w)
+{
+    for (size_t i = 0; i < w->res->nwfields; i++) {
+        ob_write_kind k = w->res->wfields[i].kind;
+        if ((k == OB_W_SCOPE_TYPE || k == OB_W_SCOPE_UUID) && w->v[i].state == OB_WV_INVALID)
+            return true;
+    }
+    return false;
+}
+
+/* ---- lists of objects (OB_W_OBJECT_LIST) ---- */
+
+/* The items' errors as they are parsed: [{...errors of item 0...}, {}, ...]. */
+typedef struct items_list {
+    ob_write *w;
+    ob_buf errs;
+    ob_json j;
+    bool bad; /* some item has an error */
+} items_list;
+
+static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSON *in);
+
+static bool items_begin(ob_write *w, items_list *it, const char *field, const cJSON *in,
+                        int max)
+{
+    ob_arena *a = w->r->arena;
+    memset(it, 0, sizeof *it);
+    it->w = w;
+    if (!cJSON_IsArray(in)) /* (null is the validator's) */
+        ob_write_error(w, field,
+                       ob_arena_printf(a, "Expected a list of items but got type \"%s\".",
+                                       ob_json_type_name(in)));
+    else if (cJSON_GetArraySize(in) > max)
+        ob_write_error(w, field,
+                       ob_arena_printf(a, "Ensure this field has no more than %d elements.", max));
+    else {
+        ob_buf_init(&it->errs, a);
+        ob_json_init(&it->j, &it->errs);
+        ob_json_array_begin(&it->j);
+        return true;
+    }
+    return false;
+}
+
+static int items_parse(items_list *it, const ob_wfield *fields, size_t n, const cJSON *item,
+                       ob_wvalue *out)
+{
+    ob_write *w = it->w;
+    /* The item's fields are parsed by the rules of a top-level create, in
+     * a write of their own, so that their errors stay with the item. */
+    ob_resource item_res = *w->res;
+    item_res.wfields = fields;
+    item_res.nwfields = n;
+    ob_write sub = {.r = w->r, .res = &item_res, .create = true, .v = out};
+    if (!cJSON_IsObject(item)) {
+        ob_write_error(&sub, "non_field_errors",
+                       ob_arena_printf(w->r->arena,
+                                       "Invalid data. Expected a dictionary, but got %s.",
+                                       ob_json_type_name(item)));
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(item, fields[i].name);
+            if (!v) {
+                if (fields[i].flags & OB_WF_REQUIRED)
+                    ob_write_error(&sub, fields[i].name, "This field is required.");
+                out[i].text = fields[i].def; /* (state stays absent) */
+                continue;
+            }
+            if (parse_field(&sub, &fields[i], &out[i], v) != 0)
+                return -1;
+        }
+    }
+    write_errors(&it->j, &sub);
+    it->bad = it->bad || sub.nerr > 0;
+    return 0;
+}
+
+static void items_end(items_list *it, const char *field)
+{
+    ob_json_array_end(&it->j);
+    if (it->bad)
+        ob_write_error_json(it->w, field, ob_buf_cstr(&it->errs));
+}
+
+static int parse_object_list(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSON *in)
+{
+    items_list it;
+    if (!items_begin(w, &it, f->name, in, f->has_max ? (int)f->max : 1000)) {
+        v->state = OB_WV_INVALID;
+        return 0;
+    }
+    v->n = cJSON_GetArraySize(in);
+    v->rows = ob_arena_calloc(w->r->arena, (size_t)v->n * f->nitems + 1, sizeof *v->rows);
+    const cJSON *item;
+    int k = 0;
+    cJSON_ArrayForEach(item, in)
+    {
+        if (items_parse(&it, f->items, f->nitems, item, v->rows + (size_t)k++ * f->nitems) != 0)
+            return -1;
+    }
+    items_end(&it, f->name);
+    if (it.bad)
+        v->state = OB_WV_INVALID;
+    return 0;
+}
+
 /* One field: its value parsed by the validator (validate.c), then the
  * keys of the reference kinds looked up.  Returns -1 after a database
  * failure (answered). */
@@ -450,6 +564,8 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     int nerr = ob_wfield_parse(a, f, in, v, errs);
     for (int i = 0; i < nerr; i++)
         ob_write_error(w, f->name, errs[i]);
+    if (v->state == OB_WV_GIVEN && f->kind == OB_W_OBJECT_LIST && !cJSON_IsNull(in))
+        return parse_object_list(w, f, v, in);
     if (v->state != OB_WV_GIVEN || (!v->text && !v->list))
         return 0;
 #define BAD(msg)                                                                           \
@@ -539,8 +655,16 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         }
         return 0;
     case OB_W_ROLE: {
-        if (!w->scope_type_id || !w->scope_uuid)
+        if (!w->scope_type_id || !w->scope_uuid) {
+            /* A scope given but refused has its own error (an unknown type,
+             * "Scope object not found."); the role adds none to it.  Only a
+             * role without a scope says so (api-conventions.md §9). */
+            if (scope_refused(w)) {
+                v->state = OB_WV_INVALID;
+                return 0;
+            }
             BAD("Scope type and scope UUID are required.");
+        }
         PGresult *pg;
         int ok = exists(w,
                         "SELECT id::text, priority FROM roles WHERE scope_type_id = $1::int"

@@ -15,7 +15,7 @@
  *   field  x-openbook-admin (shown to superusers only), -admin-write,
  *          -create-only, -update-optional, -not-blank, -shown-once,
  *          -ref {resource, key}, -expand
- *   param  x-openbook-filter {field, lookup}
+ *   param  x-openbook-filter {field, lookup, custom, reference}
  *   op     x-openbook-operation, -permission, -gate, -access
  *
  * Descriptions grow (new guards, field types, write kinds): whatever this
@@ -402,6 +402,39 @@ static void string_array(ob_json *j)
     ob_json_object_end(j);
 }
 
+static void property_body(gen *g, const fmeta *m, const ob_resource *res, bool request);
+
+/* A list of objects (OB_W_OBJECT_LIST): an array whose items have the
+ * fields of w->items, as written. */
+static void object_array(gen *g, const ob_wfield *w, const ob_resource *res)
+{
+    ob_json *j = g->j;
+    ob_json_kv_string(j, "type", "array");
+    if (w->has_max)
+        ob_json_kv_int(j, "maxItems", w->max);
+    ob_json_key(j, "items");
+    ob_json_object_begin(j);
+    ob_json_kv_string(j, "type", "object");
+    ob_json_key(j, "properties");
+    ob_json_object_begin(j);
+    for (size_t i = 0; i < w->nitems; i++) {
+        fmeta im = {.name = w->items[i].name, .w = &w->items[i]};
+        ob_json_key(j, im.name);
+        ob_json_object_begin(j);
+        property_body(g, &im, res, true);
+        if (w->items[i].def)
+            ob_json_kv_string(j, "x-openbook-default", w->items[i].def);
+        ob_json_object_end(j);
+    }
+    ob_json_object_end(j);
+    list_begin(g, "required");
+    for (size_t i = 0; i < w->nitems; i++)
+        if (w->items[i].flags & OB_WF_REQUIRED)
+            ob_json_string(j, w->items[i].name);
+    ob_json_array_end(j);
+    ob_json_object_end(j);
+}
+
 /* The JSON type of a read-side field. */
 static void read_type(gen *g, const fmeta *m, const ob_resource *res, bool request)
 {
@@ -480,6 +513,9 @@ static void write_type(gen *g, const fmeta *m, const ob_resource *res)
         break;
     case OB_W_JSON:
         ob_json_kv_string(j, "description", "Any JSON value.");
+        break;
+    case OB_W_OBJECT_LIST:
+        object_array(g, m->w, res);
         break;
     case OB_W_FILE:
     case OB_W_CUSTOM:
@@ -606,6 +642,8 @@ static void property_body(gen *g, const fmeta *m, const ob_resource *res, bool r
         write_type(g, m, res);
     } else if (is_list_kind(w)) {
         string_array(j);
+    } else if (w && w->kind == OB_W_OBJECT_LIST && !(m->ref && m->ref->expand)) {
+        object_array(g, w, res); /* shown as written (an expansion shows its target) */
     } else {
         read_type(g, m, res, false);
     }
@@ -949,6 +987,7 @@ static void custom_filters(gen *g, const ob_resource *res)
         if (!f->name)
             continue;
         const char *type = "string", *format = NULL, *lookup;
+        bool reference = false;
         switch (f->kind) {
         case OB_FILT_TEXT:
             lookup = "exact";
@@ -968,6 +1007,16 @@ static void custom_filters(gen *g, const ob_resource *res)
             lookup = "isnull";
             type = "boolean";
             break;
+        case OB_FILT_REF:
+            lookup = "exact";
+            format = "uuid";
+            reference = true;
+            break;
+        case OB_FILT_INT_REF:
+            lookup = "exact";
+            type = "integer";
+            reference = true;
+            break;
         default:
             lookup = ob_arena_printf(g->a, "unknown-%d", (int)f->kind);
             break;
@@ -985,6 +1034,8 @@ static void custom_filters(gen *g, const ob_resource *res)
         key_string_or_null(j, "field", fld ? fld->name : NULL);
         ob_json_kv_string(j, "lookup", lookup);
         flag(j, "custom", true);
+        /* A bad value is "Select a valid choice..." (api-conventions.md §7.3). */
+        flag(j, "reference", reference);
         ob_json_object_end(j);
         ob_json_object_end(j);
     }

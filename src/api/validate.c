@@ -286,6 +286,7 @@ int ob_wfield_parse(ob_arena *a, const ob_wfield *f, const cJSON *in, ob_wvalue 
         }
         return 0;
     }
+    case OB_W_OBJECT_LIST: /* its items are fields: the write engine parses them */
     case OB_W_CUSTOM:
         return 0;
     }

@@ -238,9 +238,15 @@ def _psql_from_config(path):
     if not m:
         raise SystemExit("no database url in %s" % path)
     conninfo = m.group(1)
+    # The password goes to psql in its environment, not on its command
+    # line (`ps` shows that to every user).
+    password = re.search(r"(?:^|\s)password=(\S+)", conninfo)
+    conninfo = re.sub(r"(?:^|\s)password=\S+", "", conninfo).strip()
 
     def psql(text):
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        if password:
+            env["PGPASSWORD"] = password.group(1)
         r = subprocess.run(["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
                             "-c", text], capture_output=True, text=True, env=env, timeout=600)
         if r.returncode != 0:

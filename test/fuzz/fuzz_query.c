@@ -29,6 +29,8 @@ static const ob_filter filters[] = {
     {.name = "uuid", .kind = OB_FILT_UUID, .sql = "t.d = $1::uuid"},
     {.name = "int", .kind = OB_FILT_INT, .sql = "t.e = $1::int"},
     {.name = "none", .kind = OB_FILT_ISNULL, .sql = "t.f IS NULL", .sql_false = "t.f IS NOT NULL"},
+    {.name = "ref", .kind = OB_FILT_REF, .sql = "t.g = $1::uuid"},
+    {.name = "iref", .kind = OB_FILT_INT_REF, .sql = "t.h = $1::int"},
 };
 static const char *const search[] = {"t.extra", NULL};
 static const ob_resource res = {
@@ -128,16 +130,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ob_buf_init(&order, a);
         ob_query_error err = {0};
         if (ob_query_compile(&in, &res, &p, &where, &order, &err) != 0) {
-            FUZZ_CHECK(err.key && err.msg, "a refusal without key or message");
+            FUZZ_CHECK(err.msg, "a refusal without a message");
+            if (!err.key) {
+                FUZZ_CHECK(strcmp(err.msg, "Too many filters.") == 0 && p.full,
+                           "refused as a whole: %s", err.msg);
+                continue;
+            }
             FUZZ_CHECK(ob_kv_find(kv, n, err.key) != NULL, "refused %s, not a parameter",
                        err.key);
             FUZZ_CHECK(strcmp(err.msg, "Enter a whole number.") == 0 ||
                            strcmp(err.msg, "Enter a valid date/time.") == 0 ||
-                           strcmp(err.msg, "Enter a valid UUID.") == 0,
+                           strcmp(err.msg, "Enter a valid UUID.") == 0 ||
+                           strncmp(err.msg, "Select a valid choice.", 22) == 0,
                        "message %s", err.msg);
             continue;
         }
-        FUZZ_CHECK(p.n <= OB_SQL_MAX_PARAMS, "%d parameters", p.n);
+        FUZZ_CHECK(p.n <= OB_SQL_MAX_PARAMS && !p.full, "%d parameters", p.n);
         check_text(ob_buf_cstr(&where), p.n);
         check_text(ob_buf_cstr(&order), p.n);
         /* The secret field exists for superusers only. */

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import secrets
-import socket
 
 import support
 
@@ -36,7 +35,7 @@ def start_auth_stack(tag, workers=2, config=None):
 
 def flush_redis(st):
     """Empties Redis (the rate-limit counters) between tests."""
-    with socket.create_connection(("127.0.0.1", st.redis_port), timeout=5) as s:
+    with st.redis_connection() as s:
         s.sendall(b"FLUSHALL\r\n")
         assert s.recv(64).startswith(b"+OK")
 

@@ -397,6 +397,67 @@ class StackTestCase(unittest.TestCase):
         return data
 
 
+class MediaServingMixin:
+    """/media/ as the front server serves it (nginx and both Apache
+    files): uploads come from the API's origin, so documents a browser
+    would run are sandboxed and downloaded; library files load as scripts,
+    styles, fonts and WebAssembly.  Needs self.stack and self.get."""
+
+    def put_media_file(self, rel, data):
+        path = os.path.join(self.stack.media_dir, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(data)
+        return "/media/" + rel
+
+    def media_answer(self, rel, data):
+        r = self.get(self.put_media_file(rel, data))
+        self.assertEqual((r.status, r.body), (200, data), repr(r))
+        self.assertEqual(r.header_all("X-Content-Type-Options"), ["nosniff"], repr(r))
+        return r
+
+    def test_media_upload_is_sandboxed(self):
+        html = b"<!doctype html><script>fetch('/api/auth/user/')</script>\n"
+        files = {  # name: (content type, attachment)
+            "page.html": ("text/html", True),
+            "picture.svg": ("image/svg+xml", True),
+            "page.xhtml": ("application/xhtml+xml", True),
+            "data.xml": (None, True),      # text/xml or application/xml
+            "notes.txt": ("text/plain", False),
+            "photo.png": ("image/png", False),
+        }
+        for name, (ctype, attachment) in files.items():
+            r = self.media_answer("openbook_content/sandbox/%s" % name, html)
+            got = (r.header("Content-Type") or "").split(";")[0].strip()
+            if ctype:
+                self.assertEqual(got, ctype, repr(r))
+            else:
+                self.assertIn("xml", got, repr(r))
+            self.assertEqual(r.header_all("Content-Security-Policy"), ["sandbox"], repr(r))
+            self.assertEqual(r.header_all("Content-Disposition"),
+                             ["attachment"] if attachment else [], repr(r))
+
+    def test_media_lib_loads_as_subresources(self):
+        # The app imports library.js (an ES module) and what it pulls in:
+        # a JavaScript type, and no sandbox that a worker started from it
+        # could inherit.
+        files = {"library.js": "text/javascript", "chunk.mjs": "text/javascript",
+                 "library.css": "text/css", "engine.wasm": "application/wasm",
+                 "font.woff2": "font/woff2"}
+        for name, ctype in files.items():
+            r = self.media_answer("lib/acme/sub/1.0.0/%s" % name, b"export default 1;\n")
+            self.assertEqual((r.header("Content-Type") or "").split(";")[0].strip(), ctype,
+                             repr(r))
+            self.assertEqual(r.header_all("Content-Security-Policy"), [], repr(r))
+            self.assertEqual(r.header_all("Content-Disposition"), [], repr(r))
+
+    def test_media_lib_documents_are_sandboxed(self):
+        for name in ("icons.svg", "readme.html"):
+            r = self.media_answer("lib/acme/sub/1.0.0/%s" % name, b"<svg><script>1</script></svg>")
+            self.assertEqual(r.header_all("Content-Security-Policy"), ["sandbox"], repr(r))
+            self.assertEqual(r.header_all("Content-Disposition"), ["attachment"], repr(r))
+
+
 def wait_for(pred, timeout, interval=0.1, what="condition"):
     deadline = time.monotonic() + timeout
     while True:

@@ -270,6 +270,13 @@ class Languages(ReadTestCase):
         self.assertPage(self.get("/api/core/languages/?_search=e,sch"), [DE])
         # "de" and "en" never match the same row.
         self.assertPage(self.get("/api/core/languages/?_search=de+en"), [])
+        # However many terms: none is left out (the 17th once was).
+        self.assertPage(self.get("/api/core/languages/?_search=" + "+".join(["e"] * 16 + ["sch"])),
+                        [DE])
+        self.assertPage(self.get("/api/core/languages/?_search=" + "+".join(["e"] * 20 + ["zq"])),
+                        [])
+        self.assertJSON(self.get("/api/core/languages/?_search=" + "+".join(["e"] * 70)), 400,
+                        {"detail": "Too many filters."})
 
     def test_empty_search_does_nothing(self):
         self.assertPage(self.get("/api/core/languages/?_search="), [DE, EN])
@@ -293,6 +300,43 @@ class Languages(ReadTestCase):
     def test_unknown_params_ignored(self):
         self.assertPage(self.get("/api/core/languages/?foo=bar&language__xx=1"), [DE, EN])
 
+    def test_repeated_filters_all_apply(self):
+        # A repeated filter is one more condition (AND), like any other.
+        self.assertPage(self.get("/api/core/languages/?name__icontains=e&name__icontains=sch"),
+                        [DE])
+        self.assertPage(self.get("/api/core/languages/?name__icontains=e&name__icontains=ZZZ"),
+                        [])
+
+    def test_too_many_filters_is_400_never_a_partial_filter(self):
+        # Past what one statement can carry, the request is refused as a
+        # whole: never answered with some filters left out (which showed
+        # rows the last filter excludes), never a 5xx.
+        q = "&".join(["name__icontains=e"] * 70 + ["name__icontains=ZZZ"])
+        self.assertJSON(self.get("/api/core/languages/?" + q), 400,
+                        {"detail": "Too many filters."})
+        # The resource's own filters too (a textbook's group): no statement
+        # with a broken placeholder reaches the database.
+        g = "00000000-0000-4000-8000-000000000000"
+        q = "&".join(["group=" + g] * 70)
+        self.assertJSON(self.get("/api/content/textbooks/?" + q), 400,
+                        {"detail": "Too many filters."})
+        # Search terms are values too.
+        q = "&".join(["name__icontains=e"] * 60)
+        self.assertJSON(self.get("/api/core/languages/?%s&_search=%s"
+                                 % (q, "+".join("t%d" % i for i in range(16)))), 400,
+                        {"detail": "Too many filters."})
+
+    def test_reference_filter_with_a_non_uuid(self):
+        # api-conventions.md 7.3: a reference filter answers as the
+        # original's choice filter; a well-formed key of nothing finds nothing.
+        for path, name in (("/api/content/textbooks/", "group"),
+                           ("/api/content/library_groups/", "parent"),
+                           ("/api/content/course_materials/", "course")):
+            self.assertJSON(self.get("%s?%s=not-a-uuid" % (path, name)), 400, {name: [
+                "Select a valid choice. That choice is not one of the available choices."]})
+            self.assertPage(self.get("%s?%s=00000000-0000-4000-8000-000000000000"
+                                     % (path, name)), [])
+
     def test_fields_omit(self):
         self.assertPage(self.get("/api/core/languages/?_fields=language"),
                         [{"language": "de"}, {"language": "en"}])
@@ -312,14 +356,10 @@ class Languages(ReadTestCase):
                                  "&_fields=language&_page_size=1")
 
 
-class FrontServer(ReadTestCase):
+class FrontServer(support.MediaServingMixin, ReadTestCase):
     """What nginx serves itself (deploy/nginx/openbook.conf)."""
 
-    def put_media(self, rel, data):
-        path = os.path.join(self.stack.media_dir, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "wb") as f:
-            f.write(data)
+    put_media = support.MediaServingMixin.put_media_file
 
     def test_media_lib_nosniff(self):
         self.put_media("lib/acme/widgets/1.0.0/library.js", b"export default 1;\n")

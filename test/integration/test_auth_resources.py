@@ -325,6 +325,25 @@ class Roles(ps.Base):
                         "scope_uuid": ["This field is required."],
                         "role": ["Scope type and scope UUID are required."],
                         "user": ["Object with username=nobody does not exist."]})
+        # A scope that names nothing is that field's error alone: the role
+        # is not "given without a scope" (api-resources.md [scope]).
+        missing = "00000000-0000-4000-8000-000000000000"
+        for path in ("/api/auth/role_assignments/", "/api/auth/access_requests/",
+                     "/api/auth/enrollment_methods/"):
+            r = self.owner.call("POST", path, dict(body, name="M", scope_uuid=missing,
+                                                   role="student"))
+            self.errors(r, {"scope_uuid": ["Scope object not found."]})
+        r = self.owner.call("POST", "/api/auth/role_assignments/",
+                            dict(body, scope_uuid="xyz", role="student"))
+        self.errors(r, {"scope_uuid": ["Must be a valid UUID."]})
+        r = self.owner.call("POST", "/api/auth/role_assignments/",
+                            dict(body, scope_type="no.such", role="student"))
+        self.errors(r, {"scope_type": ["Scope type 'no.such' not found."]})
+        # Only a role given without any scope says so.
+        r = self.owner.call("POST", "/api/auth/role_assignments/",
+                            {"scope_type": ps.COURSE, "role": "x", "user": self.owner.name})
+        self.errors(r, {"scope_uuid": ["This field is required."],
+                        "role": ["Scope type and scope UUID are required."]})
 
     def test_bad_types(self):
         cases = [
@@ -435,20 +454,200 @@ class AuthConfigs(ps.Base):
         cfg = self.ok(ps.anon(W, "GET", "/api/auth/auth_configs/1/?_expand=translations"))
         self.assertEqual(cfg["translations"], [{"parent": 1, "language": "en",
                                                 "logout_next_text": "Home"}])
+        # Every field's errors at once, a list's per item.
         r = SU.call("PATCH", "/api/auth/auth_configs/1/", {
             "logout_next_url": "", "translations": [{"language": "xx"}, {}]})
-        self.errors(r, {"logout_next_url": ["This field may not be blank."]})
-        r = SU.call("PATCH", "/api/auth/auth_configs/1/", {"translations": [{"language": "xx"},
-                                                                           {}]})
-        self.errors(r, {"translations": [
+        self.errors(r, {"logout_next_url": ["This field may not be blank."], "translations": [
             {"language": ['Invalid pk "xx" - object does not exist.']},
             {"language": ["This field is required."]}]})
+        r = SU.call("PATCH", "/api/auth/auth_configs/1/", {"translations": [
+            {"language": "en", "logout_next_text": "x" * 256}, "en", {"language": 1}]})
+        self.errors(r, {"translations": [
+            {"logout_next_text": ["Ensure this field has no more than 255 characters."]},
+            {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]},
+            {"language": ["Incorrect type. Expected pk value, received int."]}]})
+        r = SU.call("PATCH", "/api/auth/auth_configs/1/", {"translations": None})
+        self.errors(r, {"translations": ["This field may not be null."]})
         self.assertEqual(SU.call("POST", "/api/auth/auth_configs/", {}).status, 405)
         # Back to the initial texts (other tests read them).
         self.ok(SU.call("PATCH", "/api/auth/auth_configs/1/", {
             "signup_email_suffix": "", "translations": [
                 {"language": "de", "logout_next_text": "Startseite"},
                 {"language": "en", "logout_next_text": "Start Page"}]}))
+
+
+class Languages(ps.Base):
+    """api-resources.md 2, languages: C U P D for staff with the model
+    permission; deleting a language deletes the translations in it."""
+
+    def test_admin_writes_and_cascade(self):
+        path = "/api/core/languages/"
+        body = {"language": "fr", "name": " Fran\u00e7ais "}
+        self.assertJSON(ps.anon(W, "POST", path, body), 403, ps.NO_CREDENTIALS)
+        self.assertJSON(W.user("lnostaff", perms=["openbook_core.add_language"]).call(
+            "POST", path, body), 403, ps.FORBIDDEN)
+        self.assertJSON(W.user("lstaff0", staff=True).call("POST", path, body), 403,
+                        ps.FORBIDDEN)
+        staff = W.user("lstaff", staff=True, perms=["openbook_core.add_language",
+                                                    "openbook_core.change_language"])
+        lang = self.ok(staff.call("POST", path, body), 201)
+        self.assertEqual(lang, {"language": "fr", "name": "Fran\u00e7ais"})
+        self.assertEqual(self.ok(ps.anon(W, "GET", path + "fr/")), lang)
+        self.errors(staff.call("POST", path, {"language": "fr", "name": "Other"}),
+                    {"language": ["Language with this Language Code already exists."]})
+        self.errors(staff.call("POST", path, {}), {"language": ["This field is required."],
+                                                   "name": ["This field is required."]})
+        self.errors(staff.call("POST", path, {"language": "fran", "name": "n" * 65}), {
+            "language": ["Ensure this field has no more than 3 characters."],
+            "name": ["Ensure this field has no more than 64 characters."]})
+        self.errors(staff.call("POST", path, {"language": "a b", "name": "Space"}), {
+            "language": ['Enter a valid "slug" consisting of letters, numbers, underscores or '
+                         'hyphens.']})
+        # The code is the key: set on create, ignored afterwards.
+        r = staff.call("PATCH", path + "fr/", {"name": "French", "language": "fx"})
+        self.assertEqual(self.ok(r), {"language": "fr", "name": "French"})
+        self.errors(staff.call("PUT", path + "fr/", {"language": "fr"}),
+                    {"name": ["This field is required."]})
+        self.assertEqual(self.ok(staff.call("PUT", path + "fr/", {"name": "Francais"}))["name"],
+                         "Francais")
+        self.assertJSON(staff.call("PATCH", path + "xx/", {"name": "x"}), 404,
+                        {"detail": "No Language matches the given query."})
+        # Translations in it.
+        texts = self.ok(SU.call("POST", "/api/auth/permission_texts/", {
+            "language": "fr", "parent": "openbook_auth.self_enroll", "name": "S'inscrire"}), 201)
+        W.psql("INSERT INTO auth_config_texts (site_id, language, logout_next_text)"
+               " VALUES (1, 'fr', 'Accueil')")
+        self.assertJSON(staff.call("DELETE", path + "fr/"), 403, ps.FORBIDDEN)
+        deleter = W.user("ldel", staff=True, perms=["openbook_core.delete_language"])
+        r = deleter.call("DELETE", path + "fr/")
+        self.assertEqual((r.status, r.body), (204, b""), repr(r))
+        self.assertJSON(ps.anon(W, "GET", path + "fr/"), 404,
+                        {"detail": "No Language matches the given query."})
+        self.assertJSON(SU.call("GET", "/api/auth/permission_texts/%s/" % texts["id"]), 404,
+                        {"detail": "No PermissionText matches the given query."})
+        self.assertEqual(W.psql("SELECT count(*) FROM auth_config_texts WHERE language = 'fr'"
+                                ).split(), ["0"])
+        self.assertEqual([x["language"] for x in self.rows(ps.anon(W, "GET", path))],
+                         ["de", "en"])
+
+
+SIGNUP_FIELDS = ["id", "name", "description", "text_format", "is_active", "site", "social_app",
+                 "groups", "is_staff", "is_superuser", "assertions"]
+
+
+class SignupGroupAssignments(ps.Base):
+    """api-resources.md 1, signup_group_assignments (admin addition): every
+    method behind staff + the model permission; the effect at sign-up
+    (api-auth.md 6)."""
+
+    PATH = "/api/auth/signup_group_assignments/"
+    ALL = ["openbook_auth.%s_signupgroupassignment" % a
+           for a in ("view", "add", "change", "delete")]
+
+    def test_gate(self):
+        self.assertJSON(ps.anon(W, "GET", self.PATH), 403, ps.NO_CREDENTIALS)
+        for u in (W.user("sgnostaff", perms=self.ALL), W.user("sgstaff0", staff=True)):
+            self.assertJSON(u.call("GET", self.PATH), 403, ps.FORBIDDEN)
+            self.assertJSON(u.call("POST", self.PATH, {"name": "x"}), 403, ps.FORBIDDEN)
+        viewer = W.user("sgview", staff=True,
+                        perms=["openbook_auth.view_signupgroupassignment"])
+        rows = self.rows(viewer.call("GET", self.PATH))
+        initial = [x for x in rows if x["name"] == "Students"]
+        self.assertEqual(len(initial), 1, rows)
+        self.assertEqual(list(initial[0]), SIGNUP_FIELDS)
+        self.assertEqual({k: v for k, v in initial[0].items() if k != "id"}, {
+            "name": "Students", "description": "New users become students.",
+            "text_format": "MD", "is_active": True, "site": None, "social_app": None,
+            "groups": ["student"], "is_staff": False, "is_superuser": False,
+            "assertions": []})
+        self.assertEqual(self.ok(viewer.call("GET", self.PATH + initial[0]["id"] + "/")),
+                         initial[0])
+        self.assertJSON(viewer.call("PATCH", self.PATH + initial[0]["id"] + "/", {"name": "x"}),
+                        403, ps.FORBIDDEN)
+        self.assertJSON(viewer.call("GET", self.PATH + "00000000-0000-4000-8000-000000000000/"),
+                        404, {"detail": "No SignupGroupAssignment matches the given query."})
+
+    def test_write_validate_filter_delete(self):
+        staff = W.user("sgadmin", staff=True, perms=self.ALL)
+        body = {"name": " Teachers ", "groups": ["teacher"], "site": 1, "assertions": [
+            {"name": "mail", "value": "@uni.example", "match_strategy": "ends-with"},
+            {"name": " affiliation ", "value": None}]}
+        a = self.ok(staff.call("POST", self.PATH, body), 201)
+        self.assertEqual(list(a), SIGNUP_FIELDS)
+        self.assertEqual({k: v for k, v in a.items() if k != "id"}, {
+            "name": "Teachers", "description": "", "text_format": "MD", "is_active": True,
+            "site": 1, "social_app": None, "groups": ["teacher"], "is_staff": False,
+            "is_superuser": False, "assertions": [
+                {"name": "mail", "value": "@uni.example", "match_strategy": "ends-with"},
+                {"name": "affiliation", "value": None, "match_strategy": "exact"}]})
+        item = self.PATH + a["id"] + "/"
+        self.assertEqual(self.ok(staff.call("GET", item)), a)
+        self.errors(staff.call("POST", self.PATH, {}), {"name": ["This field is required."]})
+        self.errors(staff.call("POST", self.PATH, {"name": "x", "site": 99, "groups": ["nope"],
+                                                   "is_staff": "maybe"}), {
+            "site": ['Invalid pk "99" - object does not exist.'],
+            "groups": ["Object with slug=nope does not exist."],
+            "is_staff": ["Must be a valid boolean."]})
+        self.errors(staff.call("POST", self.PATH, {"name": "x", "assertions": [
+            {"value": "v"}, {"name": "n", "match_strategy": "fuzzy"}, {"name": "ok"}, "x",
+            {"name": "n" * 256, "value": "v" * 256}]}), {"assertions": [
+                {"name": ["This field is required."]},
+                {"match_strategy": ['"fuzzy" is not a valid choice.']},
+                {},
+                {"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]},
+                {"name": ["Ensure this field has no more than 255 characters."],
+                 "value": ["Ensure this field has no more than 255 characters."]}]})
+        self.errors(staff.call("POST", self.PATH, {"name": "x", "assertions": {"name": "n"}}),
+                    {"assertions": ['Expected a list of items but got type "dict".']})
+        # Writing assertions replaces them; other writes keep them.
+        r = staff.call("PATCH", item, {"assertions": [{"name": "eduPerson", "value": "staff",
+                                                       "match_strategy": "regex"}]})
+        self.assertEqual(self.ok(r)["assertions"], [
+            {"name": "eduPerson", "value": "staff", "match_strategy": "regex"}])
+        r = staff.call("PUT", item, {"name": "Teachers", "is_active": False, "social_app": "saml",
+                                     "site": None})
+        got = self.ok(r)
+        self.assertEqual((got["is_active"], got["social_app"], got["site"], got["groups"],
+                          len(got["assertions"])), (False, "saml", None, ["teacher"], 1))
+        # Filters, search, order.
+        names = lambda q: [x["name"] for x in self.rows(staff.call("GET", self.PATH + q))]
+        self.assertIn("Teachers", names("?is_active=false"))
+        self.assertNotIn("Students", names("?is_active=false"))
+        self.ok(staff.call("PATCH", item, {"site": 1}))
+        self.assertEqual(names("?site=1"), ["Teachers"])
+        self.errors(staff.call("GET", self.PATH + "?site=x"), {"site": [
+            "Select a valid choice. That choice is not one of the available choices."]})
+        self.assertEqual(names("?_search=TEACH"), ["Teachers"])
+        self.assertEqual(names(""), sorted(names("")))
+        # Delete takes its links and assertions along.
+        self.assertEqual(staff.call("DELETE", item).status, 204)
+        self.assertJSON(staff.call("GET", item), 404,
+                        {"detail": "No SignupGroupAssignment matches the given query."})
+        self.assertEqual(W.psql("SELECT count(*) FROM signup_group_assignment_assertions"
+                                " WHERE assignment_id = %s" % ps.lit(a["id"])).split(), ["0"])
+
+    def test_signup_follows_the_assignments(self):
+        import auth_support as au
+        made = []
+        W.psql("INSERT INTO groups (name, slug) VALUES ('Sign-up A', 'sga'), ('Sign-up B', 'sgb'),"
+               " ('Sign-up C', 'sgc') ON CONFLICT DO NOTHING")
+        for body in ({"name": "Local A", "groups": ["sga"]},
+                     {"name": "Off", "groups": ["sgb"], "is_active": False},
+                     {"name": "Provider", "groups": ["sgc"], "social_app": "saml"}):
+            made.append(self.ok(SU.call("POST", self.PATH, body), 201))
+        try:
+            name = W.unique("signup")
+            r = au.Client(STACK, "app").post("/auth/signup", {
+                "username": name, "email": name + "@example.org",
+                "password": au.GOOD_PASSWORD})
+            self.assertIn(r.status, (200, 401), repr(r))
+            groups = W.psql("SELECT g.slug FROM user_groups ug JOIN groups g ON g.id = ug.group_id"
+                            " JOIN users u ON u.id = ug.user_id WHERE u.username = %s"
+                            " ORDER BY g.slug" % ps.lit(name)).split()
+            self.assertEqual(groups, ["sga", "student"])
+        finally:
+            for a in made:
+                SU.call("DELETE", self.PATH + a["id"] + "/")
 
 
 class NeverServerError(ps.Base):
@@ -476,12 +675,16 @@ class NeverServerError(ps.Base):
             "/api/auth/allowed_role_permissions/": {"scope_type": ps.COURSE,
                                                     "permission": "openbook_auth.add_role"},
             "/api/auth/anonymous_permissions/": {"permission": "openbook_auth.add_role"},
+            "/api/auth/signup_group_assignments/": {"name": "S", "groups": ["student"],
+                                                    "assertions": [{"name": "a"}]},
+            "/api/core/languages/": {"language": "zz", "name": "Zed"},
         }
         seen = set()
         for path, good in targets.items():
             fields = list(good) + ["description", "text_format", "is_active", "start_date",
                                    "end_date", "duration_period", "duration_value", "decision",
-                                   "passphrase", "permissions", "end_date"]
+                                   "passphrase", "permissions", "end_date", "site",
+                                   "social_app", "groups", "is_staff", "assertions"]
             for f in fields:
                 for v in self.VALUES:
                     body = dict(good)
@@ -492,7 +695,7 @@ class NeverServerError(ps.Base):
                     if r.status == 201:
                         # Back out, so the next create is not a duplicate.
                         item = r.json()
-                        key = item.get("id")
+                        key = item.get("id", item.get("language"))
                         self.assertIn(SU.call("DELETE", "%s%s/" % (path, key)).status, (204, 405))
         self.assertEqual(seen, {201, 400})
         for path, body in (("/api/core/sites/1/", {}), ("/api/auth/auth_configs/1/", {})):

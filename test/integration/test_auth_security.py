@@ -164,8 +164,7 @@ class RateLimits(Base):
 
 def flush_redis_failed(st):
     """Drops only the login_failed counters (keeps the per-IP login count)."""
-    import socket
-    with socket.create_connection(("127.0.0.1", st.redis_port), timeout=5) as s:
+    with st.redis_connection() as s:
         s.sendall(b"EVAL \"for _,k in ipairs(redis.call('KEYS','openbook:rl:login_failed*')) "
                   b"do redis.call('DEL',k) end return 1\" 0\r\n")
         s.recv(64)

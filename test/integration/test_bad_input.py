@@ -197,15 +197,18 @@ class Limits(support.StackTestCase):
         r = support.raw_request(STACK.port, head, body_chunks=[b" " * 65536] * 41)
         self.assertJSON(r, 413, {"detail": "Request body too large."})
 
-    @unittest.skip("the media_files resource does not exist yet (no issue covers it so far)")
-    def test_body_too_large_app_behind_upload_location(self):
-        # /api/core/media_files has a 50m nginx limit; a non-multipart body
-        # over max_body_bytes must be refused by the application, as JSON,
-        # before authentication (api-conventions.md section 5).
-        body = b"[" + b"0," * (MAX_BODY // 2) + b"0]"
-        r = self.req("POST", "/api/core/media_files/", body=body,
-                     headers={"Content-Type": "application/json"})
+    def test_body_too_large_on_upload_path_refused_by_nginx(self):
+        # No endpoint takes uploads yet, so /api/core/media_files has the
+        # same limit as every path: nginx answers 413 JSON from the
+        # announced length alone, without reading the body or asking the
+        # application.
+        head = ("POST /api/core/media_files/ HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                "Content-Type: multipart/form-data; boundary=x\r\n"
+                "Content-Length: %d\r\nConnection: close\r\n\r\n"
+                % (STACK.port, MAX_BODY + 1)).encode()
+        r = support.raw_request(STACK.port, head)
         self.assertJSON(r, 413, {"detail": "Request body too large."})
+        self.assertNotIn("/api/core/media_files", STACK.log_text("openbook"))
 
     def test_body_too_large_app_direct(self):
         # The size check comes before authentication: anonymous gets 413.

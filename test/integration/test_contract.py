@@ -1043,8 +1043,10 @@ def bad_values(name, p):
             out.append((p["maximum"] + 1,
                         "Ensure this value is less than or equal to %d." % p["maximum"]))
     if p.get("x-openbook-format") == "slug":
-        out.append(("not a slug!", 'Enter a valid "slug" consisting of letters, numbers, '
-                                   'underscores or hyphens.'))
+        # Short enough that the length is not what is wrong (language codes).
+        bad = "not a slug!" if p.get("maxLength", 11) >= 11 else "a b"
+        out.append((bad, 'Enter a valid "slug" consisting of letters, numbers, '
+                         'underscores or hyphens.'))
     if p.get("x-openbook-format") == "color":
         out.append(("#12345g", None))
     if t == "string" and p.get("format") == "date-time":
@@ -1397,6 +1399,26 @@ def t_expand(collection, res, field):
     return test
 
 
+def t_expand_all(collection, res):
+    fields = list(res["expand"])
+
+    def test(self):
+        # api-conventions.md 8 limits the depth only: every expansion at
+        # once is each of them alone (it once stopped after 8 fields).
+        ensure_rows(collection, res, 2)
+        query = {"_expand": ",".join(fields)}
+        found = rows(res, SU, query)
+        self.assertTrue(found, "no %s row" % collection)
+        row = max(found, key=lambda x: sum(x.get(f) not in (None, []) for f in fields))
+        path = item_path(res, self.key(row))
+        data = self.assertJSON(call("GET", path, SU, query=query), 200)
+        self.assertShape(data, SU, "all expanded", expanded=fields)
+        for f in fields:
+            one = self.assertJSON(call("GET", path, SU, query={"_expand": f}), 200)
+            self.assertEqual(data[f], one[f], "%s expanded with the others" % f)
+    return test
+
+
 def filter_value(p, v, lookup):
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -1450,6 +1472,10 @@ def t_filter(collection, res, param):
         bad = {"integer": ("x1", "Enter a whole number."),
                "date-time": ("tomorrow", "Enter a valid date/time."),
                "uuid": ("not-a-uuid", "Enter a valid UUID.")}.get(pformat or ptype)
+        if bad and spec.get("reference"):
+            # A reference answers as the original's choice filter.
+            bad = (bad[0], "Select a valid choice. That choice is not one of the available "
+                           "choices.")
         if bad:
             r = call("GET", base, SU, query={name: bad[0]})
             self.assertJSON(r, 400, {name: [bad[1]]})
@@ -1582,6 +1608,8 @@ def tests_for(collection, res):
         add(t_shaping(collection, res), "retrieve", "field_shaping")
         for f in res["expand"]:
             add(t_expand(collection, res, f), "expand", f)
+        if len(res["expand"]) > 1:
+            add(t_expand_all(collection, res), "expand", "all_at_once")
     if "create" in ops:
         for who in ("anonymous", "no_permission", "authorised"):
             add(t_create(collection, res, who), "create", who)

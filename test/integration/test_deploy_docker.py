@@ -83,6 +83,22 @@ def deps_packages():
     return set(m.group(1).split())
 
 
+def env_files(svc):
+    """The env_file entries of a compose service, as a list."""
+    ef = svc.get("env_file") or []
+    return [ef] if isinstance(ef, str) else list(ef)
+
+
+def service_env(svc):
+    """What a service's environment holds: its env files (their shipped
+    .example), then its environment: section."""
+    env = {}
+    for e in env_files(svc):
+        env.update(env_file(os.path.join(DOCKER, e + ".example")))
+    env.update({k: str(v) for k, v in (svc.get("environment") or {}).items()})
+    return env
+
+
 def env_file(path):
     out = {}
     with open(path) as f:
@@ -105,11 +121,11 @@ class Compose(unittest.TestCase):
         env = ob["environment"]
         self.assertEqual(env["OPENBOOK_SERVER_LISTEN"], "unix:/run/openbook/openbook.sock")
         self.assertEqual(env["OPENBOOK_REDIS_ADDRESS"], "redis:6379")
-        # Secrets come from the env file, never from the compose file.
+        # Secrets come from the env files, never from the compose file.
         self.assertNotIn("OPENBOOK_SECURITY_SECRET_KEY", env)
-        self.assertEqual(ob["env_file"], "openbook.env")
+        self.assertIn("openbook.env", env_files(ob))
         self.assertIn("OPENBOOK_SECURITY_SECRET_KEY", env_file(ENV_EXAMPLE))
-        self.assertIn("OPENBOOK_DATABASE_URL", env_file(ENV_EXAMPLE))
+        self.assertIn("OPENBOOK_DATABASE_URL", service_env(ob))
         self.assertEqual(ob["depends_on"]["postgres"]["condition"], "service_healthy")
 
     def test_webserver_uses_the_shipped_server_block(self):
@@ -128,10 +144,51 @@ class Compose(unittest.TestCase):
         for svc in ("openbook", "relay"):
             self.assertIn("run:/run/openbook", c["services"][svc]["volumes"], svc)
         self.assertIn("media:/var/lib/openbook/media", c["services"]["openbook"]["volumes"])
-        # nginx runs as another user than the image's: both sockets 0666.
+
+    def test_sockets_only_for_nginx(self):
+        # Not world-writable (a raw FastCGI client could claim any
+        # REMOTE_ADDR or HTTPS=on): 0660, made with the group of nginx's
+        # workers (the group "nginx", gid 101, of the nginx image).
+        c = load_compose()
         for svc in ("openbook", "relay"):
-            self.assertEqual(c["services"][svc]["environment"]["OPENBOOK_SERVER_SOCKET_MODE"],
-                             "0666", svc)
+            s = c["services"][svc]
+            self.assertEqual(s["environment"]["OPENBOOK_SERVER_SOCKET_MODE"], "0660", svc)
+            self.assertEqual(s["user"], "openbook:101", svc)
+        with open(os.path.join(DOCKER, "nginx.conf")) as f:
+            self.assertRegex(f.read(), r"(?m)^user nginx nginx;$")
+        for name in c["services"]:
+            mode = (c["services"][name].get("environment") or {}).get(
+                "OPENBOOK_SERVER_SOCKET_MODE", "0660")
+            self.assertEqual(int(mode, 8) & 0o007, 0, name)
+
+    def test_each_service_gets_only_its_secrets(self):
+        c = load_compose()
+        env = {name: service_env(svc) for name, svc in c["services"].items()}
+        secrets = {
+            "POSTGRES_PASSWORD": {"postgres"},
+            "OPENBOOK_DATABASE_URL": {"openbook", "sendmail"},
+            "OPENBOOK_MAIL_SMTP_PASSWORD": {"sendmail"},
+            # (send-mail signs nothing, but every command checks the key.)
+            "OPENBOOK_SECURITY_SECRET_KEY": {"openbook", "relay", "sendmail"},
+        }
+        for key, holders in secrets.items():
+            self.assertEqual({n for n, e in env.items() if key in e}, holders, key)
+        # PostgreSQL gets its own settings and nothing of OpenBook's.
+        self.assertEqual([k for k in env["postgres"] if not k.startswith("POSTGRES_")], [])
+        # Every env file a service names is shipped as an example.
+        for name in c["services"]:
+            for e in env_files(c["services"][name]):
+                self.assertTrue(os.path.exists(os.path.join(DOCKER, e + ".example")), e)
+        self.assertEqual(env_files(c["services"]["webserver"]), [])
+
+    def test_database_and_redis_on_the_internal_network_only(self):
+        c = load_compose()
+        self.assertIs(c["networks"]["backend"].get("internal"), True)
+        for name in ("postgres", "redis"):
+            self.assertEqual(c["services"][name]["networks"], ["backend"], name)
+        for name in ("openbook", "relay", "sendmail"):
+            self.assertIn("backend", c["services"][name]["networks"], name)
+        self.assertNotIn("backend", c["services"]["webserver"]["networks"])
 
     def test_keepalive_rule(self):
         # keepalive x nginx worker_processes < server.workers (see the nginx conf).
@@ -221,7 +278,7 @@ class Dockerfile(unittest.TestCase):
     def test_dockerignore_keeps_build_out(self):
         with open(DOCKERFILE + ".dockerignore") as f:
             lines = {l.strip() for l in f if l.strip() and not l.startswith("#")}
-        for p in ("build", ".git", "var", "deploy/docker/openbook.env"):
+        for p in ("build", ".git", "var", "deploy/docker/*.env"):
             self.assertIn(p, lines)
 
 
@@ -280,10 +337,7 @@ class InstallLayout(unittest.TestCase):
                               capture_output=True, text=True, env=full, timeout=30, cwd="/")
 
     def compose_env(self, service):
-        c = load_compose()
-        env = env_file(ENV_EXAMPLE)
-        env.update({k: str(v) for k, v in c["services"][service].get("environment", {}).items()})
-        return env
+        return service_env(load_compose()["services"][service])
 
     def test_compose_environment_is_a_valid_configuration(self):
         env = self.compose_env("openbook")

@@ -96,7 +96,7 @@ class Script(support.StackTestCase):
             text = f.read()
         for old, new in (("/run/openbook", self.run_dir), (USERS, users),
                          ("/usr/bin/openbook", self.binary),
-                         ("/etc/openbook/openbook.yaml", st.config_path)):
+                         ("/etc/openbook/openbook.yaml", st.config_for_web())):
             self.assertIn(old, text)
             text = text.replace(old, new)
         self.script = os.path.join(st.root, "spawn-%s.sh" % self._testMethodName)

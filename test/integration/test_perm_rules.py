@@ -534,5 +534,107 @@ class Enrollment(ps.Base):
         self.ok(sc.t.call("POST", "/api/auth/enrollment_methods/", body), 201)
 
 
+class Filters(ps.Base):
+    def test_too_many_scope_filters_is_400(self):
+        # One parameter per value: past what a statement carries the
+        # request is refused, never a broken statement (it was a 503).
+        sc = Scope()
+        q = "&".join(["scope_uuid=" + sc.uuid] * 70)
+        r = sc.owner.call("GET", "/api/auth/role_assignments/?" + q)
+        self.assertJSON(r, 400, {"detail": "Too many filters."})
+        # A handful of repeats is fine.
+        q = "&".join(["scope_uuid=" + sc.uuid] * 5)
+        self.assertEqual(len(self.rows(sc.owner.call("GET", "/api/auth/role_assignments/?" + q))),
+                         3)
+        # A scope UUID is a plain UUID filter, not a reference.
+        self.assertJSON(sc.owner.call("GET", "/api/auth/role_assignments/?scope_uuid=nope"), 400,
+                        {"scope_uuid": ["Enter a valid UUID."]})
+
+
+LIBRARY_GROUP_EXPANDS = ["parent", "children", "textbooks", "courses", "links",
+                         "public_permissions", "role_assignments", "enrollment_methods",
+                         "access_requests", "created_by", "modified_by"]
+
+
+class Expansion(ps.Base):
+    """api-conventions.md 8: every expansion a resource offers works, in any
+    number at once, and neither an expansion nor a plain id list shows an
+    item the requester could not GET."""
+
+    def group(self, slug_prefix, parent=None, owner=None):
+        return W.psql(
+            "INSERT INTO library_groups (slug, name, parent_id, owner_id, created_by,"
+            " modified_by) VALUES (%s, %s, %s, %s, %s, %s) RETURNING id"
+            % (ps.lit(W.unique(slug_prefix)), ps.lit(W.unique("G")), ps.lit(parent),
+               owner.id if owner else "NULL", owner.id if owner else "NULL",
+               owner.id if owner else "NULL")).split()[0]
+
+    def test_all_library_group_expansions_at_once(self):
+        owner = W.user("gown")
+        root = self.group("root", owner=owner)
+        g = self.group("g", parent=root, owner=owner)
+        self.group("child", parent=g, owner=owner)
+        other = self.group("other", owner=owner)
+        tb_other = W.psql("INSERT INTO textbooks (slug, name, group_id) VALUES ('o', 'O', %s)"
+                          " RETURNING id" % ps.lit(other)).split()[0]
+        W.psql("INSERT INTO textbooks (slug, name, group_id) VALUES ('t', 'T', %s)" % ps.lit(g))
+        W.psql("INSERT INTO courses (slug, name, group_id, owner_id) VALUES ('c', 'C', %s, %d)"
+               % (ps.lit(g), owner.id))
+        W.psql("INSERT INTO library_links (group_id, textbook_id) VALUES (%s, %s)"
+               % (ps.lit(g), ps.lit(tb_other)))
+        W.public(ps.GROUP, g, "openbook_content.view_librarygroup")
+        role = W.role(g, "member", 10, scope_type=ps.GROUP)
+        W.assign(g, role, W.user("member"), scope_type=ps.GROUP)
+        asker = W.user("asker")
+        W.psql("INSERT INTO access_requests (scope_type_id, scope_uuid, user_id, role_id)"
+               " VALUES (%d, %s, %d, %s)" % (W.ct(ps.GROUP), ps.lit(g), asker.id, ps.lit(role)))
+        W.psql("INSERT INTO enrollment_methods (scope_type_id, scope_uuid, name, role_id)"
+               " VALUES (%d, %s, 'Join', %s)" % (W.ct(ps.GROUP), ps.lit(g), ps.lit(role)))
+        path = "/api/content/library_groups/%s/" % g
+        expand = "?_expand=" + ",".join(LIBRARY_GROUP_EXPANDS)
+
+        su = W.user("su", superuser=True)
+        plain = self.ok(su.call("GET", path))
+        data = self.ok(su.call("GET", path + expand))
+        for f in LIBRARY_GROUP_EXPANDS:
+            with self.subTest(field=f):
+                got = data[f]
+                if isinstance(plain[f], list):
+                    self.assertEqual(len(got), len(plain[f]), (f, got))
+                    self.assertTrue(got, "%s: nothing to expand" % f)
+                    self.assertTrue(all(isinstance(x, dict) for x in got), (f, got))
+                else:
+                    self.assertIsInstance(got, dict, (f, got))
+
+        # The requester may view the group (its public permission) but none
+        # of its assignments or requests: those lists are empty, expanded
+        # or not, however many fields are expanded at once.
+        nobody = W.user("nobody")
+        seen = self.ok(nobody.call("GET", path))
+        for q in ("", expand, "?_expand=" + ",".join(LIBRARY_GROUP_EXPANDS[:8]),
+                  "?_expand=" + ",".join(reversed(LIBRARY_GROUP_EXPANDS))):
+            with self.subTest(query=q):
+                got = self.ok(nobody.call("GET", path + q))
+                for f in ("role_assignments", "access_requests", "children", "textbooks",
+                          "courses"):
+                    self.assertEqual(got[f], [], (f, got))
+                self.assertEqual(got["parent"], root, "an invisible parent stays a key")
+                self.assertEqual(got["created_by"], owner.name)
+        self.assertEqual(len(seen["enrollment_methods"]), 1)  # viewable by everybody
+
+    def test_depth_is_limited_to_three(self):
+        sc = Scope()
+        su = W.user("su", superuser=True)
+        ra = W.assign(sc.uuid, sc.student, W.user("deep"))
+        got = self.ok(su.call("GET", "/api/auth/role_assignments/%s/?_expand="
+                              "role.role_assignments.role.role_assignments" % ra))
+        level2 = got["role"]["role_assignments"]
+        level3 = level2[0]["role"]
+        self.assertIsInstance(level3, dict)
+        # The fourth level is ignored: plain ids.
+        self.assertEqual(level3["role_assignments"], sorted(x["id"] for x in level2))
+        self.assertIn(ra, level3["role_assignments"])
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -25,7 +25,7 @@ import unittest
 
 import support
 from test_relay_client import (OP_BINARY, OP_CLOSE, OP_PING, OP_PONG, OP_TEXT, HandshakeRefused,
-                               Redis, WSClient, event_args, make_ticket, publish, redis_addr,
+                               WSClient, event_args, make_ticket, publish, stack_redis,
                                stack_ticket_key, start_redis_same_port, start_relay, stop_redis,
                                stop_relay)
 
@@ -77,7 +77,7 @@ def key():
 class Relay(support.StackTestCase):
     def setUp(self):
         self.open = []
-        self.redis = Redis(redis_addr(STACK))
+        self.redis = stack_redis(STACK)
 
     def tearDown(self):
         for ws in self.open:
@@ -491,7 +491,7 @@ class Relay(support.StackTestCase):
                              make_ticket(key(), [COURSE]), host="127.0.0.1:%d" % self.port)
         self.assertEqual(cm.exception.status, 503)
         start_redis_same_port(STACK)
-        self.redis = Redis(redis_addr(STACK))
+        self.redis = stack_redis(STACK)
         got = {ws.recv_action("resumed", 20)["channel"] for _ in range(2)}
         self.assertEqual(got, {COURSE, TEXTBOOK})
         e3 = self.publish(COURSE)

@@ -16,7 +16,7 @@ import unittest
 import urllib.request
 
 import support
-from test_relay_client import Redis, RelayProc, WSClient, publish, redis_addr
+from test_relay_client import RelayProc, WSClient, publish, stack_redis
 
 STACK = None
 RELAY = None
@@ -129,7 +129,7 @@ class Browser(support.StackTestCase):
                 lambda: browser.eval("document.getElementById('status').textContent") == "subscribed",
                 20, what="the page to subscribe (status %r)"
                 % browser.eval("document.getElementById('status').textContent"))
-            redis = Redis(redis_addr(STACK))
+            redis = stack_redis(STACK)
             payload = {"library": "0b5d3f7e-2a45-4c8e-9a51-6f1e2d3c4b5a", "fqn": "@openbook/quiz",
                        "version": "2.1.0", "version_id": "9c1e", "op": "installed"}
             eid = publish(redis, "library:updates", "library.installed", payload)

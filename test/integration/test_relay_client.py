@@ -339,7 +339,7 @@ def decode_ticket(ticket):
 class Redis:
     """A minimal RESP client.  addr: (host, port) or a unix socket path."""
 
-    def __init__(self, addr, timeout=10):
+    def __init__(self, addr, timeout=10, password=None):
         self.addr = addr
         if isinstance(addr, str):
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -348,6 +348,8 @@ class Redis:
         self.sock.settimeout(timeout)
         self.sock.connect(addr)
         self.buf = b""
+        if password is not None:
+            self.command("AUTH", password)
 
     def close(self):
         self.sock.close()
@@ -510,6 +512,11 @@ def redis_addr(stack):
     return ("127.0.0.1", stack.redis_port)
 
 
+def stack_redis(stack, timeout=10):
+    """A Redis client for the stack's Redis, authenticated."""
+    return Redis(redis_addr(stack), timeout, password=stack.redis_password)
+
+
 def stop_redis(stack):
     if hasattr(stack, "stop_redis"):
         stack.stop_redis()
@@ -532,7 +539,7 @@ def start_redis_same_port(stack):
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
-            r = Redis(redis_addr(stack), timeout=2)
+            r = stack_redis(stack, timeout=2)
             if r.command("PING") == "PONG":
                 r.close()
                 return

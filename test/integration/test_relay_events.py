@@ -11,7 +11,7 @@ import unittest
 import auth_support as au
 import perm_support as ps
 import support
-from test_relay_client import (Redis, WSClient, make_ticket, redis_addr, stack_ticket_key,
+from test_relay_client import (WSClient, make_ticket, stack_redis, stack_ticket_key,
                                start_relay, stop_relay)
 
 STACK = None
@@ -58,7 +58,7 @@ class Scope:
 class Events(ps.Base):
     def setUp(self):
         self.open = []
-        self.redis = Redis(redis_addr(STACK))
+        self.redis = stack_redis(STACK)
 
     def tearDown(self):
         for ws in self.open:
@@ -138,6 +138,34 @@ class Events(ps.Base):
         self.assertEqual((e["role"], e["assignment_method"], e["scope_uuid"]),
                          ("student", "access-request", sc.uuid))
         self.assertEqual(self.stream_len(p.id), 2)
+
+    def test_request_delivers_created_to_the_scope_owner(self):
+        sc = Scope()
+        ws = self.connect(sc.owner.id, sc.owner.token)
+        p = W.user("asker")
+        # A refused create publishes nothing.
+        r = p.call("POST", "/api/auth/access_requests/", {
+            "scope_type": ps.COURSE, "scope_uuid": sc.uuid, "user": p.name, "role": "nope"})
+        self.assertEqual(r.status, 400, repr(r))
+        ws.expect_silence(1)
+        req = self.ok(p.call("POST", "/api/auth/access_requests/", {
+            "scope_type": ps.COURSE, "scope_uuid": sc.uuid, "user": p.name,
+            "role": "student"}), 201)
+        d = self.event(ws, sc.owner.id, "access_request.created")
+        self.assertEqual(d, {"access_request": req["id"], "scope_type": ps.COURSE,
+                             "scope_uuid": sc.uuid, "role": "student"})
+        # Deciding it tells the requester, not the owner again.
+        self.ok(sc.t.call("PUT", "/api/auth/access_requests/%s/deny/" % req["id"]))
+        ws.expect_silence(1)
+        self.assertEqual(self.stream_len(sc.owner.id), 1)
+        self.assertEqual(self.stream_len(p.id), 1)
+        # A scope without an owner: nobody to tell, and the request is made.
+        orphan = W.scope()
+        W.role(orphan, "student", 10, ["openbook_content.view_course"])
+        self.ok(p.call("POST", "/api/auth/access_requests/", {
+            "scope_type": ps.COURSE, "scope_uuid": orphan, "user": p.name,
+            "role": "student"}), 201)
+        ws.expect_silence(0.5)
 
     def test_assignment_delete_revokes(self):
         sc = Scope()

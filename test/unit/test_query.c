@@ -21,6 +21,7 @@ static const ob_filter filters[] = {
     {.name = "uuid", .kind = OB_FILT_UUID, .sql = "t.d = $1::uuid"},
     {.name = "int", .kind = OB_FILT_INT, .sql = "t.e = $1::int"},
     {.name = "none", .kind = OB_FILT_ISNULL, .sql = "t.f IS NULL", .sql_false = "t.f IS NOT NULL"},
+    {.name = "parent", .kind = OB_FILT_REF, .sql = "t.parent_id = $1::uuid"},
 };
 static const char *const search[] = {"t.extra", NULL};
 static const ob_resource res = {
@@ -125,6 +126,11 @@ START_TEST(test_refused_values)
     ck_assert_int_eq(compile("int=2147483648", false), -1);
     ck_assert_str_eq(E.key, "int");
     ck_assert_str_eq(E.msg, "Enter a whole number.");
+    /* A reference filter's key that names nothing possible. */
+    ck_assert_int_eq(compile("parent=7", false), -1);
+    ck_assert_str_eq(E.key, "parent");
+    ck_assert_str_eq(E.msg, "Select a valid choice. That choice is not one of the available "
+                            "choices.");
 }
 END_TEST
 
@@ -167,9 +173,16 @@ START_TEST(test_search)
     ck_assert_int_eq(P.n, 2);
     ck_assert_str_eq(P.v[0], "%foo%");
     ck_assert_str_eq(P.v[1], "%bar baz%");
-    /* At most 16 terms. */
+    /* Every term is a parameter; more than one statement takes is a
+     * refusal of the whole list, never a search that leaves some out. */
     ck_assert_int_eq(compile("_search=a b c d e f g h i j k l m n o p q r s", false), 0);
-    ck_assert_int_eq(P.n, 16);
+    ck_assert_int_eq(P.n, 19);
+    char many[256] = "_search=";
+    for (int i = 0; i < OB_SQL_MAX_PARAMS + 1; i++)
+        strcat(many, i ? "+x" : "x");
+    ck_assert_int_eq(compile(many, false), -1);
+    ck_assert_ptr_null(E.key);
+    ck_assert_str_eq(E.msg, "Too many filters.");
 }
 END_TEST
 

@@ -1,6 +1,6 @@
 /* test_resource.c - the input parsers of the resource machinery: UUID keys
  * and ISO 8601 date-times (api-conventions.md §3); the LEFT JOIN pruning
- * of the list's key query. */
+ * of the list's key query; the parameter list's bound. */
 #include <string.h>
 #include "openbook/resource.h"
 #include "tests.h"
@@ -77,6 +77,21 @@ START_TEST(test_datetime)
 }
 END_TEST
 
+START_TEST(test_sql_params_bound)
+{
+    /* A parameter past the bound is refused and remembered, so that no
+     * statement with a "$-1" placeholder is ever run (the list answers
+     * 400 "Too many filters." instead). */
+    ob_sql_params p = {.n = 0};
+    for (int i = 1; i <= OB_SQL_MAX_PARAMS; i++)
+        ck_assert_int_eq(ob_sql_param(&p, "v"), i);
+    ck_assert(!p.full);
+    ck_assert_int_eq(ob_sql_param(&p, "v"), -1);
+    ck_assert(p.full);
+    ck_assert_int_eq(p.n, OB_SQL_MAX_PARAMS);
+}
+END_TEST
+
 Suite *resource_suite(void)
 {
     Suite *s = suite_create("resource");
@@ -84,6 +99,7 @@ Suite *resource_suite(void)
     tcase_add_test(tc, test_uuid);
     tcase_add_test(tc, test_datetime);
     tcase_add_test(tc, test_prune_left_joins);
+    tcase_add_test(tc, test_sql_params_bound);
     suite_add_tcase(s, tc);
     return s;
 }
