@@ -33,7 +33,7 @@ LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS) -lm
 # Sources by layer.  CORE has no dependency on libfcgi/libpq, so the fuzz
 # targets and most unit tests link against it alone.
 CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/http/*.c)
-APP_SRC  := $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/perm/*.c) $(wildcard src/api/*.c) $(wildcard src/pool/*.c) \
+APP_SRC  := $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/perm/*.c) $(wildcard src/api/*.c) $(wildcard src/api/resources/*.c) $(wildcard src/pool/*.c) \
             $(wildcard src/cli/*.c) $(wildcard src/redis/*.c) $(wildcard src/mail/*.c)
 MAIN_SRC := src/main.c
 MIGRATIONS := $(sort $(wildcard src/db/migrations/*.sql))

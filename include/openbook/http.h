@@ -86,7 +86,7 @@ typedef struct ob_request {
     int auth_method;           /* ob_auth_method */
     struct ob_session *session;
     bool bad_app_session;      /* X-Session-Token presented but unknown */
-    void *perm;                /* what the requester holds, loaded once (api/perm.c) */
+    void *perm;                /* what the requester holds, loaded once (src/perm/) */
 
     /* Routing. */
     const char *path_params[OB_MAX_PATH_PARAMS];

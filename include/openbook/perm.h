@@ -74,7 +74,7 @@ typedef struct ob_scope_type {
     const char *label;       /* "Course" (verbose name) */
 } ob_scope_type;
 
-/* The registry (src/perm/perm.c).  The scope objects themselves are found
+/* The registry (src/perm/catalogue.c).  The scope objects themselves are found
  * through the SQL view scope_objects (migration 0003; the migration that
  * creates the scope tables redefines it). */
 extern const ob_scope_type ob_scope_types[];

@@ -37,11 +37,14 @@ bool ob_api_listed(const ob_resource *res);
  * Built on first use and kept for the life of the process. */
 const ob_route *ob_api_routes(size_t *nroutes);
 
-/* schema.c: the OpenAPI document.  ob_schema_write appends it to out;
- * ob_schema_json/_yaml return this process's copy, built on first use and
- * kept for the life of the worker. */
-void ob_schema_write(ob_buf *out);
+/* schema.c: the OpenAPI document of a routing table (the /api/ part)
+ * and the descriptions it serves, appended to out.  routes.c:
+ * ob_schema_json/_yaml return this process's copy for ob_api_routes(),
+ * built on first use and kept for the life of the worker. */
+void ob_schema_write(ob_buf *out, const ob_route *routes, size_t nroutes);
 const char *ob_schema_json(size_t *len);
 const char *ob_schema_yaml(size_t *len);
+/* yaml.c: appends the JSON text json[0..len) as YAML. */
+void ob_yaml_from_json(ob_buf *out, const char *json, size_t len);
 
 #endif

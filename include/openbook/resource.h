@@ -2,12 +2,15 @@
  *
  * A resource is a table plus a list of fields; from that one description
  * the machinery answers list (envelope, paging, _search, _sort, filters,
- * _fields/_omit/_expand) and retrieve (resource.c), and create, PUT,
- * PATCH and delete (resource_write.c), with the visibility predicate of
- * the permission engine (perm.h) inside the SQL, so there is one query per
- * page whatever the number of rows.
+ * _fields/_omit/_expand) and retrieve (src/api/read.c, with query.c,
+ * mask.c, expand.c, render.c), and create, PUT, PATCH and delete
+ * (write.c, with validate.c, write_input.c, write_facts.c,
+ * write_state.c), with the visibility predicate of the permission engine
+ * (perm.h) inside the SQL, so there is one query per page whatever the
+ * number of rows.
  *
- * Describing a resource (see auth_roles.c for complete examples):
+ * Describing a resource (see src/api/resources/roles.c for complete
+ * examples; the README walks through adding one):
  * - read side: fields (ob_field, response order), refs (sort key,
  *   expansion target; a JSON-typed field with a ref is a list of keys),
  *   filters, search_sql, default_order;
@@ -446,7 +449,7 @@ bool ob_parse_uuid(const char *in, char out[37]);
 bool ob_parse_datetime(const char *in, bool date_only_ok, char out[40]);
 
 
-/* ---- the generic handler (resource_write.c) ---- */
+/* ---- the generic handler (serve.c) and the write engine (write*.c) ---- */
 
 /* The handler of a resource's collection and item routes (routes.c):
  * serves the description in r->route_data, list and create at the

@@ -4,22 +4,23 @@
  * of the API root and of the OpenAPI document.  The routes (with their
  * methods, access and Allow header), the API root, the registry and the
  * document are all derived from it (registry.h).  Adding a resource is its
- * description, in the file of its area, and its line here (and its table
- * in a migration).  Shapes (OB_RES_SHAPE) come last: they have no path. */
+ * description, in the file of its area (src/api/resources/), and its line
+ * here (and its table in a migration).  Shapes (OB_RES_SHAPE) come last:
+ * they have no path. */
 #ifndef OPENBOOK_RESOURCES_H
 #define OPENBOOK_RESOURCES_H
 
 #include "openbook/resource.h"
 
 #define OB_API_RESOURCES(X)                                                                \
-    /* core.c (api-resources.md §2) */                                                     \
+    /* resources/core.c (api-resources.md §2) */                                           \
     X(ob_res_sites)                                                                        \
     X(ob_res_languages)                                                                    \
-    /* auth_users.c */                                                                     \
+    /* resources/users.c */                                                                \
     X(ob_res_current_user)                                                                 \
     X(ob_res_users)                                                                        \
     X(ob_res_auth_tokens)                                                                  \
-    /* auth_perms.c, auth_roles.c, auth_configs.c, signup_groups.c (§1) */                 \
+    /* resources/permissions.c, roles.c, auth_configs.c, signup_groups.c (§1) */           \
     X(ob_res_permissions)                                                                  \
     X(ob_res_permission_texts)                                                             \
     X(ob_res_allowed_role_permissions)                                                     \
@@ -32,7 +33,7 @@
     X(ob_res_access_requests)                                                              \
     X(ob_res_auth_configs)                                                                 \
     X(ob_res_signup_group_assignments)                                                     \
-    /* content.c: the learning content (§3) */                                             \
+    /* resources/content.c: the learning content (§3) */                                   \
     X(ob_res_library_groups)                                                               \
     X(ob_res_library_links)                                                                \
     X(ob_res_textbooks)                                                                    \

@@ -1,6 +1,6 @@
 /* routes.c - the routing table of the FastCGI application, derived from
- * the table of descriptions (registry.h), and GET /api/ which lists its
- * collections. */
+ * the table of descriptions (registry.h); GET /api/, which lists its
+ * collections, and GET /api/schema/, which documents it (schema.c). */
 #include <string.h>
 #include "openbook/alloc.h"
 #include "openbook/auth_api.h"
@@ -109,4 +109,47 @@ void ob_api_root(ob_request *r)
         ob_json_string(j, ob_arena_printf(r->arena, "%s/api/%s/", base, coll));
     }
     ob_json_object_end(j);
+}
+
+/* ---- GET /api/schema/ ---- */
+
+static ob_buf cached_json, cached_yaml;
+
+const char *ob_schema_json(size_t *len)
+{
+    if (!cached_json.len) {
+        ob_buf_init(&cached_json, NULL);
+        size_t n;
+        const ob_route *all = ob_api_routes(&n);
+        ob_schema_write(&cached_json, all, n);
+        ob_buf_cstr(&cached_json);
+    }
+    *len = cached_json.len;
+    return cached_json.data;
+}
+
+const char *ob_schema_yaml(size_t *len)
+{
+    if (!cached_yaml.len) {
+        size_t n;
+        const char *json = ob_schema_json(&n);
+        ob_buf_init(&cached_yaml, NULL);
+        ob_yaml_from_json(&cached_yaml, json, n);
+        ob_buf_cstr(&cached_yaml);
+    }
+    *len = cached_yaml.len;
+    return cached_yaml.data;
+}
+
+/* GET /api/schema/: JSON, as everywhere under /api/; ?format=yaml for YAML. */
+void ob_api_schema(ob_request *r)
+{
+    const char *format = ob_request_query(r, "format");
+    bool yaml = format && strcmp(format, "yaml") == 0;
+    size_t len;
+    const char *doc = yaml ? ob_schema_yaml(&len) : ob_schema_json(&len);
+    r->res.status = 200;
+    ob_buf_reset(&r->res.body);
+    ob_buf_append(&r->res.body, doc, len);
+    r->res.content_type = yaml ? "application/yaml; charset=utf-8" : NULL;
 }

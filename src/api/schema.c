@@ -32,7 +32,6 @@
 #include <strings.h>
 #include "openbook/registry.h"
 #include "openbook/router.h"
-#include "openbook/routes.h"
 
 #ifndef OB_VERSION
 #define OB_VERSION "0"
@@ -950,7 +949,7 @@ static bool custom_filter_named(const ob_resource *res, const char *name)
     return false;
 }
 
-/* One field filter (api-conventions.md §7.3), read as resource.c's
+/* One field filter (api-conventions.md §7.3), read as query.c's
  * filter_sql reads it.  The resource's own filters win over a field
  * filter of the same name, as there. */
 static void field_filter(gen *g, const ob_resource *res, const ob_field *f, const char *suffix,
@@ -1217,11 +1216,11 @@ static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsi
 /* Known paths that are not resources: a word on what they answer. */
 static const char *plain_summary(const ob_route *rt)
 {
-    if (rt->handler == ob_api_root)
+    if (strcmp(rt->pattern, "/api/") == 0)
         return "The API root: every collection name mapped to its absolute URL.";
-    if (rt->handler == ob_api_schema)
+    if (strcmp(rt->pattern, "/api/schema/") == 0)
         return "This document (OpenAPI 3; `?format=yaml` for YAML).";
-    if (rt->handler == ob_api_health)
+    if (strcmp(rt->pattern, "/api/core/sites/health/") == 0)
         return "Health: {\"status\": \"GOOD\"} when the database answers, else 503 BAD.";
     return NULL;
 }
@@ -1253,7 +1252,7 @@ static void plain_operation(gen *g, const ob_route *rt, unsigned m, const placed
     ob_json_kv_string(j, "description", "A JSON answer.");
     ob_json_key(j, "content");
     ob_json_object_begin(j);
-    int types = rt->handler == ob_api_schema ? 2 : 1;
+    int types = strcmp(rt->pattern, "/api/schema/") == 0 ? 2 : 1;
     for (int k = 0; k < types; k++) {
         ob_json_key(j, k ? "application/yaml" : "application/json");
         ob_json_object_begin(j);
@@ -1746,151 +1745,15 @@ static void document(gen *g)
     ob_json_object_end(j);
 }
 
-void ob_schema_write(ob_buf *out)
+void ob_schema_write(ob_buf *out, const ob_route *table, size_t ntable)
 {
     ob_arena a;
     ob_arena_init(&a, 16384);
     ob_json j;
     ob_json_init(&j, out);
     gen g = {.j = &j, .a = &a};
-    routes = ob_api_routes(&nroutes);
+    routes = table;
+    nroutes = ntable;
     document(&g);
     ob_arena_destroy(&a);
-}
-
-/* ---- YAML ---- */
-
-/* Plain (unquoted) YAML keys only where no reader could take them for
- * anything but that string. */
-static bool plain_key(const char *s)
-{
-    if (!*s || !(isalpha((unsigned char)*s) || *s == '/' || *s == '_'))
-        return false;
-    for (const char *c = s; *c; c++)
-        if (!isalnum((unsigned char)*c) && !strchr("_./{}-", *c))
-            return false;
-    static const char *const words[] = {"y", "n", "yes", "no", "on", "off", "true", "false",
-                                        "null"};
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if (strcasecmp(s, words[i]) == 0)
-            return false;
-    return true;
-}
-
-static void yaml_key(ob_buf *o, const char *k)
-{
-    if (plain_key(k))
-        ob_buf_puts(o, k);
-    else
-        ob_json_escape(o, k, strlen(k));
-    ob_buf_putc(o, ':');
-}
-
-/* Scalars: strings as JSON string literals, which YAML reads as
- * double-quoted scalars with the same escapes. */
-static void yaml_scalar(ob_buf *o, const cJSON *v)
-{
-    if (cJSON_IsString(v)) {
-        ob_json_escape(o, v->valuestring, strlen(v->valuestring));
-    } else if (cJSON_IsTrue(v)) {
-        ob_buf_puts(o, "true");
-    } else if (cJSON_IsFalse(v)) {
-        ob_buf_puts(o, "false");
-    } else if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (d > -9e15 && d < 9e15 && d == (double)(long long)d)
-            ob_buf_printf(o, "%lld", (long long)d);
-        else
-            ob_buf_printf(o, "%.17g", d);
-    } else {
-        ob_buf_puts(o, "null");
-    }
-}
-
-/* Writes v after "key:" or "-": scalars and empty containers on the same
- * line, the rest as an indented block below. */
-static void yaml_value(ob_buf *o, const cJSON *v, int indent)
-{
-    bool object = cJSON_IsObject(v), array = cJSON_IsArray(v);
-    if ((!object && !array) || !v->child) {
-        ob_buf_putc(o, ' ');
-        if (object)
-            ob_buf_puts(o, "{}");
-        else if (array)
-            ob_buf_puts(o, "[]");
-        else
-            yaml_scalar(o, v);
-        ob_buf_putc(o, '\n');
-        return;
-    }
-    ob_buf_putc(o, '\n');
-    for (const cJSON *c = v->child; c; c = c->next) {
-        for (int i = 0; i < indent; i++)
-            ob_buf_putc(o, ' ');
-        if (object)
-            yaml_key(o, c->string);
-        else
-            ob_buf_putc(o, '-');
-        yaml_value(o, c, indent + 2);
-    }
-}
-
-static void yaml_from_json(ob_buf *o, const char *json, size_t len)
-{
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!root || !cJSON_IsObject(root)) {
-        /* Not reached (the writer writes valid JSON), and JSON is YAML. */
-        cJSON_Delete(root);
-        ob_buf_append(o, json, len);
-        return;
-    }
-    ob_buf_puts(o, "# The OpenBook API: the document of GET /api/schema/, as YAML.\n");
-    for (const cJSON *c = root->child; c; c = c->next) {
-        yaml_key(o, c->string);
-        yaml_value(o, c, 2);
-    }
-    cJSON_Delete(root);
-}
-
-/* ---- the endpoint ---- */
-
-/* This process's copies, built on first use: the document depends only on
- * the compiled-in tables. */
-static ob_buf cached_json, cached_yaml;
-
-const char *ob_schema_json(size_t *len)
-{
-    if (!cached_json.len) {
-        ob_buf_init(&cached_json, NULL);
-        ob_schema_write(&cached_json);
-        ob_buf_cstr(&cached_json);
-    }
-    *len = cached_json.len;
-    return cached_json.data;
-}
-
-const char *ob_schema_yaml(size_t *len)
-{
-    if (!cached_yaml.len) {
-        size_t n;
-        const char *json = ob_schema_json(&n);
-        ob_buf_init(&cached_yaml, NULL);
-        yaml_from_json(&cached_yaml, json, n);
-        ob_buf_cstr(&cached_yaml);
-    }
-    *len = cached_yaml.len;
-    return cached_yaml.data;
-}
-
-/* GET /api/schema/: JSON, as everywhere under /api/; ?format=yaml for YAML. */
-void ob_api_schema(ob_request *r)
-{
-    const char *format = ob_request_query(r, "format");
-    bool yaml = format && strcmp(format, "yaml") == 0;
-    size_t len;
-    const char *doc = yaml ? ob_schema_yaml(&len) : ob_schema_json(&len);
-    r->res.status = 200;
-    ob_buf_reset(&r->res.body);
-    ob_buf_append(&r->res.body, doc, len);
-    r->res.content_type = yaml ? "application/yaml; charset=utf-8" : NULL;
 }

@@ -13,11 +13,6 @@
 
 /* ---- item checks (permissions.md §6) ---- */
 
-bool ob_perm_same_scope(int st, const char *uuid, int st2, const char *uuid2)
-{
-    return st == st2 && uuid && uuid2 && strcmp(uuid, uuid2) == 0;
-}
-
 static bool owns(perm_ctx *c, int st, const char *uuid)
 {
     for (size_t i = 0; i < c->nowned; i++)

@@ -29,7 +29,6 @@ const ob_scope_type *ob_scope_type_by_name(const char *app_label, const char *mo
     return NULL;
 }
 
-
 typedef struct {
     int id;
     char *app_label, *name; /* name: model (content types) or codename (permissions) */

@@ -17,7 +17,9 @@ static cJSON *document(void)
 {
     ob_buf out;
     ob_buf_init(&out, NULL);
-    ob_schema_write(&out);
+    size_t n;
+    const ob_route *routes = ob_api_routes(&n);
+    ob_schema_write(&out, routes, n);
     cJSON *doc = cJSON_ParseWithLength(out.data, out.len);
     ck_assert_msg(doc != NULL, "not JSON near: %.200s",
                   cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");

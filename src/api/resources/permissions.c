@@ -1,4 +1,4 @@
-/* auth_perms.c - the permission resources of /api/auth/ (api-resources.md
+/* permissions.c - the permission resources of /api/auth/ (api-resources.md
  * §1): permissions, permission_texts, allowed_role_permissions,
  * anonymous_permissions, groups and scope_types.  All but scope_types are
  * pure descriptions served by the generic machinery. */

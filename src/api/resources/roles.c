@@ -1,4 +1,4 @@
-/* auth_roles.c - roles, role assignments, enrollment methods (with
+/* roles.c - roles, role assignments, enrollment methods (with
  * self-enrolment) and access requests (with accept/deny): the scoped
  * items of permissions.md §8, guarded by rule S.  The descriptions drive
  * the generic machinery; the hooks here add the rules that look at more

@@ -1,8 +1,8 @@
-/* auth_users.c - /api/auth/current_user/, /api/auth/users/ and
+/* users.c - /api/auth/current_user/, /api/auth/users/ and
  * /api/auth/auth_tokens/ (api-resources.md; permissions.md rules U and T).
  *
  * Described like every other resource and served by the generic engine
- * (resource.c, resource_write.c); the hooks here add what is particular
+ * (read.c, write.c); the hooks here add what is particular
  * to accounts: the password (checked against the user's names, hashed,
  * other sessions ended), the primary e-mail address, the picture file,
  * and the token that is shown once. */
@@ -106,25 +106,22 @@ static int user_before_save(ob_write *w);
 static int user_after_save(ob_write *w);
 static int user_before_delete(ob_write *w);
 
+/* The rows of users as both users and the public shape read them, keyed
+ * by the username (references store the id); rule U: every user sees
+ * themselves, global view_user (or change_user) shows all, inactive users
+ * only superusers. */
+#define USER_ROWS(fields_)                                                                 \
+    .app_label = APP, .model = "user", .class_name = "User", .from = "users t",            \
+    .pk = &(fields_)[1], .pk_max_len = NAME_MAX_CHARS * 4, .fields = (fields_),            \
+    .nfields = N(fields_), .default_order = "t.username", .guard = OB_GUARD_SELF,          \
+    .self_sql = "t.id", .restrict_sql = "t.is_active", .ref_sql = "t.id", .ref_type = "bigint"
+
 /* Rule U: every user sees themselves; global view_user (or change_user)
  * shows all; inactive users only to superusers.  Creating a user is
  * superuser-only (the admin gate of permissions.md §9); changing and
  * deleting follow rule U. */
 const ob_resource ob_res_users = {
-    .app_label = APP,
-    .model = "user",
-    .class_name = "User",
-    .from = "users t",
-    .pk = &user_fields[1],
-    .pk_max_len = NAME_MAX_CHARS * 4,
-    .fields = user_fields,
-    .nfields = N(user_fields),
-    .default_order = "t.username",
-    .guard = OB_GUARD_SELF,
-    .self_sql = "t.id",
-    .restrict_sql = "t.is_active",
-    .ref_sql = "t.id",
-    .ref_type = "bigint",
+    USER_ROWS(user_fields),
     .path = "/api/auth/users/",
     .summary = "User accounts; the admin fields exist for superusers only.",
     .ops = OB_CAN_ALL,
@@ -147,20 +144,7 @@ const ob_resource ob_res_users_public = {
     .schema_name = "UserPublic",
     .shape_of = &ob_res_users,
     .summary = "The public user shape: what a user reference expands to.",
-    .app_label = APP,
-    .model = "user",
-    .class_name = "User",
-    .from = "users t",
-    .pk = &user_public_fields[1],
-    .pk_max_len = NAME_MAX_CHARS * 4,
-    .fields = user_public_fields,
-    .nfields = N(user_public_fields),
-    .default_order = "t.username",
-    .guard = OB_GUARD_SELF,
-    .self_sql = "t.id",
-    .restrict_sql = "t.is_active",
-    .ref_sql = "t.id",
-    .ref_type = "bigint",
+    USER_ROWS(user_public_fields),
 };
 
 static const ob_field current_user_fields[] = {
