@@ -8,6 +8,8 @@
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make deps       install missing Debian packages (apt-get, as root)
 #   make CC=clang   any C17 compiler; gcc and clang are both checked by `make test`
+#   make app        the browser app only (static/src -> static/app, Node.js + npm)
+#   make screenshots  the README's pictures of the app (docs/screenshots/)
 
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -16,7 +18,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 DESTDIR ?=
 VERSION := 0.1.0
 
-PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib libdeflate libcurl
+PKGS := fcgi libpq hiredis libcjson yaml-0.1 libsodium libsystemd zlib libdeflate libcurl libzip
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -33,7 +35,10 @@ LDLIBS_ALL = $(PKG_LIBS) $(LDLIBS) -lm
 # Sources by layer.  CORE has no dependency on libfcgi/libpq, so the fuzz
 # targets and most unit tests link against it alone.
 CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/http/*.c)
-APP_SRC  := $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/perm/*.c) $(wildcard src/api/*.c) $(wildcard src/api/resources/*.c) $(wildcard src/pool/*.c) \
+# src/files (media root, library archives) needs libzip: not in CORE, so the
+# relay does not link it.
+FILES_SRC := $(wildcard src/files/*.c)
+APP_SRC  := $(FILES_SRC) $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/perm/*.c) $(wildcard src/api/*.c) $(wildcard src/api/resources/*.c) $(wildcard src/pool/*.c) \
             $(wildcard src/cli/*.c) $(wildcard src/redis/*.c) $(wildcard src/mail/*.c)
 MAIN_SRC := src/main.c
 MIGRATIONS := $(sort $(wildcard src/db/migrations/*.sql))
@@ -50,7 +55,7 @@ RELAY_OBJ = $(patsubst %.c,$(BUILD)/obj/%.o,$(CORE_SRC) $(RELAY_SRC))
 # libev and wslay ship no .pc files on Debian 12.
 RELAY_LIBS = $(shell $(PKG_CONFIG) --libs hiredis libcjson yaml-0.1 libsodium zlib libdeflate 2>/dev/null) -lwslay -lev -lm
 
-.PHONY: all deps run bench install clean asan FORCE
+.PHONY: all deps run bench install clean asan FORCE app app-bench screenshots
 
 all: $(BUILD)/openbook $(if $(RELAY_SRC),$(BUILD)/openbook-relay)
 
@@ -65,6 +70,19 @@ $(patsubst %.c,$(BUILD)/obj/%.o,$(RELAY_SRC)): $(wildcard src/relay/*.h)
 $(BUILD)/openbook-relay: $(RELAY_OBJ)
 	@echo "  LD $@"
 	@$(CC) $(OPT) $(LDFLAGS) -o $@ $^ $(RELAY_LIBS)
+
+# The browser app (README, "The browser app"): npm packages pinned by
+# static/package-lock.json, installed by `npm ci` when the lock file
+# changes; esbuild bundles static/src/ into static/app/ (git-ignored).
+all: app
+APP_SRC := $(shell find static/src -type f 2>/dev/null) static/build.mjs
+app: static/app/index.html
+static/node_modules/.package-lock.json: static/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: run make deps" >&2; exit 1; }
+	cd static && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+static/app/index.html: $(APP_SRC) static/node_modules/.package-lock.json
+	cd static && node build.mjs
 
 # Objects depend on the flags they were built with (PREFIX and SYSCONFDIR
 # are compiled in), so `make install PREFIX=/usr` after `make` rebuilds.
@@ -106,6 +124,15 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	python3 test/bench/bench.py
 	python3 test/bench/relay_bench.py
+	@$(MAKE) --no-print-directory app-bench
+
+# The app's bundle size and page timings (static/test/bench/app-bench.mjs),
+# on the release build.
+app-bench: app
+	cd static && OPENBOOK_BIN=build/openbook node test/e2e/run.mjs bench
+
+screenshots: app asan
+	cd static && node test/e2e/run.mjs screenshots
 
 include test/test.mk
 
@@ -119,7 +146,8 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/openbook/migrations
 	install -m 0644 $(MIGRATIONS) $(DESTDIR)$(PREFIX)/share/openbook/migrations/
 	install -m 0644 conf/common-passwords.txt.gz $(DESTDIR)$(PREFIX)/share/openbook/
-	cp -R static $(DESTDIR)$(PREFIX)/share/openbook/static
+	install -d $(DESTDIR)$(PREFIX)/share/openbook/static
+	cp -R static/app static/ws-demo.html $(DESTDIR)$(PREFIX)/share/openbook/static/
 	cp -R deploy $(DESTDIR)$(PREFIX)/share/openbook/deploy
 
 clean:

@@ -5,6 +5,8 @@
 #                     integration tests against the real stack
 #   make unit         unit tests only
 #   make integration  integration tests only
+#   make e2e          the browser app: unit tests (node --test) and the
+#                     end-to-end tests in headless Chromium (static/test/)
 #   make fuzz         every fuzz target for FUZZ_SECONDS (default 60)
 #   make bench        see test/bench/README
 
@@ -19,7 +21,7 @@ FUZZ_BIN := $(patsubst test/fuzz/%.c,build/fuzz/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 FUZZ_SMOKE_SECONDS ?= 10
 
-.PHONY: test unit integration fuzz fuzz-smoke build-both
+.PHONY: test unit integration fuzz fuzz-smoke build-both e2e
 
 test: deps
 	@$(MAKE) --no-print-directory build-both
@@ -27,6 +29,7 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory e2e
 
 # Both compilers must build the tree warning-free.
 build-both:
@@ -47,7 +50,7 @@ unit: $(UNIT_BIN)
 # libFuzzer targets: one per parser, each `LLVMFuzzerTestOneInput(buf, len)`,
 # with a committed seed corpus in test/fuzz/corpus/<name>/.
 # The router needs the API's routing table: not a parser, not fuzzed.
-FUZZ_LIB_SRC := $(filter-out src/http/router.c,$(CORE_SRC))
+FUZZ_LIB_SRC := $(filter-out src/http/router.c,$(CORE_SRC)) $(FILES_SRC)
 FUZZ_CFLAGS = $(CSTD) $(WARN) -O1 -g -fsanitize=fuzzer-no-link,address,undefined \
               -fno-sanitize-recover=undefined $(CPPFLAGS) $(PKG_CFLAGS)
 FUZZ_LIB_OBJ := $(patsubst %.c,build/fuzz/obj/%.o,$(FUZZ_LIB_SRC))
@@ -84,3 +87,9 @@ fuzz-smoke:
 
 integration: asan
 	@OPENBOOK_BIN=build/asan/openbook sh test/run-integration.sh
+
+# The browser app: its unit tests, then one stack for all end-to-end tests
+# (two test files at a time).
+e2e: asan app
+	cd static && node --test test/unit/
+	cd static && OPENBOOK_BIN=build/asan/openbook node test/e2e/run.mjs test

@@ -39,6 +39,9 @@ typedef struct ob_config {
     long max_body_bytes;
     long max_upload_bytes;
     long library_archive_max_bytes;
+    long library_max_entries;
+    long library_max_uncompressed_bytes;
+    long library_max_manifest_bytes;
     long max_form_fields;
     long max_json_depth;
     long max_query_string_bytes;

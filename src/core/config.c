@@ -44,6 +44,10 @@ const ob_config_key ob_config_keys[] = {
     K_INT("http", "max_body_bytes", max_body_bytes, 1024, 1L << 40),
     K_INT("http", "max_upload_bytes", max_upload_bytes, 1024, 1L << 40),
     K_INT("http", "library_archive_max_bytes", library_archive_max_bytes, 1024, 1L << 40),
+    K_INT("http", "library_max_entries", library_max_entries, 1, 1000000),
+    K_INT("http", "library_max_uncompressed_bytes", library_max_uncompressed_bytes, 1024,
+          1L << 40),
+    K_INT("http", "library_max_manifest_bytes", library_max_manifest_bytes, 1024, 1L << 30),
     K_INT("http", "max_form_fields", max_form_fields, 1, 100000),
     K_INT("http", "max_json_depth", max_json_depth, 2, 512),
     K_INT("http", "max_query_string_bytes", max_query_string_bytes, 256, 1L << 20),
@@ -172,6 +176,9 @@ void ob_config_defaults(ob_config *c)
     c->max_body_bytes = 2621440;
     c->max_upload_bytes = 20971520;
     c->library_archive_max_bytes = 52428800;
+    c->library_max_entries = 2000;
+    c->library_max_uncompressed_bytes = 52428800;
+    c->library_max_manifest_bytes = 1048576;
     c->max_form_fields = 1000;
     c->max_json_depth = 64;
     c->max_query_string_bytes = 8192;
