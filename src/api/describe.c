@@ -50,6 +50,7 @@ int ob_resource_visible(ob_buf *sql, ob_sql_params *p, const ob_resource *res, o
     };
     return ob_perm_visible_sql(sql, p, &rows, r);
 }
+
 void ob_resource_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res,
                              ob_request *r)
 {

@@ -22,6 +22,7 @@ static const char *ref_expr(const ob_resource *res)
 {
     return res->ref_sql ? res->ref_sql : res->pk->sql;
 }
+
 /* The fields named in _expand that this resource can expand, at the
  * level `prefix` ("" at the top, "role." below it), down to
  * http.max_expand_depth (3); and the plain id lists of object-guarded
@@ -61,10 +62,12 @@ static expansions *plan_level(ob_request *r, const ob_resource *res, const char 
     }
     return ex;
 }
+
 void ob_expand_plan(ob_request *r, const ob_resource *res, expansions *ex)
 {
     *ex = *plan_level(r, res, "", 0);
 }
+
 /* Field SQL may name the request language as $lang and the default
  * language as $deflang (translated names, api-conventions.md §12); they
  * become parameters. */
@@ -100,6 +103,7 @@ static const char *lang_sql(ob_request *r, ob_sql_params *p, const char *expr, i
     }
     return ob_buf_cstr(&out);
 }
+
 /* The ids of the related items this row links to that the requester may
  * view, as a JSON array, in the row's own query: the outer key goes into
  * a one-row subquery so that the related resource's `from` (alias t too)
@@ -119,6 +123,7 @@ static const char *linked_ids_sql(ob_request *r, ob_sql_params *p, const ob_reso
     ob_buf_puts(&b, ")) lx)");
     return ob_buf_cstr(&b);
 }
+
 int ob_expand_select(ob_request *r, ob_sql_params *p, ob_buf *sql, const ob_resource *res,
                       const expansions *ex)
 {
@@ -157,6 +162,7 @@ int ob_expand_select(ob_request *r, ob_sql_params *p, ob_buf *sql, const ob_reso
     }
     return 0;
 }
+
 static void array_add(ob_buf *arr, size_t *nkeys, const char *v)
 {
     ob_buf_puts(arr, (*nkeys)++ ? ",\"" : "\"");
@@ -167,6 +173,7 @@ static void array_add(ob_buf *arr, size_t *nkeys, const char *v)
     }
     ob_buf_putc(arr, '"');
 }
+
 /* The text of one key of a JSON key array (strings unquoted). */
 const char *ob_expand_key_text(ob_arena *a, const cJSON *it)
 {
@@ -176,6 +183,7 @@ const char *ob_expand_key_text(ob_arena *a, const cJSON *it)
         return ob_arena_printf(a, "%.0f", it->valuedouble);
     return NULL;
 }
+
 const cJSON *ob_expand_keys(ob_request *r, const char *text)
 {
     cJSON *arr = cJSON_Parse(text);
@@ -183,6 +191,7 @@ const cJSON *ob_expand_keys(ob_request *r, const char *text)
         ob_arena_defer(r->arena, (void (*)(void *))cJSON_Delete, arr);
     return cJSON_IsArray(arr) ? arr : NULL;
 }
+
 /* One query per expanded field for the whole page (never one per row):
  * the referenced rows the requester may view, so an expansion never
  * reveals an item its own resource would hide (api-conventions.md §8).

@@ -45,10 +45,12 @@ static void encode_component(ob_buf *out, const char *s)
         }
     }
 }
+
 static int kv_cmp(const void *a, const void *b)
 {
     return strcmp(((const ob_kv *)a)->key, ((const ob_kv *)b)->key);
 }
+
 static const char *page_url(ob_request *r, long page)
 {
     ob_buf url;
@@ -86,6 +88,7 @@ static const char *page_url(ob_request *r, long page)
     }
     return ob_buf_cstr(&url);
 }
+
 static long page_size(ob_request *r)
 {
     const char *v = ob_request_query(r, "_page_size");
@@ -97,6 +100,7 @@ static long page_size(ob_request *r)
         return def;
     return n > max ? max : n;
 }
+
 /* Whether `text` names the table alias `alias` ("tcb." in "tcb.username"). */
 static bool names_alias(const char *text, const char *alias, size_t n)
 {
@@ -107,6 +111,7 @@ static bool names_alias(const char *text, const char *alias, size_t n)
     }
     return false;
 }
+
 /* res->from without the LEFT JOINs that nothing in `used` (the WHERE and
  * ORDER BY of the key query) and no other join refers to.  The
  * descriptions' LEFT JOINs all reach at most one row (audit users, a
@@ -152,6 +157,7 @@ const char *ob_sql_prune_left_joins(ob_arena *a, const char *from, const char *u
     const char *pruned = ob_buf_cstr(&out);
     return strcmp(pruned, from) == 0 ? from : ob_sql_prune_left_joins(a, pruned, used);
 }
+
 static void list_page(ob_request *r, const ob_resource *res)
 {
     ob_sql_params p = {.n = 0};
@@ -292,6 +298,7 @@ static void list_page(ob_request *r, const ob_resource *res)
     ob_json_array_end(j);
     ob_json_object_end(j);
 }
+
 const char *ob_resource_key(ob_request *r, const ob_resource *res, const char *key)
 {
     if (res->pk_is_uuid) {
@@ -305,6 +312,7 @@ const char *ob_resource_key(ob_request *r, const ob_resource *res, const char *k
                              : strlen(key) <= res->pk_max_len;
     return ok ? key : NULL;
 }
+
 void ob_resource_item(ob_request *r, const ob_resource *res, const char *key,
                       const ob_item_opts *o)
 {
@@ -350,6 +358,7 @@ void ob_resource_item(ob_request *r, const ob_resource *res, const char *key,
     ob_json *j = ob_json_response(r, o && o->status ? o->status : 200);
     ob_render_row(r, j, res, show, pg, 0, &ex, o);
 }
+
 /* The reads answered through the response cache (read_cache.h).  The
  * answers to writes (ob_resource_item from write.c) are not. */
 void ob_resource_list(ob_request *r, const ob_resource *res)
@@ -359,6 +368,7 @@ void ob_resource_list(ob_request *r, const ob_resource *res)
     list_page(r, res);
     ob_read_cache_keep(r);
 }
+
 void ob_resource_retrieve(ob_request *r, const ob_resource *res)
 {
     if (ob_read_cache_answer(r))

@@ -32,6 +32,7 @@ static void write_url_path(ob_buf *out, const char *s)
         }
     }
 }
+
 static void write_value(ob_request *r, ob_json *j, const ob_field *f, const PGresult *res,
                         int row, int col)
 {
@@ -84,6 +85,7 @@ static void write_value(ob_request *r, ob_json *j, const ob_field *f, const PGre
         break;
     }
 }
+
 static int find_hit(const expansion *e, const char *key)
 {
     int keycol = (int)(e->target->nfields + (e->sub ? e->sub->n : 0));
@@ -92,6 +94,7 @@ static int find_hit(const expansion *e, const char *key)
             return t;
     return -1;
 }
+
 void ob_render_row(ob_request *r, ob_json *j, const ob_resource *res, const bool *show,
                       const PGresult *pg, int row, const expansions *ex,
                       const ob_item_opts *o)

@@ -53,6 +53,7 @@ static const char *requester(ob_request *r)
 {
     return r->user ? ob_arena_printf(r->arena, "%lld", (long long)r->user->id) : NULL;
 }
+
 static int save_m2m(ob_write *w)
 {
     ob_request *r = w->r;
@@ -99,6 +100,7 @@ static int save_m2m(ob_write *w)
     }
     return 0;
 }
+
 /* A column a hook set: the described field of that column steps back. */
 static bool set_by_hook(const ob_write *w, const char *column)
 {
@@ -107,6 +109,7 @@ static bool set_by_hook(const ob_write *w, const char *column)
             return true;
     return false;
 }
+
 static int do_insert(ob_write *w)
 {
     ob_request *r = w->r;
@@ -161,6 +164,7 @@ static int do_insert(ob_write *w)
     w->new_key = ob_arena_strdup(r->arena, PQgetvalue(pg, 0, 0));
     return 0;
 }
+
 static int do_update(ob_write *w)
 {
     ob_request *r = w->r;
@@ -191,11 +195,26 @@ static int do_update(ob_write *w)
     w->new_key = w->key;
     return 0;
 }
+
 static void forbidden(ob_request *r)
 {
     ob_db_rollback(r->db);
     ob_fail(r, 403, "You do not have permission to perform this action.");
 }
+
+/* An object permission's answer (1, 0, -1): 1 goes on; otherwise the
+ * write ends here, rolled back, with 403 (or the 503 already answered). */
+static int permitted(ob_request *r, int ok)
+{
+    if (ok > 0)
+        return 1;
+    if (ok == 0)
+        forbidden(r);
+    else
+        ob_db_rollback(r->db);
+    return 0;
+}
+
 static int gate(ob_request *r, const ob_resource *res, unsigned op, const char *action)
 {
     if (!gated(res, op))
@@ -204,6 +223,7 @@ static int gate(ob_request *r, const ob_resource *res, unsigned op, const char *
                                      ? ob_resource_perm(r, res, action)
                                      : NULL);
 }
+
 /* The key the item route answers with after a write. */
 static const char *answer_key(ob_write *w)
 {
@@ -217,6 +237,7 @@ static const char *answer_key(ob_write *w)
     PGresult *pg = ob_db_query(w->r->db, w->r->arena, sql, 1, p);
     return pg && PQntuples(pg) ? PQgetvalue(pg, 0, 0) : w->new_key;
 }
+
 /* The fields, then the resource's cross-field rules; 400 with every
  * error at once.  0, or -1 (answered, rolled back). */
 static int parse_and_validate(ob_write *w)
@@ -232,6 +253,7 @@ static int parse_and_validate(ob_write *w)
     }
     return 0;
 }
+
 /* The rest of a create or update once it is allowed: the resource's
  * hooks, the row and its m2m links, COMMIT, the queued events, and the
  * item as GET shows it (status 201 or 200). */
@@ -256,6 +278,7 @@ static void save_and_answer(ob_write *w, int status)
                                      .set_field = w->show_field,
                                      .set_value = w->show_value});
 }
+
 void ob_write_create(ob_request *r, const ob_resource *res)
 {
     if (gate(r, res, OB_CAN_CREATE, "add") != 0 || ob_resource_read_body(r) != 0)
@@ -298,6 +321,7 @@ void ob_write_create(ob_request *r, const ob_resource *res)
     }
     save_and_answer(&w, 201);
 }
+
 /* Whether an update changes the field that selects the scope (the group
  * of a textbook, the textbook of a page...), even within one scope. */
 static bool scope_field_changed(ob_write *w)
@@ -317,6 +341,7 @@ static bool scope_field_changed(ob_write *w)
         return stored != v->text;
     return strcmp(stored, v->text) != 0;
 }
+
 void ob_write_update(ob_request *r, const ob_resource *res, const char *key)
 {
     if (gate(r, res, r->method == OB_PATCH ? OB_CAN_PATCH : OB_CAN_UPDATE, "change") != 0)
@@ -350,17 +375,12 @@ void ob_write_update(ob_request *r, const ob_resource *res, const char *key)
          * (api-resources.md §3). */
         if (ok == 1 && scope_field_changed(&w))
             ok = ob_perm_allowed(r, ob_resource_perm(r, res, "add"), &now);
-        if (ok < 0) {
-            ob_db_rollback(r->db);
+        if (!permitted(r, ok))
             return;
-        }
-        if (!ok) {
-            forbidden(r);
-            return;
-        }
     }
     save_and_answer(&w, 200);
 }
+
 void ob_write_destroy(ob_request *r, const ob_resource *res, const char *key)
 {
     if (gate(r, res, OB_CAN_DELETE, "delete") != 0)
@@ -375,15 +395,8 @@ void ob_write_destroy(ob_request *r, const ob_resource *res, const char *key)
     if (!gated(res, OB_CAN_DELETE)) {
         ob_perm_item it;
         ob_write_stored_item(&w, &it);
-        int ok = ob_perm_allowed(r, ob_resource_perm(r, res, "delete"), &it);
-        if (ok < 0) {
-            ob_db_rollback(r->db);
+        if (!permitted(r, ob_perm_allowed(r, ob_resource_perm(r, res, "delete"), &it)))
             return;
-        }
-        if (!ok) {
-            forbidden(r);
-            return;
-        }
     }
     if (res->before_delete && res->before_delete(&w) != 0)
         return;

@@ -35,6 +35,7 @@ static ob_rule rule_of(const ob_resource *res)
         return OB_RULE_NONE;
     }
 }
+
 int ob_write_fixed_scope_type(ob_request *r, const ob_resource *res)
 {
     const char *name = res->scope_type_name;
@@ -44,6 +45,7 @@ int ob_write_fixed_scope_type(ob_request *r, const ob_resource *res)
     return ob_perm_content_type(r, ob_arena_strndup(r->arena, name, (size_t)(dot - name)),
                                 dot + 1);
 }
+
 void ob_write_stored_item(const ob_write *w, ob_perm_item *it)
 {
     memset(it, 0, sizeof *it);
@@ -64,6 +66,7 @@ void ob_write_stored_item(const ob_write *w, ob_perm_item *it)
     it->pending = !PQgetisnull(pg, 0, COL_PENDING) && PQgetvalue(pg, 0, COL_PENDING)[0] == 't';
 #undef NUM
 }
+
 int ob_write_new_item(ob_write *w, ob_perm_item *it)
 {
     const ob_resource *res = w->res;

@@ -37,6 +37,7 @@ static const char *pg_text_array(ob_arena *a, const char *const *v, int n)
     ob_buf_putc(&b, '}');
     return ob_buf_cstr(&b);
 }
+
 /* Resolves a list of natural keys to ids in one query (sql: $1 is a text
  * array; rows are (key, id)).  Reports the first bad item as the
  * original does.  Returns -1 on a database failure (answered). */
@@ -82,6 +83,7 @@ static int resolve_list(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cha
     v->ids = ob_buf_cstr(&ids);
     return 0;
 }
+
 /* Permission lists resolve through the cached catalogue. */
 static int resolve_perms(ob_write *w, const ob_wfield *f, ob_wvalue *v)
 {
@@ -139,6 +141,7 @@ static int resolve_perms(ob_write *w, const ob_wfield *f, ob_wvalue *v)
     }
     return 0;
 }
+
 /* One existence query: sql with $1 (and $2, $3 when given); true when it
  * returns a row.  -1 on failure (answered). */
 int ob_write_exists(ob_write *w, const char *sql, int n, const char *a, const char *b,
@@ -154,6 +157,7 @@ int ob_write_exists(ob_write *w, const char *sql, int n, const char *a, const ch
         *out = pg;
     return PQntuples(pg) > 0;
 }
+
 /* Whether this write names a scope (type or UUID) that its own field
  * refused: parsed before the role (wfields in validation order). */
 static bool scope_refused(ob_write *w)
@@ -174,6 +178,7 @@ typedef struct items_list {
     ob_json j;
     bool bad; /* some item has an error */
 } items_list;
+
 static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSON *in);
 static bool items_begin(ob_write *w, items_list *it, const char *field, const cJSON *in,
                         int max)
@@ -196,6 +201,7 @@ static bool items_begin(ob_write *w, items_list *it, const char *field, const cJ
     }
     return false;
 }
+
 static int items_parse(items_list *it, const ob_wfield *fields, size_t n, const cJSON *item,
                        ob_wvalue *out)
 {
@@ -228,12 +234,14 @@ static int items_parse(items_list *it, const ob_wfield *fields, size_t n, const 
     it->bad = it->bad || sub.nerr > 0;
     return 0;
 }
+
 static void items_end(items_list *it, const char *field)
 {
     ob_json_array_end(&it->j);
     if (it->bad)
         ob_write_error_json(it->w, field, ob_buf_cstr(&it->errs));
 }
+
 static int parse_object_list(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSON *in)
 {
     items_list it;
@@ -255,6 +263,7 @@ static int parse_object_list(ob_write *w, const ob_wfield *f, ob_wvalue *v, cons
         v->state = OB_WV_INVALID;
     return 0;
 }
+
 /* One field: its value parsed by the validator (validate.c), then the
  * keys of the reference kinds looked up.  Returns -1 after a database
  * failure (answered). */
@@ -385,6 +394,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
     }
 #undef BAD
 }
+
 int ob_write_parse_fields(ob_write *w)
 {
     const ob_resource *res = w->res;

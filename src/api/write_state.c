@@ -30,6 +30,7 @@ void ob_write_error(ob_write *w, const char *field, const char *msg)
         w->nerr++;
     }
 }
+
 void ob_write_error_json(ob_write *w, const char *field, const char *json)
 {
     if (w->nerr < OB_WRITE_MAX_ERRORS) {
@@ -37,6 +38,7 @@ void ob_write_error_json(ob_write *w, const char *field, const char *json)
         w->err_raw[w->nerr - 1] = true;
     }
 }
+
 /* {"field": ["message", ...], ...}: the errors of w, grouped by field in
  * the order they first occur. */
 void ob_write_errors_json(ob_json *j, const ob_write *w)
@@ -61,10 +63,12 @@ void ob_write_errors_json(ob_json *j, const ob_write *w)
     }
     ob_json_object_end(j);
 }
+
 void ob_write_answer_errors(ob_request *r, const ob_write *w)
 {
     ob_write_errors_json(ob_json_response(r, 400), w);
 }
+
 void ob_write_event(ob_write *w, const char *channel, const char *type,
                     const char *payload_json)
 {
@@ -74,6 +78,7 @@ void ob_write_event(ob_write *w, const char *channel, const char *type,
     }
     ob_events_add(w->events, channel, type, 1, payload_json);
 }
+
 void ob_write_revoke(ob_write *w, int64_t user_id)
 {
     for (int i = 0; i < w->nrevoke; i++)
@@ -84,6 +89,7 @@ void ob_write_revoke(ob_write *w, int64_t user_id)
     else
         ob_warn("write: too many users to revoke, %lld skipped", (long long)user_id);
 }
+
 void ob_write_remove_file(ob_write *w, const char *path)
 {
     if (!path || !*path)
@@ -93,6 +99,7 @@ void ob_write_remove_file(ob_write *w, const char *path)
     else
         ob_warn("write: too many files to remove, %s kept", path);
 }
+
 void ob_write_after_commit(ob_write *w)
 {
     if (w->events)
@@ -113,11 +120,13 @@ void ob_write_after_commit(ob_write *w)
     w->nrevoke = 0;
     w->nunlink = 0;
 }
+
 void ob_write_fail(ob_write *w)
 {
     ob_db_failure(w->r);
     ob_db_rollback(w->r->db);
 }
+
 void ob_write_db_error(ob_write *w)
 {
     ob_request *r = w->r;
@@ -168,6 +177,7 @@ ob_wvalue *ob_write_value(ob_write *w, const char *name)
     memset(&absent, 0, sizeof absent);
     return &absent;
 }
+
 static int stored_col(const ob_write *w, const char *column)
 {
     if (!w->stored || !column)
@@ -182,6 +192,7 @@ static int stored_col(const ob_write *w, const char *column)
     }
     return -1;
 }
+
 const char *ob_write_stored(const ob_write *w, const char *column)
 {
     int col = stored_col(w, column);
@@ -189,6 +200,7 @@ const char *ob_write_stored(const ob_write *w, const char *column)
         return NULL;
     return PQgetvalue(w->stored, 0, col);
 }
+
 void ob_write_set(ob_write *w, const char *column, const char *value, const char *cast)
 {
     if (w->nset < OB_WRITE_MAX_SET) {
@@ -198,6 +210,7 @@ void ob_write_set(ob_write *w, const char *column, const char *value, const char
         w->nset++;
     }
 }
+
 long long ob_datetime_us(const char *s)
 {
     int y, mo, d, h, mi, sec, us, oh, om;
@@ -210,6 +223,7 @@ long long ob_datetime_us(const char *s)
     long long off = (oh * 3600LL + om * 60LL) * (sign == '-' ? -1 : 1);
     return (secs - off) * 1000000LL + us;
 }
+
 int ob_write_check_dates(ob_write *w)
 {
     bool has_start, has_end;
@@ -219,6 +233,7 @@ int ob_write_check_dates(ob_write *w)
         ob_write_error(w, "non_field_errors", "End date must be later than start date.");
     return 0;
 }
+
 long long ob_write_datetime_us(const ob_write *w, const char *name, const char *column,
                                bool *set)
 {

@@ -18,6 +18,7 @@ const ob_scope_type ob_scope_types[] = {
     {"openbook_content", "course", "Course"},
     {"openbook_content", "librarygroup", "Library Group"},
 };
+
 const size_t ob_nscope_types = sizeof ob_scope_types / sizeof ob_scope_types[0];
 
 const ob_scope_type *ob_scope_type_by_name(const char *app_label, const char *model)
