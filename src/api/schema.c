@@ -115,19 +115,16 @@ static const ob_field *field_by_sql(const ob_resource *res, const char *sql, siz
 }
 
 /* The write side of a description. */
-static const ob_wfield *wfields_of(const ob_resource *e, const ob_resource *res,
-                                   size_t *n)
+static const ob_wfield *wfields_of(const ob_resource *res, size_t *n)
 {
-    (void)e;
     *n = res->wfields ? res->nwfields : 0;
     return res->wfields;
 }
 
-static const ob_wfield *wfield_of(const ob_resource *e, const ob_resource *res,
-                                  const char *name)
+static const ob_wfield *wfield_of(const ob_resource *res, const char *name)
 {
     size_t n;
-    const ob_wfield *w = wfields_of(e, res, &n);
+    const ob_wfield *w = wfields_of(res, &n);
     for (size_t i = 0; i < n; i++)
         if (w[i].name && strcmp(w[i].name, name) == 0)
             return &w[i];
@@ -208,9 +205,8 @@ static const char *gate_name(ob_admin_gate gate)
 
 /* The admin gate of an operation (a write gate may cover only some
  * writes: gate_ops). */
-static ob_admin_gate gate_of(const ob_resource *e, const ob_resource *res, op o)
+static ob_admin_gate gate_of(const ob_resource *res, op o)
 {
-    (void)e;
     if (o == OP_LIST || o == OP_RETRIEVE)
         return res->read_gate;
     return !res->gate_ops || (res->gate_ops & ops[o].bit) ? res->write_gate : OB_ADMIN_NONE;
@@ -374,7 +370,7 @@ static fmeta meta(const ob_resource *e, const ob_resource *res, const ob_field *
     fmeta m = {.f = f, .w = w};
     m.name = f ? f->name : w->name;
     if (!m.w)
-        m.w = wfield_of(e, res, m.name);
+        m.w = wfield_of(res, m.name);
     m.note = note_of(e, m.name);
     m.ref = ref_of(res, m.name);
     unsigned nf = m.note ? m.note->flags : 0;
@@ -743,7 +739,7 @@ static void request_schema(gen *g, const ob_resource *e, const ob_resource *res,
 {
     ob_json *j = g->j;
     size_t n;
-    const ob_wfield *ws = wfields_of(e, res, &n);
+    const ob_wfield *ws = wfields_of(res, &n);
     ob_json_key(j, name);
     ob_json_object_begin(j);
     ob_json_kv_string(j, "type", "object");
@@ -1104,10 +1100,10 @@ static void key_param(gen *g, const ob_resource *res, const char *name)
     ob_json_object_end(j);
 }
 
-static bool has_writes(const ob_resource *e, const ob_resource *res)
+static bool has_writes(const ob_resource *res)
 {
     size_t n;
-    wfields_of(e, res, &n);
+    wfields_of(res, &n);
     return n > 0;
 }
 
@@ -1137,7 +1133,7 @@ static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsi
     ob_json_kv_string(j, "x-openbook-operation", ops[o].name);
     ob_json_kv_string(j, "x-openbook-access", login ? "login" : "anon");
     ob_json_kv_string(j, "x-openbook-permission", perm(g, res, ops[o].action));
-    const char *gate = gate_name(gate_of(e, res, o));
+    const char *gate = gate_name(gate_of(res, o));
     if (gate)
         ob_json_kv_string(j, "x-openbook-gate", gate);
 
@@ -1151,7 +1147,7 @@ static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsi
     ob_json_array_end(j);
 
     bool body = o == OP_CREATE || o == OP_UPDATE || o == OP_PARTIAL_UPDATE;
-    if (body && has_writes(e, res)) {
+    if (body && has_writes(res)) {
         ob_json_key(j, "requestBody");
         ob_json_object_begin(j);
         ob_json_key(j, "required");
@@ -1163,7 +1159,7 @@ static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsi
         bool files = false;
         for (size_t i = 0; i < res->nfields; i++)
             files = files || (res->fields[i].type == OB_FT_FILE &&
-                              wfield_of(e, res, res->fields[i].name));
+                              wfield_of(res, res->fields[i].name));
         for (int k = 0; k < (files ? 2 : 1); k++) {
             ob_json_key(j, k ? "multipart/form-data" : "application/json");
             ob_json_object_begin(j);
@@ -1479,7 +1475,7 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
     key_string_or_null(j, "item_path", p->item ? p->item->pattern : NULL);
     ob_json_kv_string(j, "access", p->coll ? access_name(p->coll->access) : "login");
     ob_json_kv_string(j, "schema", schema_ref(g, name));
-    if (has_writes(e, res)) {
+    if (has_writes(res)) {
         ob_json_kv_string(j, "request_schema",
                           schema_ref(g, ob_arena_printf(g->a, "%sRequest", name)));
         ob_json_kv_string(j, "patch_schema",
@@ -1515,7 +1511,7 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
     ob_json_key(j, "gates");
     ob_json_object_begin(j);
     for (int o = 0; o < NOPS; o++) {
-        const char *gate = gate_name(gate_of(e, res, (op)o));
+        const char *gate = gate_name(gate_of(res, (op)o));
         if (gate)
             ob_json_kv_string(j, ops[o].name, gate);
     }
@@ -1693,7 +1689,7 @@ static void components(gen *g)
         response_schema(g, e, res, name);
         if (e->kind == OB_RES_COLLECTION && coll_of(e))
             paginated_schema(g, name);
-        if (has_writes(e, res)) {
+        if (has_writes(res)) {
             request_schema(g, e, res, ob_arena_printf(g->a, "%sRequest", name), false);
             request_schema(g, e, res, ob_arena_printf(g->a, "Patched%sRequest", name), true);
         }
