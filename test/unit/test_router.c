@@ -6,6 +6,7 @@
 #include "openbook/alloc.h"
 #include "openbook/config.h"
 #include "openbook/registry.h"
+#include "openbook/resource.h"
 #include "openbook/router.h"
 #include "tests.h"
 
@@ -189,6 +190,55 @@ START_TEST(test_dispatch_405_with_allow)
 }
 END_TEST
 
+/* The methods of a resource's routes are its description's operations
+ * (routes.c): the Allow of its collection, items and actions. */
+static const char *allow_of(const char *path)
+{
+    init_request("OPTIONS", path);
+    dispatch();
+    ck_assert_int_eq(R.res.status, 204);
+    const char *h = strstr(ob_buf_cstr(&R.res.headers), "Allow: ");
+    ck_assert_ptr_nonnull(h);
+    return ob_arena_strndup(&A, h + 7, strcspn(h + 7, "\r"));
+}
+
+START_TEST(test_methods_follow_the_description)
+{
+    /* sites: read, PUT and PATCH (no create, no delete) */
+    ck_assert_str_eq(allow_of("/api/core/sites/"), "GET, HEAD, OPTIONS");
+    ck_assert_str_eq(allow_of("/api/core/sites/1/"), "GET, PUT, PATCH, HEAD, OPTIONS");
+    /* languages: every operation; the item's placeholder is named by the
+     * description ({code}), not by its key field */
+    ck_assert_str_eq(allow_of("/api/core/languages/"), "GET, POST, HEAD, OPTIONS");
+    ck_assert_str_eq(allow_of("/api/core/languages/de/"),
+                     "GET, PUT, PATCH, DELETE, HEAD, OPTIONS");
+    /* permissions: read only; the current user: one item, no key */
+    ck_assert_str_eq(allow_of("/api/auth/permissions/"), "GET, HEAD, OPTIONS");
+    ck_assert_str_eq(allow_of("/api/auth/current_user/"), "GET, HEAD, OPTIONS");
+    /* an action of a description */
+    ck_assert_str_eq(allow_of("/api/auth/access_requests/x/accept/"), "PUT, OPTIONS");
+    /* a literal route listed before a resource owns its path */
+    ck_assert_str_eq(allow_of("/api/core/sites/health/"), "GET, HEAD, OPTIONS");
+    size_t n;
+    const ob_route *routes = ob_api_routes(&n);
+    for (size_t i = 0; i < n; i++) {
+        const ob_resource *res = routes[i].data;
+        if (!res || routes[i].handler != ob_resource_serve)
+            continue;
+        /* a generic route offers no method its resource lacks */
+        unsigned ops = res->ops ? res->ops : OB_CAN_READ;
+        bool item = strchr(routes[i].pattern, '{') != NULL;
+        unsigned want = item ? (ops & OB_CAN_RETRIEVE ? OB_GET : 0) |
+                                   (ops & OB_CAN_UPDATE ? OB_PUT : 0) |
+                                   (ops & OB_CAN_PATCH ? OB_PATCH : 0) |
+                                   (ops & OB_CAN_DELETE ? OB_DELETE : 0)
+                             : (ops & OB_CAN_LIST ? OB_GET : 0) | (ops & OB_CAN_CREATE ? OB_POST : 0);
+        ck_assert_msg(routes[i].methods == want, "%s: methods %u, ops say %u", routes[i].pattern,
+                      routes[i].methods, want);
+    }
+}
+END_TEST
+
 START_TEST(test_dispatch_options)
 {
     init_request("OPTIONS", "/api/core/sites");
@@ -349,6 +399,7 @@ Suite *router_suite(void)
     tcase_add_test(tc, test_dispatch_auth_api_envelope);
     tcase_add_test(tc, test_dispatch_405_with_allow);
     tcase_add_test(tc, test_dispatch_options);
+    tcase_add_test(tc, test_methods_follow_the_description);
     tcase_add_test(tc, test_dispatch_api_root_get_and_head);
     tcase_add_test(tc, test_dispatch_413_after_path);
     tcase_add_test(tc, test_dispatch_hook_order);
