@@ -63,6 +63,7 @@ typedef struct ob_config {
     char *database_url;
     long database_connect_timeout;
     long database_statement_timeout;
+    char *database_tools_dir;
     /* redis */
     char *redis_address;
     long redis_db;
@@ -106,6 +107,7 @@ typedef struct ob_config {
     char *mail_smtp_password;
     long mail_smtp_timeout;
     long mail_max_attempts;
+    long mail_retention;
 
     /* Not settings: where the configuration came from (for messages). */
     char *source_file;

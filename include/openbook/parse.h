@@ -73,6 +73,15 @@ int ob_parse_accept_gzip(const char *buf, size_t len);
  * parsing it.  Lets the server refuse deep bodies before cJSON recurses. */
 size_t ob_json_depth(const char *buf, size_t len);
 
+/* ---- typed values (values.c; api-conventions.md §3) ---- */
+
+/* Lower-case hyphenated UUID from any case, with or without hyphens. */
+bool ob_parse_uuid(const char *in, char out[37]);
+/* ISO 8601 date-time as api-conventions.md §3 accepts it (Z, a numeric
+ * offset, or none = UTC); date_only_ok also takes YYYY-MM-DD (filters).
+ * Writes a form PostgreSQL reads unambiguously; false if invalid. */
+bool ob_parse_datetime(const char *in, bool date_only_ok, char out[40]);
+
 /* Looks a key up in a parsed list; returns NULL if absent. */
 const ob_kv *ob_kv_find(const ob_kv *kv, size_t count, const char *key);
 

@@ -34,6 +34,7 @@
 #include "openbook/http.h"
 #include "openbook/perm.h"
 #include "openbook/router.h"
+#include "openbook/routes.h"
 
 typedef enum {
     OB_FT_INT,
@@ -439,14 +440,6 @@ const char *ob_sql_prune_left_joins(ob_arena *a, const char *from, const char *u
 /* The key as the database wants it (UUIDs normalised), or NULL when it
  * cannot name an item (the caller answers 404). */
 const char *ob_resource_key(ob_request *r, const ob_resource *res, const char *key);
-
-
-/* Lower-case hyphenated UUID from any case, with or without hyphens. */
-bool ob_parse_uuid(const char *in, char out[37]);
-/* ISO 8601 date-time as api-conventions.md §3 accepts it (Z, a numeric
- * offset, or none = UTC); date_only_ok also takes YYYY-MM-DD (filters).
- * Writes a form PostgreSQL reads unambiguously; false if invalid. */
-bool ob_parse_datetime(const char *in, bool date_only_ok, char out[40]);
 
 
 /* ---- the generic handler (serve.c) and the write engine (write*.c) ---- */

@@ -129,11 +129,9 @@ void ob_render_row(ob_request *r, ob_json *j, const ob_resource *res, const bool
                 if (e->expand) {
                     ob_render_row(r, j, e->target, e->show, e->pg, hit, e->sub, NULL);
                 } else {
-                    char *raw = cJSON_PrintUnformatted(it);
-                    if (raw) {
-                        ob_json_raw(j, raw, strlen(raw));
-                        cJSON_free(raw);
-                    }
+                    char *raw = cJSON_PrintUnformatted(it); /* not NULL (alloc.h) */
+                    ob_json_raw(j, raw, strlen(raw));
+                    cJSON_free(raw);
                 }
             }
             ob_json_array_end(j);

@@ -95,6 +95,17 @@ const ob_route *ob_api_routes(size_t *nroutes)
     return table.v;
 }
 
+const ob_router *ob_api_router(void)
+{
+    static ob_router router;
+    if (!router.routes) {
+        router.routes = ob_api_routes(&router.nroutes);
+        router.access = ob_access_check;
+        router.refuse = ob_api_refuse;
+    }
+    return &router;
+}
+
 /* GET /api/ - maps every collection to its absolute URL. */
 void ob_api_root(ob_request *r)
 {

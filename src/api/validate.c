@@ -199,9 +199,7 @@ int ob_wfield_parse(ob_arena *a, const ob_wfield *f, const cJSON *in, ob_wvalue 
         return 0;
     }
     case OB_W_JSON: {
-        char *text = cJSON_PrintUnformatted(in);
-        if (!text)
-            BAD("Value must be valid JSON.");
+        char *text = cJSON_PrintUnformatted(in); /* not NULL (alloc.h) */
         v->text = ob_arena_strdup(a, text);
         cJSON_free(text);
         if (f->json_max_bytes && strlen(v->text) > f->json_max_bytes)

@@ -115,6 +115,7 @@ static void on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 
 int main(int argc, char **argv, char **envp)
 {
+    ob_alloc_init();
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},

@@ -3,7 +3,8 @@
  * Each target includes this once.  It declares the libFuzzer entry point
  * (the tree builds with -Wmissing-prototypes), gives an abort-on-failure
  * check that reports the broken invariant, and a per-process arena that
- * every input resets.
+ * every input resets.  The targets link src/core + src/http only, which
+ * refer to nothing above them.
  *
  * test/test.mk builds the targets with -fsanitize=undefined but without
  * -fno-sanitize-recover, so UBSan would only log undefined behaviour and
@@ -17,9 +18,19 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include "openbook/alloc.h"
 #include "openbook/arena.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Start-up as in every binary: cJSON allocates through ob_malloc. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    ob_alloc_init();
+    return 0;
+}
 
 const char *__ubsan_default_options(void);
 const char *__ubsan_default_options(void)

@@ -8,11 +8,15 @@
 #include "openbook/registry.h"
 #include "openbook/resource.h"
 #include "openbook/router.h"
+#include "openbook/routes.h"
 #include "tests.h"
 
 static ob_arena A;
 static ob_request R;
 static ob_config CFG;
+/* The application's table and refusals; the access checks (which need a
+ * database) are stand-ins set by the tests below. */
+static ob_router ROUTER;
 
 static void setup(void)
 {
@@ -23,21 +27,14 @@ static void setup(void)
     CFG.allowed_hosts.items = ob_malloc(sizeof(char *));
     CFG.allowed_hosts.items[0] = ob_strdup("example.org");
     CFG.allowed_hosts.count = 1;
+    ROUTER = *ob_api_router();
+    ROUTER.access = NULL;
 }
 
 static void teardown(void)
 {
-    ob_dispatch_hook = NULL;
     ob_arena_destroy(&A);
     ob_config_free(&CFG);
-}
-
-/* The application's table (src/api/routes.c), as the worker uses it. */
-static void dispatch(void)
-{
-    size_t n;
-    const ob_route *routes = ob_api_routes(&n);
-    ob_route_dispatch(&R, routes, n);
 }
 
 static bool match(const char *pattern, const char *path)
@@ -155,7 +152,7 @@ static const char *detail(void)
 START_TEST(test_dispatch_404)
 {
     init_request("GET", "/no/such/path/");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 404);
     ck_assert_str_eq(detail(), "Not found.");
 }
@@ -166,16 +163,17 @@ START_TEST(test_dispatch_auth_api_envelope)
     /* /auth-api/ errors use {"status": N} (api-auth.md §1), and a trailing
      * slash there is a different path. */
     init_request("GET", "/auth-api/browser/v1/no/such/thing");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 404);
     ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"status\":404}");
-    ob_auth_api_status(&R, 405);
+    init_request("DELETE", "/auth-api/browser/v1/config");
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 405);
     ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"status\":405}");
     ck_assert_ptr_null(R.res.content_type);
     /* Paths that merely start alike keep the REST envelope. */
     init_request("GET", "/auth-apix/");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_str_eq(detail(), "Not found.");
 }
 END_TEST
@@ -183,7 +181,7 @@ END_TEST
 START_TEST(test_dispatch_405_with_allow)
 {
     init_request("POST", "/api/core/sites/");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 405);
     ck_assert_str_eq(detail(), "Method \"POST\" not allowed.");
     ck_assert_ptr_nonnull(strstr(ob_buf_cstr(&R.res.headers), "Allow: GET, HEAD, OPTIONS\r\n"));
@@ -195,7 +193,7 @@ END_TEST
 static const char *allow_of(const char *path)
 {
     init_request("OPTIONS", path);
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 204);
     const char *h = strstr(ob_buf_cstr(&R.res.headers), "Allow: ");
     ck_assert_ptr_nonnull(h);
@@ -219,9 +217,8 @@ START_TEST(test_methods_follow_the_description)
     ck_assert_str_eq(allow_of("/api/auth/access_requests/x/accept/"), "PUT, OPTIONS");
     /* a literal route listed before a resource owns its path */
     ck_assert_str_eq(allow_of("/api/core/sites/health/"), "GET, HEAD, OPTIONS");
-    size_t n;
-    const ob_route *routes = ob_api_routes(&n);
-    for (size_t i = 0; i < n; i++) {
+    const ob_route *routes = ROUTER.routes;
+    for (size_t i = 0; i < ROUTER.nroutes; i++) {
         const ob_resource *res = routes[i].data;
         if (!res || routes[i].handler != ob_resource_serve)
             continue;
@@ -242,7 +239,7 @@ END_TEST
 START_TEST(test_dispatch_options)
 {
     init_request("OPTIONS", "/api/core/sites");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 204);
     ck_assert_ptr_nonnull(strstr(ob_buf_cstr(&R.res.headers), "Allow: GET, HEAD, OPTIONS\r\n"));
     ck_assert_uint_eq(R.res.body.len, 0);
@@ -254,21 +251,20 @@ START_TEST(test_dispatch_api_root_get_and_head)
     static const char *const methods[] = {"GET", "HEAD"};
     for (int m = 0; m < 2; m++) {
         init_request(methods[m], "/api");
-        dispatch();
+        ob_route_dispatch(&R, &ROUTER);
         ck_assert_int_eq(R.res.status, 200);
         cJSON *v = cJSON_ParseWithLength(R.res.body.data, R.res.body.len);
         ck_assert_ptr_nonnull(v);
         ck_assert(cJSON_IsObject(v));
         /* Every collection of the table is listed with its canonical URL. */
-        size_t listed = 0, nroutes;
-        const ob_route *routes = ob_api_routes(&nroutes);
-        for (size_t i = 0; i < nroutes; i++) {
-            if (!routes[i].collection)
+        size_t listed = 0;
+        for (size_t i = 0; i < ROUTER.nroutes; i++) {
+            if (!ROUTER.routes[i].collection)
                 continue;
             listed++;
-            const cJSON *u = cJSON_GetObjectItemCaseSensitive(v, routes[i].collection);
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(v, ROUTER.routes[i].collection);
             char want[256];
-            snprintf(want, sizeof want, "http://example.org/api/%s/", routes[i].collection);
+            snprintf(want, sizeof want, "http://example.org/api/%s/", ROUTER.routes[i].collection);
             bool ok = cJSON_IsString(u) && strcmp(u->valuestring, want) == 0;
             if (!ok)
                 cJSON_Delete(v);
@@ -278,6 +274,40 @@ START_TEST(test_dispatch_api_root_get_and_head)
         cJSON_Delete(v);
         ob_arena_reset(&A);
     }
+}
+END_TEST
+
+/* Without hooks the router answers in the {"detail"} envelope; the table
+ * is the caller's alone. */
+static void answer_x(ob_request *r)
+{
+    ob_json *j = ob_json_response(r, 200);
+    ob_json_object_begin(j);
+    ob_json_kv_string(j, "x", r->path_params[0]);
+    ob_json_object_end(j);
+}
+
+START_TEST(test_dispatch_own_table_no_hooks)
+{
+    static const ob_route table[] = {
+        {"/x/{v}", OB_GET, answer_x, 0, NULL},
+        {"/auth-api/y", OB_POST, answer_x, 0, NULL},
+    };
+    const ob_router bare = {table, 2, NULL, NULL};
+    init_request("GET", "/x/7");
+    ob_route_dispatch(&R, &bare);
+    ck_assert_int_eq(R.res.status, 200);
+    ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"x\":\"7\"}");
+    init_request("GET", "/api/");
+    ob_route_dispatch(&R, &bare);
+    ck_assert_int_eq(R.res.status, 404);
+    ck_assert_str_eq(detail(), "Not found.");
+    /* No special envelope for /auth-api/ without the application's hook. */
+    init_request("GET", "/auth-api/y");
+    ob_route_dispatch(&R, &bare);
+    ck_assert_int_eq(R.res.status, 405);
+    ck_assert_str_eq(detail(), "Method \"GET\" not allowed.");
+    ck_assert_ptr_nonnull(strstr(ob_buf_cstr(&R.res.headers), "Allow: POST, OPTIONS\r\n"));
 }
 END_TEST
 
@@ -304,15 +334,15 @@ START_TEST(test_dispatch_413_after_path)
     CFG.max_body_bytes = 1024;
     /* An unknown path is 404 whatever the body size. */
     init_request_cl("POST", "/no/such/", 5000);
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 404);
     /* A known path with a body over the limit is 413, before 405. */
     init_request_cl("POST", "/api/core/sites/", 1025);
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 413);
     ck_assert_str_eq(detail(), "Request body too large.");
     init_request_cl("POST", "/api/core/sites/", 1024);
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 405);
 }
 END_TEST
@@ -320,38 +350,38 @@ END_TEST
 START_TEST(test_dispatch_hook_order)
 {
     CFG.max_body_bytes = 1024;
-    ob_dispatch_hook = hook_refuse;
+    ROUTER.access = hook_refuse;
     hook_calls = 0;
     /* Path (404) and size (413) come before the access checks. */
     init_request("GET", "/no/such/");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 404);
     init_request_cl("POST", "/api/core/sites/", 2048);
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 413);
     ck_assert_int_eq(hook_calls, 0);
     /* Access checks come before 405 and OPTIONS. */
     init_request("POST", "/api/core/sites/");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 403);
     ck_assert_int_eq(hook_calls, 1);
     ck_assert_ptr_nonnull(hook_route);
     ck_assert_str_eq(hook_route->pattern, "/api/core/sites/");
     init_request("OPTIONS", "/api/core/sites/");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 403);
     ck_assert_int_eq(hook_calls, 2);
     /* A hook that lets the request pass leaves 405 to the router, and is
      * told which route matched. */
-    ob_dispatch_hook = hook_allow;
+    ROUTER.access = hook_allow;
     init_request("DELETE", "/api/core/sites/5");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(hook_calls, 3);
     ck_assert_str_eq(hook_route->pattern, "/api/core/sites/{id}/");
     ck_assert_int_eq(R.res.status, 405);
     ck_assert_str_eq(detail(), "Method \"DELETE\" not allowed.");
     init_request("GET", "/api/");
-    dispatch();
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(hook_calls, 4);
     ck_assert_str_eq(hook_route->pattern, "/api/");
     ck_assert_int_eq(R.res.status, 200);
@@ -360,10 +390,8 @@ END_TEST
 
 START_TEST(test_route_table_well_formed)
 {
-    size_t nroutes;
-    const ob_route *routes = ob_api_routes(&nroutes);
-    for (size_t i = 0; i < nroutes; i++) {
-        const ob_route *rt = &routes[i];
+    for (size_t i = 0; i < ROUTER.nroutes; i++) {
+        const ob_route *rt = &ROUTER.routes[i];
         ck_assert_int_eq(rt->pattern[0], '/');
         ck_assert_ptr_nonnull(rt->handler);
         ck_assert_uint_ne(rt->methods, 0);
@@ -403,6 +431,7 @@ Suite *router_suite(void)
     tcase_add_test(tc, test_dispatch_api_root_get_and_head);
     tcase_add_test(tc, test_dispatch_413_after_path);
     tcase_add_test(tc, test_dispatch_hook_order);
+    tcase_add_test(tc, test_dispatch_own_table_no_hooks);
     tcase_add_test(tc, test_route_table_well_formed);
     suite_add_tcase(s, tc);
     return s;

@@ -36,6 +36,8 @@ Suite *semver_suite(void);
 Suite *manifest_suite(void);
 Suite *staging_suite(void);
 Suite *archive_suite(void);
+Suite *backup_suite(void);
+Suite *net_suite(void);
 
 /* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
  * (mutable strings).  The list must end with NULL. */
