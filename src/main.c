@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/cli.h"
+#include "openbook/core/alloc.h"
+#include "openbook/cli/cli.h"
 
 static const ob_command commands[] = {
     {"serve", "run the FastCGI worker pool (or one worker with --single)", ob_cmd_serve},

@@ -3,11 +3,11 @@
  * invalid credential), CSRF for cookie sessions on unsafe methods (403),
  * then "login required" (403). */
 #include <string.h>
-#include "openbook/auth.h"
-#include "openbook/auth_api.h"
-#include "openbook/perm.h"
-#include "openbook/router.h"
-#include "openbook/routes.h"
+#include "openbook/auth/auth.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/perm/perm.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
 
 /* What the requester holds comes with the user on reads (perm.h). */
 static const ob_auth_preload perm_preload = {OB_PERM_PRELOAD_COL, ob_perm_preload};

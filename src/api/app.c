@@ -2,11 +2,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/app.h"
-#include "openbook/auth_api.h"
-#include "openbook/db.h"
-#include "openbook/routes.h"
-#include "openbook/session.h"
+#include "openbook/api/app.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/db/db.h"
+#include "openbook/api/routes.h"
+#include "openbook/auth/session.h"
 
 /* Known language codes, refreshed from the database at most once a
  * minute: the request language is resolved on every request and must not

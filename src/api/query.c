@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/query.h"
+#include "openbook/api/query.h"
 
 #define MAX_SORT_KEYS 8
 

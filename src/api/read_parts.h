@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 #include <libpq-fe.h>
-#include "openbook/resource.h"
+#include "openbook/api/resource.h"
 
 struct cJSON;
 

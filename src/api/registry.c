@@ -1,8 +1,8 @@
 /* registry.c - the one table of descriptions (OB_API_RESOURCES) and the
  * lookups derived from it (see registry.h). */
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/registry.h"
+#include "openbook/core/alloc.h"
+#include "openbook/api/registry.h"
 
 #define OB_ENTRY(name) &name,
 const ob_resource *const ob_api_resources[] = {OB_API_RESOURCES(OB_ENTRY)};

@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/perm.h"
-#include "openbook/query.h"
-#include "openbook/read_cache.h"
-#include "openbook/resource.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/perm/perm.h"
+#include "openbook/api/query.h"
+#include "openbook/api/read_cache.h"
+#include "openbook/api/resource.h"
 #include "read_parts.h"
 
 static void write_url_path(ob_buf *out, const char *s)

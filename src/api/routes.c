@@ -2,11 +2,11 @@
  * the table of descriptions (registry.h); GET /api/, which lists its
  * collections, and GET /api/schema/, which documents it (schema.c). */
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/auth_api.h"
-#include "openbook/registry.h"
-#include "openbook/routes.h"
-#include "openbook/ws.h"
+#include "openbook/core/alloc.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/api/registry.h"
+#include "openbook/api/routes.h"
+#include "openbook/api/ws.h"
 
 /* Paths that are not resources.  Health comes before the sites' item
  * route, which would otherwise own /api/core/sites/health/. */

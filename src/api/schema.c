@@ -30,8 +30,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/registry.h"
-#include "openbook/router.h"
+#include "openbook/api/registry.h"
+#include "openbook/http/router.h"
 
 #ifndef OB_VERSION
 #define OB_VERSION "0"

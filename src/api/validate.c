@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/fields.h"
-#include "openbook/jsonvalue.h"
-#include "openbook/resource.h"
-#include "openbook/validate.h"
+#include "openbook/http/fields.h"
+#include "openbook/http/jsonvalue.h"
+#include "openbook/api/resource.h"
+#include "openbook/http/validate.h"
 
 static const char *DT_MSG = "Datetime has wrong format. Use one of these formats instead: "
                             "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].";

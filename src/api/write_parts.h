@@ -8,7 +8,7 @@
 #define OPENBOOK_API_WRITE_PARTS_H
 
 #include <stdbool.h>
-#include "openbook/resource.h"
+#include "openbook/api/resource.h"
 
 /* Stored-row columns before the wfield columns (see ob_write_lock). */
 enum { COL_PK, COL_ST, COL_SU, COL_OWNER, COL_PRIO, COL_USER, COL_PENDING, COL_FIRST };

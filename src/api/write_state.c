@@ -9,16 +9,16 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/events.h"
-#include "openbook/fields.h"
-#include "openbook/jsonvalue.h"
-#include "openbook/log.h"
-#include "openbook/perm.h"
-#include "openbook/resource.h"
-#include "openbook/validate.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/redis/events.h"
+#include "openbook/http/fields.h"
+#include "openbook/http/jsonvalue.h"
+#include "openbook/core/log.h"
+#include "openbook/perm/perm.h"
+#include "openbook/api/resource.h"
+#include "openbook/http/validate.h"
 #include "write_parts.h"
 
 void ob_write_error(ob_write *w, const char *field, const char *msg)

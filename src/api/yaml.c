@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/registry.h"
+#include "openbook/api/registry.h"
 
 /* Plain (unquoted) YAML keys only where no reader could take them for
  * anything but that string. */

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/account.h"
-#include "openbook/password.h"
+#include "openbook/auth/account.h"
+#include "openbook/auth/password.h"
 
 bool ob_account_email_taken(const ob_db *db)
 {

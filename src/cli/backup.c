@@ -38,13 +38,13 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/backup.h"
-#include "openbook/cli.h"
-#include "openbook/json.h"
-#include "openbook/migrations.h"
+#include "openbook/core/alloc.h"
+#include "openbook/files/backup.h"
+#include "openbook/cli/cli.h"
+#include "openbook/core/json.h"
+#include "openbook/db/migrations.h"
 #include "cli_account.h"
-#include "openbook/staging.h"
+#include "openbook/files/staging.h"
 #include "cli_files.h"
 #include "cli_pgtool.h"
 

@@ -32,13 +32,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/cli.h"
-#include "openbook/events.h"
-#include "openbook/json.h"
-#include "openbook/mail.h"
-#include "openbook/redis.h"
-#include "openbook/staging.h"
+#include "openbook/core/alloc.h"
+#include "openbook/cli/cli.h"
+#include "openbook/redis/events.h"
+#include "openbook/core/json.h"
+#include "openbook/mail/mail.h"
+#include "openbook/redis/redis.h"
+#include "openbook/files/staging.h"
 #include "cli_account.h"
 #include "cli_files.h"
 

@@ -4,13 +4,13 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "openbook/account.h"
-#include "openbook/cli.h"
-#include "openbook/events.h"
-#include "openbook/migrations.h"
-#include "openbook/password.h"
-#include "openbook/redis.h"
-#include "openbook/validate.h"
+#include "openbook/auth/account.h"
+#include "openbook/cli/cli.h"
+#include "openbook/redis/events.h"
+#include "openbook/db/migrations.h"
+#include "openbook/auth/password.h"
+#include "openbook/redis/redis.h"
+#include "openbook/http/validate.h"
 #include "cli_account.h"
 
 int ob_cli_newest_schema(void)

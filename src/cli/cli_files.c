@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "openbook/alloc.h"
+#include "openbook/core/alloc.h"
 #include "cli_files.h"
 
 typedef struct walker {

@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <libpq-fe.h>
-#include "openbook/buf.h"
+#include "openbook/core/buf.h"
 #include "cli_files.h"
 #include "cli_pgtool.h"
 

@@ -4,7 +4,7 @@
 #ifndef OPENBOOK_CLI_PGTOOL_H
 #define OPENBOOK_CLI_PGTOOL_H
 
-#include "openbook/config.h"
+#include "openbook/core/config.h"
 
 /* Runs `tool ARGS... --dbname=CONNINFO` and waits for it.  tool is taken
  * from database.tools_dir, else from /usr/lib/postgresql/<major>/bin (the

@@ -15,10 +15,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/backup.h"
-#include "openbook/cli.h"
-#include "openbook/json.h"
+#include "openbook/core/alloc.h"
+#include "openbook/files/backup.h"
+#include "openbook/cli/cli.h"
+#include "openbook/core/json.h"
 #include "cli_account.h"
 #include "cli_files.h"
 #include "cli_pgtool.h"

@@ -5,10 +5,10 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include "openbook/cli.h"
-#include "openbook/fields.h"
-#include "openbook/json.h"
-#include "openbook/validate.h"
+#include "openbook/cli/cli.h"
+#include "openbook/http/fields.h"
+#include "openbook/core/json.h"
+#include "openbook/http/validate.h"
 #include "cli_account.h"
 
 static const char usage[] =

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
+#include "openbook/core/alloc.h"
 
 _Noreturn void ob_oom(size_t wanted)
 {

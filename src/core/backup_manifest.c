@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/backup.h"
-#include "openbook/json.h"
-#include "openbook/parse.h"
+#include "openbook/files/backup.h"
+#include "openbook/core/json.h"
+#include "openbook/http/parse.h"
 
 bool ob_backup_path_valid(const char *s, size_t len)
 {

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "openbook/log.h"
-#include "openbook/net.h"
+#include "openbook/core/log.h"
+#include "openbook/core/net.h"
 
 int ob_net_parse(const char *addr, int default_port, ob_net_addr *out, const char **why)
 {

@@ -3,7 +3,7 @@
  * ob_authapi_db_failure for /auth-api/, ob_write_db_error for writes with
  * their unique messages), the meaning lives here once. */
 #include <string.h>
-#include "openbook/db.h"
+#include "openbook/db/db.h"
 
 ob_db_class ob_db_classify(const char *sqlstate)
 {

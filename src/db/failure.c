@@ -1,8 +1,8 @@
 /* failure.c - the /api/ answer to a failed statement (db.h: what a
  * SQLSTATE means is ob_db_classify's, the same for every API). */
-#include "openbook/db.h"
-#include "openbook/http.h"
-#include "openbook/log.h"
+#include "openbook/db/db.h"
+#include "openbook/http/http.h"
+#include "openbook/core/log.h"
 
 void ob_db_failure(ob_request *r)
 {

@@ -1,5 +1,5 @@
 /* sql.c - parameters that travel apart from the SQL text (db.h). */
-#include "openbook/db.h"
+#include "openbook/db/db.h"
 
 int ob_sql_param(ob_sql_params *p, const char *v)
 {

@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "openbook/filename.h"
-#include "openbook/staging.h"
+#include "openbook/files/filename.h"
+#include "openbook/files/staging.h"
 
 /* Attempts at a free name before giving up (each one random). */
 #define NAME_ATTEMPTS 16

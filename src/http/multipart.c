@@ -15,9 +15,9 @@
  * needed. */
 #include <string.h>
 #include <strings.h>
-#include "openbook/config.h"
-#include "openbook/multipart.h"
-#include "openbook/parse.h"
+#include "openbook/core/config.h"
+#include "openbook/http/multipart.h"
+#include "openbook/http/parse.h"
 
 enum {
     ST_PREAMBLE,   /* before the first delimiter: bytes are discarded */

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 
 size_t ob_utf8_decode(const char *s, size_t n, unsigned *cp)
 {

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 #include <cjson/cJSON.h>
-#include "openbook/jsonvalue.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
+#include "openbook/http/jsonvalue.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
 
 struct ob_param_slot {
     const char *entry;   /* "NAME=value" */

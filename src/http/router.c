@@ -2,8 +2,8 @@
  * and answers 404 / 405 / OPTIONS itself (see router.h). */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/config.h"
-#include "openbook/router.h"
+#include "openbook/core/config.h"
+#include "openbook/http/router.h"
 
 bool ob_route_match(const char *pattern, const char *path, size_t path_len, ob_request *r)
 {

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/auth.h"
-#include "openbook/perm.h"
+#include "openbook/auth/auth.h"
+#include "openbook/perm/perm.h"
 #include "internal.h"
 
 perm_ctx *ob_perm_ctx(ob_request *r)

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 /* What the requester holds (grants.c loads it once per request). */
 typedef struct {

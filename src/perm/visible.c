@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/auth.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/perm.h"
+#include "openbook/core/alloc.h"
+#include "openbook/auth/auth.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/perm/perm.h"
 #include "internal.h"
 
 /* ---- list visibility (permissions.md §7) ---- */

@@ -4,9 +4,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
-#include "openbook/log.h"
-#include "openbook/net.h"
-#include "openbook/pool.h"
+#include "openbook/core/log.h"
+#include "openbook/core/net.h"
+#include "openbook/pool/pool.h"
 
 static bool is_listening_socket(int fd)
 {

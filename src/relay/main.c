@@ -21,8 +21,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
 #include "relay.h"
 
 #define SHUTDOWN_GRACE 5.0

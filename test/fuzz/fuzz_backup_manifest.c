@@ -9,7 +9,7 @@
  * dump among its files, 64-hex checksums, and written out again it parses
  * to the same content. */
 #include <string.h>
-#include "openbook/backup.h"
+#include "openbook/files/backup.h"
 #include "fuzz_common.h"
 
 static void check_path(const char *s, size_t len)

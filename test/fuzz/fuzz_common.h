@@ -18,8 +18,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "openbook/alloc.h"
-#include "openbook/arena.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/arena.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,8 +8,8 @@
  * glue and $n placeholders numbered within the parameters, so no byte of
  * the query string ever reaches the text: it travels as a parameter. */
 #include <string.h>
-#include "openbook/parse.h"
-#include "openbook/query.h"
+#include "openbook/http/parse.h"
+#include "openbook/api/query.h"
 #include "fuzz_common.h"
 
 static const ob_field fields[] = {

@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/ticket.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/core/ticket.h"
 #include "../../src/relay/relay.h"
 #include "fuzz_common.h"
 

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/resource.h"
-#include "openbook/validate.h"
+#include "openbook/api/resource.h"
+#include "openbook/http/validate.h"
 #include "fuzz_common.h"
 
 static const char *const choices[] = {"TEXT", "HTML", "MD", NULL};

@@ -3,7 +3,7 @@
  * writes anything (paths out of the media root, names twice, files in
  * folders it would not create, no database dump, damaged fields). */
 #include <string.h>
-#include "openbook/backup.h"
+#include "openbook/files/backup.h"
 #include "tests.h"
 
 #define H0 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "openbook/alloc.h"
-#include "openbook/arena.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/arena.h"
 #include "tests.h"
 
 char **test_env(ob_arena *a, const char *const *vars)

@@ -9,7 +9,7 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <unistd.h>
-#include "openbook/net.h"
+#include "openbook/core/net.h"
 #include "tests.h"
 
 static ob_net_addr parse_ok(const char *addr, int default_port)

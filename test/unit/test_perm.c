@@ -2,8 +2,8 @@
  * visible.c): the SQL predicate and its parameters for what a requester
  * holds, with the catalogue and the grants set in memory (no database). */
 #include <string.h>
-#include "openbook/auth.h"
-#include "openbook/perm.h"
+#include "openbook/auth/auth.h"
+#include "openbook/perm/perm.h"
 #include "tests.h"
 
 #define UUID "0b6e9c55-43f1-4f3a-9f53-3c1c0d8f1a21"

@@ -2,7 +2,7 @@
  * _search and _sort of a query string against a description, as SQL text
  * and parameters; request text only ever in the parameters. */
 #include <string.h>
-#include "openbook/query.h"
+#include "openbook/api/query.h"
 #include "tests.h"
 
 static const ob_field fields[] = {

@@ -3,12 +3,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/registry.h"
-#include "openbook/resource.h"
-#include "openbook/router.h"
-#include "openbook/routes.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/api/registry.h"
+#include "openbook/api/resource.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
 #include "tests.h"
 
 static ob_arena A;

@@ -3,7 +3,7 @@
  * §4; no lookups. */
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/resource.h"
+#include "openbook/api/resource.h"
 #include "tests.h"
 
 static ob_arena A;

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 Suite *arena_suite(void);
 Suite *buf_suite(void);

@@ -5,9 +5,9 @@
  * served by the generic machinery; a hook stores `assertions`, a list of
  * objects kept in a table of their own. */
 #include <string.h>
-#include "openbook/db.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
+#include "openbook/db/db.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ASSERTIONS 100

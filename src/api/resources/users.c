@@ -9,14 +9,14 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/account.h"
-#include "openbook/auth.h"
-#include "openbook/db.h"
-#include "openbook/password.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
-#include "openbook/session.h"
-#include "openbook/validate.h"
+#include "openbook/auth/account.h"
+#include "openbook/auth/auth.h"
+#include "openbook/db/db.h"
+#include "openbook/auth/password.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
+#include "openbook/auth/session.h"
+#include "openbook/http/validate.h"
 
 #define APP "openbook_auth"
 #define NAME_MAX_CHARS OB_USERNAME_MAX
