@@ -7,7 +7,7 @@
 #include <string.h>
 #include "openbook/core/json.h"
 #include "openbook/core/log.h"
-#include "openbook/http/parse.h"
+#include "openbook/core/utf8.h"
 
 void ob_json_init(ob_json *j, ob_buf *out)
 {

@@ -290,8 +290,8 @@ static void answer_x(ob_request *r)
 START_TEST(test_dispatch_own_table_no_hooks)
 {
     static const ob_route table[] = {
-        {"/x/{v}", OB_GET, answer_x, 0, NULL},
-        {"/auth-api/y", OB_POST, answer_x, 0, NULL},
+        {"/x/{v}", OB_GET, answer_x, 0, NULL, NULL},
+        {"/auth-api/y", OB_POST, answer_x, 0, NULL, NULL},
     };
     const ob_router bare = {table, 2, NULL, NULL};
     init_request("GET", "/x/7");

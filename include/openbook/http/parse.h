@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "openbook/core/arena.h"
+#include "openbook/core/utf8.h"
 
 typedef struct ob_kv {
     const char *key;     /* decoded, NUL-terminated */
@@ -24,10 +25,6 @@ typedef enum {
 /* True if buf[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool ob_utf8_valid(const char *buf, size_t len);
 
-/* The UTF-8 sequence at s[0..n) (n > 0): its length (1..4), with its code
- * point in *cp; 0 when it is not valid UTF-8 (overlong, a surrogate, past
- * U+10FFFF, or cut short). */
-size_t ob_utf8_decode(const char *s, size_t n, unsigned *cp);
 
 /* Decodes %XX escapes (and '+' as space when plus_is_space).  Writes a
  * NUL-terminated copy to *out and its length to *out_len.  Malformed
