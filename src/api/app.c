@@ -62,7 +62,7 @@ static void handle(ob_request *r)
 {
     langs_refresh(r->db, r->arena);
     resolve_language(r);
-    ob_route_dispatch(r, &ob_api_router);
+    ob_route_dispatch(r, ob_api_router());
     /* Every /auth-api/browser/ answer, errors from the router and the
      * access checks included, hands out a CSRF cookie if the client has
      * none (api-auth.md §1); a no-op when the handler already did. */
