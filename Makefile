@@ -112,7 +112,7 @@ $(BUILD)/obj/gen/migrations_data.o: build/gen/migrations_data.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
--include $(wildcard $(BUILD)/obj/src/*.d $(BUILD)/obj/src/*/*.d)
+-include $(wildcard $(BUILD)/obj/src/*.d $(BUILD)/obj/src/*/*.d $(BUILD)/obj/src/*/*/*.d)
 
 # Migrations are compiled into the binary (one file per version) so a
 # deployed binary always carries the schema it expects.

@@ -448,6 +448,9 @@ static void read_type(gen *g, const fmeta *m, const ob_resource *res, bool reque
         ob_json_kv_string(j, "type", "string");
         ob_json_kv_string(j, "format", "date-time");
         break;
+    case OB_FT_MEDIA_PATH:
+        ob_json_kv_string(j, "type", "string");
+        break;
     case OB_FT_FILE:
         ob_json_kv_string(j, "type", "string");
         /* Uploads are multipart (api-conventions.md §2); answers carry the URL. */
@@ -1218,6 +1221,9 @@ static const char *plain_summary(const ob_route *rt)
         return "This document (OpenAPI 3; `?format=yaml` for YAML).";
     if (strcmp(rt->pattern, "/api/core/sites/health/") == 0)
         return "Health: {\"status\": \"GOOD\"} when the database answers, else 503 BAD.";
+    if (strcmp(rt->pattern, "/api/core/html_library/install/") == 0)
+        return "Installs an HTML component library archive (multipart: file, force, replace; "
+               "staff + add_htmllibraryversion): the version, plus warnings.";
     return NULL;
 }
 

@@ -163,11 +163,22 @@ class MediaFiles(ps.Base):
         r = support.request(STACK.port, "POST", MEDIA, body=body,
                             headers={"Content-Type": ctype})
         self.assertJSON(r, 403, ps.NO_CREDENTIALS)
+        # Without view_mediafile a create is 404 (permissions.md §6.3),
+        # with it but without add_mediafile 403; nothing is stored.
+        before = sorted(os.listdir(STACK.media_dir))
         plain = W.user("plain")
-        r = upload(plain, "POST", MEDIA, [("content_type", "openbook_content.librarygroup"),
-                                          ("object_id", GROUP)], [("file_data", "a", b"x")])
-        self.assertJSON(r, 403, ps.FORBIDDEN)
+        form = ([("content_type", "openbook_content.librarygroup"), ("object_id", GROUP)],
+                [("file_data", "a", b"x")])
+        self.assertJSON(upload(plain, "POST", MEDIA, *form), 404,
+                        {"detail": "No MediaFile matches the given query."})
+        viewer = W.user("viewer", perms=["openbook_core.view_mediafile"])
+        self.assertJSON(upload(viewer, "POST", MEDIA, *form), 403, ps.FORBIDDEN)
+        adder = W.user("adder", perms=["openbook_core.view_mediafile",
+                                       "openbook_core.add_mediafile"])
+        self.assertJSON(upload(adder, "POST", MEDIA, *form), 201)
         self.assertEqual(staged(), [])
+        self.assertEqual(len(os.listdir(STACK.media_dir)), len(before) + (0 if
+                         "openbook_content" in before else 1))
 
 
 class Limits(ps.Base):
@@ -191,13 +202,13 @@ class Limits(ps.Base):
         # A body that announces less than it is cannot happen through
         # nginx; a file part over the limit inside a body that fits can:
         # the parser stops it (413) and the staged part goes.
-        STACK.config["http"]["max_upload_bytes"] = 200000
+        STACK.overrides.setdefault("http", {})["max_upload_bytes"] = 200000
         STACK.write_config()
         STACK.reload()
         try:
             support.wait_for(lambda: self.bigger() == 413, 30, what="the reloaded limit")
         finally:
-            del STACK.config["http"]["max_upload_bytes"]
+            del STACK.overrides["http"]["max_upload_bytes"]
             STACK.write_config()
             STACK.reload()
             support.wait_for(lambda: self.bigger() == 201, 30, what="the limit restored")

@@ -79,7 +79,8 @@ typedef struct ob_request {
     long content_length;
     char *body;
     size_t body_len;
-    struct cJSON *json;        /* parsed JSON body, or NULL */
+    struct cJSON *json;        /* parsed JSON body (a multipart body's plain fields), or NULL */
+    struct ob_upload *upload;  /* a multipart body's files (upload.h), or NULL */
 
     /* Authentication (auth.c): NULL user = anonymous. */
     struct ob_user *user;
