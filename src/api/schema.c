@@ -1022,11 +1022,19 @@ static void custom_filters(gen *g, const ob_resource *res)
         query_param(g, f->name, type, format, NULL);
         ob_json_key(j, "x-openbook-filter");
         ob_json_object_begin(j);
-        /* The field it is about, when the name starts with one. */
+        /* The field it is about, when the name starts with one and goes on
+         * with a lookup of that field's own value (parent__isnull,
+         * parent__id); parent__name__icontains is about the related item's
+         * name, which the answer does not show. */
         const char *sep = strstr(f->name, "__");
         size_t n = sep ? (size_t)(sep - f->name) : strlen(f->name);
+        static const char *const own[] = {"id", "exact", "icontains", "isnull", "lte", "gte",
+                                          NULL};
+        bool about_field = !sep;
+        for (size_t k = 0; sep && own[k]; k++)
+            about_field = about_field || strcmp(sep + 2, own[k]) == 0;
         const ob_field *fld = NULL;
-        for (size_t k = 0; k < res->nfields && !fld; k++)
+        for (size_t k = 0; about_field && k < res->nfields && !fld; k++)
             if (strlen(res->fields[k].name) == n && strncmp(res->fields[k].name, f->name, n) == 0)
                 fld = &res->fields[k];
         key_string_or_null(j, "field", fld ? fld->name : NULL);

@@ -102,9 +102,13 @@ static int media_validate(ob_write *w)
         if (!pg)
             return -1;
         if (PQntuples(pg) != 1) {
+            /* Neither an id nor app_label.model: not a key at all. */
+            bool integral = *ct_key && strspn(ct_key, "0123456789") == strlen(ct_key);
             ob_write_error(w, "content_type",
-                           ob_arena_printf(a, "Invalid pk \"%s\" - object does not exist.",
-                                           ct_key));
+                           integral || strchr(ct_key, '.')
+                               ? ob_arena_printf(a, "Invalid pk \"%s\" - object does not exist.",
+                                                 ct_key)
+                               : "A valid integer is required.");
             ct->state = OB_WV_INVALID;
             return 0;
         }
