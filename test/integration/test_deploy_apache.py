@@ -453,6 +453,11 @@ class ConfigTest(support.StackTestCase):
         self.assertEqual([int(n) for n in guard], [body, upload, archive])
 
 
+def perm_support_group():
+    import perm_support
+    return perm_support.GROUP
+
+
 class ServesMixin(support.MediaServingMixin):
     """Requests through a running Apache (self.apache)."""
 
@@ -615,6 +620,46 @@ class ServesMixin(support.MediaServingMixin):
             for line in self.app_log().splitlines():
                 if "POST /api/core/languages/" in line:
                     self.assertIn(" 413 ", line)
+
+    def upload_user(self):
+        """A superuser with a token, and a media root the application
+        processes may write (under mod_fcgid they run as the web user)."""
+        import perm_support
+        if self.stack.web is not None:
+            import pwd
+            uid = pwd.getpwnam(self.stack.web[0]).pw_uid
+            for d, dirs, files in os.walk(self.stack.media_dir):
+                for n in [d] + [os.path.join(d, x) for x in dirs + files]:
+                    os.chown(n, uid, self.stack.web[2])
+        world = perm_support.World(self.stack)
+        return world, world.user("upl", superuser=True)
+
+    def test_upload_through_apache(self):
+        # A multipart upload through this front server (mod_fcgid: into a
+        # `serve --single` process) is streamed to the media root.
+        world, su = self.upload_user()
+        group = world.scope(perm_support_group())
+        data = os.urandom(3 << 20)
+        ctype, body = support.multipart(
+            [("content_type", "openbook_content.librarygroup"), ("object_id", group)],
+            [("file_data", "apache.bin", data)])
+        r = self.req("POST", "/api/core/media_files/", body=body,
+                     headers={"Content-Type": ctype, "Authorization": "Token " + su.token})
+        m = self.assertJSON(r, 201)
+        path = os.path.join(self.stack.media_dir, m["file_data"].split("/media/", 1)[1])
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), data)
+        staging = os.path.join(self.stack.media_dir, ".staging")
+        self.assertEqual(os.listdir(staging) if os.path.isdir(staging) else [], [])
+
+    def test_upload_over_limit_is_json_413(self):
+        r = support.raw_request(
+            self.apache.port,
+            ("POST /api/core/media_files/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n"
+             "Connection: close\r\n\r\n" % (20971520 + 1)).encode(),
+            body_chunks=[b"x" * 65536])
+        self.assertDetail(dechunk(r), 413, "Request body too large.")
 
     def test_uri_too_long_is_json_414(self):
         r = self.get("/api/core/languages/?q=" + "a" * 9000)
