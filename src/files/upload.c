@@ -47,6 +47,25 @@ static int stop(ob_upload *u, int status, const char *detail)
     return -1;
 }
 
+/* File data goes out in pieces of up to this size: the parser hands it
+ * over in runs that end at every CR of the data (a CR may begin the
+ * boundary), which for binary files is one every 256 bytes on average, so
+ * writing each run was a write(2) per 256 bytes. */
+#define WRITE_BUF (64 * 1024)
+
+static int flush(ob_upload *u)
+{
+    if (!u->current || u->wlen == 0)
+        return 0;
+    int r = ob_staged_file_write(u->current->file, u->wbuf, u->wlen);
+    u->wlen = 0;
+    if (r != 0) {
+        ob_error("upload: writing %s: %s", u->current->file->path, strerror(errno));
+        return stop(u, 500, "Internal server error.");
+    }
+    return 0;
+}
+
 static int part_begin(void *ctx, const ob_multipart_part *part)
 {
     ob_upload *u = ctx;
@@ -83,9 +102,16 @@ static int part_data(void *ctx, const char *data, size_t len)
     if (u->skip)
         return 0;
     if (u->current) {
-        if (ob_staged_file_write(u->current->file, data, len) != 0) {
-            ob_error("upload: writing %s: %s", u->current->file->path, strerror(errno));
-            return stop(u, 500, "Internal server error.");
+        if (!u->wbuf)
+            u->wbuf = ob_arena_alloc(u->arena, WRITE_BUF);
+        while (len > 0) {
+            size_t n = WRITE_BUF - u->wlen < len ? WRITE_BUF - u->wlen : len;
+            memcpy(u->wbuf + u->wlen, data, n);
+            u->wlen += n;
+            data += n;
+            len -= n;
+            if (u->wlen == WRITE_BUF && flush(u) != 0)
+                return -1;
         }
         return 0;
     }
@@ -100,8 +126,9 @@ static int part_end(void *ctx)
     if (u->skip)
         return 0;
     if (u->current) {
+        int r = flush(u);
         u->current = NULL;
-        return 0;
+        return r;
     }
     const char *v = u->value.len ? ob_buf_cstr(&u->value) : "";
     if (!ob_utf8_valid(v, u->value.len) || memchr(v, '\0', u->value.len))

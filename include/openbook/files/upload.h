@@ -49,6 +49,8 @@ typedef struct ob_upload {
     ob_buf value;                 /* the current plain field's data */
     const char *name;             /* the current part's name */
     ob_upload_file *current;      /* the current file part, or NULL */
+    char *wbuf;                   /* its data not written yet (64 KiB, arena) */
+    size_t wlen;
     bool skip;                    /* the current part is dropped */
     int status;                   /* why a callback stopped the parser */
     const char *detail;
