@@ -33,6 +33,10 @@ extern const ob_rate ob_rate_change_password;     /* 5/min per user */
 extern const ob_rate ob_rate_manage_email;        /* 10/min per user */
 extern const ob_rate ob_rate_reauthenticate;      /* 10/min per user */
 
+/* Every limit above, for the metrics (refusals per limit). */
+extern const ob_rate *const ob_rates[];
+extern const size_t ob_nrates;
+
 /* Counts one event for key.  Returns 0 when it is within the limit, else
  * the seconds until the window ends (>= 1, for Retry-After). */
 long ob_ratelimit_hit(ob_request *r, const ob_rate *rate, const char *key);

@@ -7,6 +7,7 @@
 #include "openbook/auth.h"
 #include "openbook/config.h"
 #include "openbook/log.h"
+#include "openbook/metrics.h"
 #include "openbook/ratelimit.h"
 #include "openbook/redis.h"
 
@@ -22,6 +23,13 @@ const ob_rate ob_rate_code_email = {"request_login_code_email", 3, 60};
 const ob_rate ob_rate_change_password = {"change_password", 5, 60};
 const ob_rate ob_rate_manage_email = {"manage_email", 10, 60};
 const ob_rate ob_rate_reauthenticate = {"reauthenticate", 10, 60};
+const ob_rate *const ob_rates[] = {
+    &ob_rate_login_ip,        &ob_rate_login_failed_ip, &ob_rate_login_failed_user,
+    &ob_rate_signup_ip,       &ob_rate_reset_ip,        &ob_rate_reset_email,
+    &ob_rate_reset_key_ip,    &ob_rate_code_ip,         &ob_rate_code_email,
+    &ob_rate_change_password, &ob_rate_manage_email,    &ob_rate_reauthenticate,
+};
+const size_t ob_nrates = sizeof ob_rates / sizeof ob_rates[0];
 
 /* One round trip, atomic: the first hit of a window sets its expiry, so a
  * counter can never be left without one. */
@@ -159,15 +167,22 @@ static long local_count(ob_request *r, const ob_rate *rate, const char *key)
     return ++s->count > local_limit(r, rate) ? (left < 1 ? 1 : left) : 0;
 }
 
+static long refused(const ob_rate *rate, long wait)
+{
+    if (wait)
+        ob_metrics_ratelimit_refused(rate);
+    return wait;
+}
+
 long ob_ratelimit_hit(ob_request *r, const ob_rate *rate, const char *key)
 {
     long count, ttl;
     key = key ? key : "";
     if (redis_count(r, hit_script, rate, key, &count, &ttl) != 0)
-        return local_count(r, rate, key);
+        return refused(rate, local_count(r, rate, key));
     if (count <= rate->limit)
         return 0;
-    return ttl < 1 ? 1 : ttl;
+    return refused(rate, ttl < 1 ? 1 : ttl);
 }
 
 void ob_ratelimit_undo(ob_request *r, const ob_rate *rate, const char *key)

@@ -104,6 +104,7 @@ void ob_route_dispatch(ob_request *r)
             ob_fail(r, 404, "Not found.");
         return;
     }
+    r->route = first; /* metrics and the access log: the pattern, never the raw path */
     if (r->content_length > r->cfg->max_body_bytes) {
         if (auth_api)
             ob_auth_api_status(r, 413);
