@@ -685,6 +685,11 @@ http {{
         "~:(?<openbook_port>[0-9]{{1,5}})$" ":$openbook_port";
     }}
 
+    map $http_x_request_id $openbook_request_id {{
+        default                            $request_id;
+        "~^[-A-Za-z0-9._:@+=/]{{1,128}}$"    $http_x_request_id;
+    }}
+
     server {{
         listen 127.0.0.1:{port};
         server_name bench-ceiling;
@@ -698,6 +703,7 @@ http {{
         fastcgi_param HTTP_X_FORWARDED_HOST $host$openbook_host_port;
         fastcgi_param HTTP_X_FORWARDED_FOR $remote_addr;
         fastcgi_param HTTP_PROXY "";
+        fastcgi_param HTTP_X_REQUEST_ID $openbook_request_id;
 
         fastcgi_keep_conn on;
         fastcgi_buffer_size 32k;
@@ -716,6 +722,7 @@ http {{
             add_header Vary "Accept, Cookie, Accept-Language" always;
             add_header Cache-Control "private, no-store" always;
             add_header Content-Language en always;
+            add_header X-Request-Id $openbook_request_id always;
             return 200 '{body}';
         }}
 

@@ -33,7 +33,7 @@ MODDIR = "/usr/lib/apache2/modules"
 HEALTH = {"status": "GOOD"}
 
 COMMON_MODULES = ["mpm_event", "authz_core", "mime", "alias", "headers", "dir",
-                  "proxy", "proxy_wstunnel"]
+                  "proxy", "proxy_wstunnel", "unique_id"]
 
 
 def setUpModule():
