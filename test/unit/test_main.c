@@ -40,6 +40,8 @@ int main(void)
     srunner_add_suite(sr, ws_events_suite());
     srunner_add_suite(sr, ws_ticket_api_suite());
     srunner_add_suite(sr, cache_suite());
+    srunner_add_suite(sr, promtext_suite());
+    srunner_add_suite(sr, log_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -27,6 +27,8 @@ Suite *ws_handshake_suite(void);
 Suite *ws_events_suite(void);
 Suite *ws_ticket_api_suite(void);
 Suite *cache_suite(void);
+Suite *promtext_suite(void);
+Suite *log_suite(void);
 
 /* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
  * (mutable strings).  The list must end with NULL. */
