@@ -29,6 +29,10 @@ int ob_metrics_server_fd(const ob_metrics_server *s);
 void ob_metrics_server_run(ob_metrics_server *s);
 /* Closes every socket (NULL is fine). */
 void ob_metrics_server_close(ob_metrics_server *s);
+/* In a child forked by the host: closes the child's copies of the
+ * descriptors and frees the memory, leaving the epoll set (which parent and
+ * child share after fork) as the parent has it. */
+void ob_metrics_server_abandon(ob_metrics_server *s);
 
 /* True if addr is a host:port this server can listen on (syntax only). */
 bool ob_metrics_addr_valid(const char *addr);

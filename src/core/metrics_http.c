@@ -293,6 +293,20 @@ void ob_metrics_server_run(ob_metrics_server *s)
     }
 }
 
+void ob_metrics_server_abandon(ob_metrics_server *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < MAX_CLIENTS; i++) {
+        if (s->cl[i].fd >= 0)
+            close(s->cl[i].fd); /* no EPOLL_CTL_DEL: that would reach the parent's set */
+        ob_buf_free(&s->cl[i].out);
+    }
+    close(s->lfd);
+    close(s->epfd);
+    ob_free(s);
+}
+
 void ob_metrics_server_close(ob_metrics_server *s)
 {
     if (!s)

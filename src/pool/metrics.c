@@ -199,8 +199,9 @@ void ob_metrics_worker_bind(size_t idx)
 {
     if (!M.hdr || idx >= M.max_slots)
         return;
-    /* The master's listening socket and epoll set are not the worker's. */
-    ob_metrics_server_close(M.server);
+    /* The master's listening socket and epoll set are not the worker's
+     * (and the epoll set, shared since fork, must stay as it is). */
+    ob_metrics_server_abandon(M.server);
     M.server = NULL;
     word *b = block(idx);
     set(&b[W_CACHE_BYTES], 0);
@@ -294,6 +295,12 @@ void ob_metrics_tick(struct ob_db *db, const ob_config *cfg)
                                                  (uint64_t)now, memory_order_relaxed,
                                                  memory_order_relaxed))
         return;
+    /* An idle worker may not have connected yet (or lost the connection):
+     * the figures must not wait for a request. */
+    if (ob_db_ensure(db) != 0) {
+        set(&M.hdr->outbox_ok, 0);
+        return;
+    }
     char max[24];
     snprintf(max, sizeof max, "%ld", cfg->mail_max_attempts);
     const char *params[] = {max};

@@ -316,6 +316,25 @@ class Metrics(support.StackTestCase):
                      for k in ("connect", "io", "reply"))
         self.assertGreaterEqual(errors, 1)
 
+    def test_9_dashboard_and_alerts_use_these_names(self):
+        """deploy/grafana's dashboard and deploy/prometheus's alerts name only
+        metrics that the pool or the relay export."""
+        names = set()
+        for port in (METRICS_PORT, RELAY_METRICS_PORT):
+            names |= {re.sub(r"_(bucket|sum|count)$", "", n) for n, _ in metrics(port)}
+        names |= {n + s for n in list(names) for s in ("_bucket", "_sum", "_count")}
+        used = set()
+        dashboard = os.path.join(support.REPO, "deploy", "grafana", "openbook-dashboard.json")
+        with open(dashboard) as f:
+            doc = json.load(f)
+        for p in doc["panels"]:
+            for t in p.get("targets", []):
+                used |= set(re.findall(r"\bopenbook_[a-z_]+", t["expr"]))
+        self.assertGreater(len(used), 20)
+        with open(os.path.join(support.REPO, "deploy", "prometheus", "prometheus.yml")) as f:
+            used |= set(re.findall(r"\bopenbook_[a-z_]+", f.read()))
+        self.assertEqual(used - names, set())
+
 
 class RelayMetrics(support.StackTestCase):
     def setUp(self):
