@@ -43,6 +43,15 @@ void ob_prom_sample_double(ob_buf *out, const char *name, const ob_prom_label *l
 void ob_prom_histogram(ob_buf *out, const char *name, const ob_prom_label *labels, size_t n,
                        const double *bounds, size_t nbounds, const uint64_t *counts, double sum);
 
+/* A whole family of one unlabelled sample. */
+void ob_prom_counter(ob_buf *out, const char *name, const char *help, uint64_t value);
+void ob_prom_gauge(ob_buf *out, const char *name, const char *help, uint64_t value);
+/* A whole family whose samples differ in one label: label=names[i] has
+ * values[i]. */
+void ob_prom_by_label(ob_buf *out, const char *name, const char *type, const char *help,
+                      const char *label, const char *const *names, const uint64_t *values,
+                      size_t n);
+
 /* Escapes a label value (without the quotes). */
 void ob_prom_escape_label(ob_buf *out, const char *value);
 

@@ -124,6 +124,29 @@ void ob_prom_sample_double(ob_buf *out, const char *name, const ob_prom_label *l
     ob_buf_putc(out, '\n');
 }
 
+void ob_prom_counter(ob_buf *out, const char *name, const char *help, uint64_t value)
+{
+    ob_prom_family(out, name, "counter", help);
+    ob_prom_sample(out, name, NULL, 0, value);
+}
+
+void ob_prom_gauge(ob_buf *out, const char *name, const char *help, uint64_t value)
+{
+    ob_prom_family(out, name, "gauge", help);
+    ob_prom_sample(out, name, NULL, 0, value);
+}
+
+void ob_prom_by_label(ob_buf *out, const char *name, const char *type, const char *help,
+                      const char *label, const char *const *names, const uint64_t *values,
+                      size_t n)
+{
+    ob_prom_family(out, name, type, help);
+    for (size_t i = 0; i < n; i++) {
+        ob_prom_label l = {label, names[i]};
+        ob_prom_sample(out, name, &l, 1, values[i]);
+    }
+}
+
 void ob_prom_histogram(ob_buf *out, const char *name, const ob_prom_label *labels, size_t n,
                        const double *bounds, size_t nbounds, const uint64_t *counts, double sum)
 {

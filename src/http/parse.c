@@ -443,7 +443,8 @@ bool ob_parse_request_line(const char *buf, size_t len, ob_request_line *out)
     out->path = buf + t;
     out->path_len = (path_end ? path_end : i) - t;
     i++;
-    if (len - i < 8 || memcmp(buf + i, "HTTP/1.", 7) != 0 || (buf[i + 7] != '0' && buf[i + 7] != '1'))
+    if (len - i < 8 || memcmp(buf + i, "HTTP/1.", 7) != 0 ||
+        (buf[i + 7] != '0' && buf[i + 7] != '1'))
         return false;
     i += 8;
     if (i < len && buf[i] == '\r')

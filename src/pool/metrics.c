@@ -321,27 +321,6 @@ void ob_metrics_tick(struct ob_db *db, const ob_config *cfg)
 
 /* ---- the text (in the master) ---- */
 
-static void counter(ob_buf *out, const char *name, const char *help, uint64_t v)
-{
-    ob_prom_family(out, name, "counter", help);
-    ob_prom_sample(out, name, NULL, 0, v);
-}
-
-static void gauge(ob_buf *out, const char *name, const char *help, uint64_t v)
-{
-    ob_prom_family(out, name, "gauge", help);
-    ob_prom_sample(out, name, NULL, 0, v);
-}
-
-static void labelled(ob_buf *out, const char *name, const char *label, const char *const *values,
-                     const uint64_t *v, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        ob_prom_label l = {label, values[i]};
-        ob_prom_sample(out, name, &l, 1, v[i]);
-    }
-}
-
 void ob_metrics_pool_render(ob_buf *out, void *unused)
 {
     (void)unused;
@@ -369,21 +348,21 @@ void ob_metrics_pool_render(ob_buf *out, void *unused)
     ob_prom_family(out, "openbook_build_info", "gauge", "The running version (value 1).");
     ob_prom_label ver = {"version", OB_VERSION};
     ob_prom_sample(out, "openbook_build_info", &ver, 1, 1);
-    gauge(out, "openbook_start_time_seconds", "When the master started (Unix time).",
-          (uint64_t)M.hdr->started_unix);
+    ob_prom_gauge(out, "openbook_start_time_seconds", "When the master started (Unix time).",
+                  (uint64_t)M.hdr->started_unix);
 
-    ob_prom_family(out, "openbook_workers", "gauge",
-                   "Worker processes alive, by whether a request is in progress.");
     const char *states[] = {"busy", "idle"};
     uint64_t st[] = {busy, idle};
-    labelled(out, "openbook_workers", "state", states, st, 2);
-    ob_prom_family(out, "openbook_worker_restarts_total", "counter",
-                   "Workers that ended and were replaced, by cause (retired: reload or stop).");
+    ob_prom_by_label(out, "openbook_workers", "gauge",
+                     "Worker processes alive, by whether a request is in progress.", "state",
+                     states, st, 2);
     const char *causes[OB_EXIT_COUNT] = {"crash", "timeout", "recycle", "retired"};
     uint64_t rs[OB_EXIT_COUNT];
     for (size_t i = 0; i < OB_EXIT_COUNT; i++)
         rs[i] = get(&M.hdr->restarts[i]);
-    labelled(out, "openbook_worker_restarts_total", "cause", causes, rs, OB_EXIT_COUNT);
+    ob_prom_by_label(out, "openbook_worker_restarts_total", "counter",
+                     "Workers that ended and were replaced, by cause (retired: reload or stop).",
+                     "cause", causes, rs, OB_EXIT_COUNT);
 
     /* Requests by route pattern (a bounded set: never the raw path). */
     size_t nr = route_count();
@@ -422,40 +401,40 @@ void ob_metrics_pool_render(ob_buf *out, void *unused)
     ob_prom_histogram(out, "openbook_db_statements_per_request", NULL, 0, stmt_bounds, NSTMT,
                       sum + W_STMT, (double)sum[W_STMT_SUM]);
 
-    counter(out, "openbook_response_cache_hits_total", "Answers served from a response cache.",
-            sum[W_CACHE_HITS]);
-    counter(out, "openbook_response_cache_misses_total",
-            "Cacheable requests that were not in the cache.", sum[W_CACHE_MISSES]);
-    counter(out, "openbook_response_cache_evictions_total",
-            "Answers dropped to stay within cache.max_bytes.", sum[W_CACHE_EVICTIONS]);
-    counter(out, "openbook_response_cache_flushes_total",
-            "Caches emptied because the data changed.", sum[W_CACHE_FLUSHES]);
-    gauge(out, "openbook_response_cache_bytes", "Bytes held by the response caches of live workers.",
-          sum[W_CACHE_BYTES]);
-    gauge(out, "openbook_response_cache_entries", "Answers held by the response caches of live workers.",
-          sum[W_CACHE_ENTRIES]);
+    ob_prom_counter(out, "openbook_response_cache_hits_total",
+                    "Answers served from a response cache.", sum[W_CACHE_HITS]);
+    ob_prom_counter(out, "openbook_response_cache_misses_total",
+                    "Cacheable requests that were not in the cache.", sum[W_CACHE_MISSES]);
+    ob_prom_counter(out, "openbook_response_cache_evictions_total",
+                    "Answers dropped to stay within cache.max_bytes.", sum[W_CACHE_EVICTIONS]);
+    ob_prom_counter(out, "openbook_response_cache_flushes_total",
+                    "Caches emptied because the data changed.", sum[W_CACHE_FLUSHES]);
+    ob_prom_gauge(out, "openbook_response_cache_bytes",
+                  "Bytes held by the response caches of live workers.", sum[W_CACHE_BYTES]);
+    ob_prom_gauge(out, "openbook_response_cache_entries",
+                  "Answers held by the response caches of live workers.", sum[W_CACHE_ENTRIES]);
 
-    counter(out, "openbook_db_reconnects_total",
-            "PostgreSQL connections made again after one was lost.",
-            sum[W_COUNTERS + OB_MC_DB_RECONNECTS]);
-    ob_prom_family(out, "openbook_db_errors_total", "counter",
-                   "PostgreSQL errors: failed connection attempts, connections lost, failed "
-                   "statements.");
+    ob_prom_counter(out, "openbook_db_reconnects_total",
+                    "PostgreSQL connections made again after one was lost.",
+                    sum[W_COUNTERS + OB_MC_DB_RECONNECTS]);
     const char *dbk[] = {"connect", "lost", "statement"};
     uint64_t dbv[] = {sum[W_COUNTERS + OB_MC_DB_CONNECT_ERRORS], sum[W_COUNTERS + OB_MC_DB_LOST],
                       sum[W_COUNTERS + OB_MC_DB_STATEMENT_ERRORS]};
-    labelled(out, "openbook_db_errors_total", "kind", dbk, dbv, 3);
-    counter(out, "openbook_redis_reconnects_total",
-            "Redis connections made again after one was lost.",
-            sum[W_COUNTERS + OB_MC_REDIS_RECONNECTS]);
-    ob_prom_family(out, "openbook_redis_errors_total", "counter",
-                   "Redis errors: failed connection attempts, commands without an answer "
-                   "(connection dropped), error replies.");
+    ob_prom_by_label(out, "openbook_db_errors_total", "counter",
+                     "PostgreSQL errors: failed connection attempts, connections lost, failed "
+                     "statements.",
+                     "kind", dbk, dbv, 3);
+    ob_prom_counter(out, "openbook_redis_reconnects_total",
+                    "Redis connections made again after one was lost.",
+                    sum[W_COUNTERS + OB_MC_REDIS_RECONNECTS]);
     const char *rk[] = {"connect", "io", "reply"};
     uint64_t rv[] = {sum[W_COUNTERS + OB_MC_REDIS_CONNECT_ERRORS],
                      sum[W_COUNTERS + OB_MC_REDIS_IO_ERRORS],
                      sum[W_COUNTERS + OB_MC_REDIS_REPLY_ERRORS]};
-    labelled(out, "openbook_redis_errors_total", "kind", rk, rv, 3);
+    ob_prom_by_label(out, "openbook_redis_errors_total", "counter",
+                     "Redis errors: failed connection attempts, commands without an answer "
+                     "(connection dropped), error replies.",
+                     "kind", rk, rv, 3);
 
     ob_prom_family(out, "openbook_ratelimit_refusals_total", "counter",
                    "Requests refused by a rate limit (api-auth.md section 7), by limit.");
@@ -465,23 +444,24 @@ void ob_metrics_pool_render(ob_buf *out, void *unused)
     }
 
     if (get(&M.hdr->outbox_at_unix)) {
-        ob_prom_family(out, "openbook_mail_outbox_messages", "gauge",
-                       "Unsent mail in the outbox: queued (not tried yet), retrying (failed "
-                       "before), failed (given up after mail.max_attempts).");
         const char *ob[] = {"queued", "retrying", "failed"};
         uint64_t ov[3];
         for (int i = 0; i < 3; i++)
             ov[i] = get(&M.hdr->outbox[i]);
-        labelled(out, "openbook_mail_outbox_messages", "state", ob, ov, 3);
-        gauge(out, "openbook_mail_outbox_oldest_age_seconds",
-              "Age of the oldest message still to be sent, when last counted.",
-              get(&M.hdr->outbox_oldest_s));
-        gauge(out, "openbook_mail_outbox_counted_timestamp_seconds",
-              "When the outbox was last counted (Unix time; every 10 s while the pool runs).",
-              get(&M.hdr->outbox_at_unix));
+        ob_prom_by_label(out, "openbook_mail_outbox_messages", "gauge",
+                         "Unsent mail in the outbox: queued (not tried yet), retrying (failed "
+                         "before), failed (given up after mail.max_attempts).",
+                         "state", ob, ov, 3);
+        ob_prom_gauge(out, "openbook_mail_outbox_oldest_age_seconds",
+                      "Age of the oldest message still to be sent, when last counted.",
+                      get(&M.hdr->outbox_oldest_s));
+        ob_prom_gauge(out, "openbook_mail_outbox_counted_timestamp_seconds",
+                      "When the outbox was last counted (Unix time; every 10 s while the pool "
+                      "runs).",
+                      get(&M.hdr->outbox_at_unix));
     }
-    gauge(out, "openbook_mail_outbox_up",
-          "1 if the last count of the outbox succeeded, 0 if the database did not answer.",
-          get(&M.hdr->outbox_ok));
+    ob_prom_gauge(out, "openbook_mail_outbox_up",
+                  "1 if the last count of the outbox succeeded, 0 if the database did not answer.",
+                  get(&M.hdr->outbox_ok));
     ob_free(sum);
 }
