@@ -1477,6 +1477,11 @@ def check_goals(result):
     else:
         goals["p99_at_32"] = {"pass": None, "detail": "32 connections not measured"}
 
+    mc = result.get("metrics_cost")
+    goals["metrics_cost"] = {"pass": mc["pass"], "want": METRICS_COST_GOAL,
+                             "each": {t: e["ratio"] for t, e in mc["endpoints"].items()}} \
+        if mc else {"pass": None, "detail": "not measured (external stack)"}
+
     mem = result.get("memory") or {}
     samples = mem.get("samples") or []
     if len(samples) >= 3 and samples[-1]["workers"]:
@@ -1659,6 +1664,7 @@ def print_summary(result):
                                   % (GOAL_READER_LIST, GOAL_READER_RATIO),
         "reader_list_p99_at_32": "%s as the bench user: p99 < %g ms at %d connections"
                                  % (GOAL_READER_LIST, GOAL_READER_P99_MS, GOAL_P99_CONNS),
+        "metrics_cost": "metrics on >= %.2f x off (health, cached list)" % METRICS_COST_GOAL,
     }
     for k, g in result["goals"].items():
         mark = {True: "MET   ", False: "MISSED", None: "n/a   "}[g.get("pass")]
@@ -1667,6 +1673,8 @@ def print_summary(result):
             detail = "worst %.2f (%s)" % (g["worst"], g["worst_at"])
         elif k == "p99_at_32" and "worst_ms" in g:
             detail = "worst %.2f ms (%s)" % (g["worst_ms"], g["worst_at"])
+        elif k == "metrics_cost" and "each" in g:
+            detail = ", ".join("%s %s" % (t, "%.3f" % r if r else "-") for t, r in g["each"].items())
         elif k == "reader_list_p99_at_32" and "each_ms" in g:
             detail = ", ".join("%s %.2f ms" % kv for kv in g["each_ms"].items())
         elif k == "worker_rss" and "max_kib" in g:
