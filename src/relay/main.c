@@ -49,7 +49,9 @@ static const char usage_text[] =
     "  -h, --help         this text\n"
     "  -V, --version      print the version\n\n"
     "Signals: SIGTERM/SIGINT stop gracefully (close code 1001), SIGHUP reloads\n"
-    "the configuration (relay.listen needs a restart).\n";
+    "the configuration (relay.listen and relay.metrics_listen need a restart).\n\n"
+    "Metrics: with relay.metrics_listen set (e.g. 127.0.0.1:9188), Prometheus text\n"
+    "at http://ADDRESS/metrics.\n";
 
 /* Enough descriptors for relay.max_connections plus the refusals. */
 static void raise_fd_limit(long want)
