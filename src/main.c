@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/cli.h"
+#include "openbook/cli/cli.h"
 
 static const ob_command commands[] = {
     {"serve", "run the FastCGI worker pool (or one worker with --single)", ob_cmd_serve},

@@ -3,9 +3,9 @@
  * invalid credential), CSRF for cookie sessions on unsafe methods (403),
  * then "login required" (403). */
 #include <string.h>
-#include "openbook/auth.h"
-#include "openbook/router.h"
-#include "openbook/routes.h"
+#include "openbook/auth/auth.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
 
 static bool unsafe(ob_method m)
 {

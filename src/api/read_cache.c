@@ -1,10 +1,10 @@
 /* read_cache.c - keys and entries of the response cache for the generic
  * reads (see read_cache.h). */
 #include <string.h>
-#include "openbook/auth.h"
-#include "openbook/cache.h"
-#include "openbook/compress.h"
-#include "openbook/read_cache.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/cache.h"
+#include "openbook/http/compress.h"
+#include "openbook/api/read_cache.h"
 
 bool ob_read_cache_wanted(const ob_request *r)
 {

@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/perm.h"
-#include "openbook/read_cache.h"
-#include "openbook/resource.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/api/perm.h"
+#include "openbook/api/read_cache.h"
+#include "openbook/api/resource.h"
 
 #define MAX_SORT_KEYS 8
 

@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/account.h"
-#include "openbook/password.h"
+#include "openbook/auth/account.h"
+#include "openbook/auth/password.h"
 
 static char *lower(ob_arena *a, const char *s)
 {

@@ -7,13 +7,13 @@
 #include <strings.h>
 #include <time.h>
 #include <cjson/cJSON.h>
-#include "openbook/auth_api.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/password.h"
-#include "openbook/session.h"
-#include "openbook/validate.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/auth/password.h"
+#include "openbook/auth/session.h"
+#include "openbook/http/validate.h"
 
 /* ---- messages: English is normative; German where translated ---- */
 

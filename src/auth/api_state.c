@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/account.h"
-#include "openbook/alloc.h"
-#include "openbook/auth_api.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
-#include "openbook/password.h"
-#include "openbook/session.h"
+#include "openbook/auth/account.h"
+#include "openbook/core/alloc.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
+#include "openbook/auth/password.h"
+#include "openbook/auth/session.h"
 
 #define KEY_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define VERIFY_KEY_TTL (3L * 24 * 3600)

@@ -5,14 +5,14 @@
 #include <string.h>
 #include <strings.h>
 #include <sodium.h>
-#include "openbook/auth.h"
-#include "openbook/cache.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/perm.h"
-#include "openbook/read_cache.h"
-#include "openbook/resource.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/cache.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/api/perm.h"
+#include "openbook/api/read_cache.h"
+#include "openbook/api/resource.h"
 
 void ob_random_token(char *out, size_t len, const char *alphabet)
 {

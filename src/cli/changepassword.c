@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "openbook/account.h"
-#include "openbook/cli.h"
-#include "openbook/password.h"
+#include "openbook/auth/account.h"
+#include "openbook/cli/cli.h"
+#include "openbook/auth/password.h"
 #include "cli_account.h"
 
 static const char usage[] =

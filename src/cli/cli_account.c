@@ -5,9 +5,9 @@
 #include <termios.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "openbook/cli.h"
-#include "openbook/migrations.h"
-#include "openbook/password.h"
+#include "openbook/cli/cli.h"
+#include "openbook/db/migrations.h"
+#include "openbook/auth/password.h"
 #include "cli_account.h"
 
 int ob_cli_account_open(ob_cli_account *ca, const char *config_path, char **envp)

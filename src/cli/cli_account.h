@@ -5,9 +5,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
-#include "openbook/arena.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
+#include "openbook/core/arena.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
 
 typedef struct ob_cli_account {
     ob_config cfg;

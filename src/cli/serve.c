@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/cli.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
-#include "openbook/pool.h"
+#include "openbook/core/alloc.h"
+#include "openbook/cli/cli.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
+#include "openbook/pool/pool.h"
 
 static const char usage[] =
     "Usage: openbook serve [OPTIONS]\n\n"

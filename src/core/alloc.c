@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
+#include "openbook/core/alloc.h"
 
 _Noreturn void ob_oom(size_t wanted)
 {

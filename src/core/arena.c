@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/arena.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/arena.h"
 
 #define ALIGN 16
 

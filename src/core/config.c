@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/log.h"
-#include "openbook/metrics_http.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/core/log.h"
+#include "openbook/core/metrics_http.h"
 
 #define OFF(f) offsetof(ob_config, f)
 #define K_STR(s, k, f) {s, k, OB_CT_STRING, OFF(f), false, 0, 0}

@@ -8,9 +8,9 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include "openbook/buf.h"
-#include "openbook/json.h"
-#include "openbook/log.h"
+#include "openbook/core/buf.h"
+#include "openbook/core/json.h"
+#include "openbook/core/log.h"
 
 #define LINE_MAX_BYTES 2048
 

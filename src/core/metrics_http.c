@@ -15,11 +15,11 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
-#include "openbook/metrics_http.h"
-#include "openbook/parse.h"
-#include "openbook/promtext.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
+#include "openbook/core/metrics_http.h"
+#include "openbook/http/parse.h"
+#include "openbook/core/promtext.h"
 
 #define MAX_CLIENTS 8
 #define HEAD_MAX 4096

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/promtext.h"
+#include "openbook/core/promtext.h"
 
 static void escape(ob_buf *out, const char *s, bool quote)
 {

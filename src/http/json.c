@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
-#include "openbook/json.h"
-#include "openbook/log.h"
+#include "openbook/core/json.h"
+#include "openbook/core/log.h"
 
 void ob_json_init(ob_json *j, ob_buf *out)
 {

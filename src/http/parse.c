@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 
 bool ob_utf8_valid(const char *buf, size_t len)
 {

@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "openbook/jsonvalue.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
+#include "openbook/http/jsonvalue.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
 
 struct ob_param_slot {
     const char *entry;   /* "NAME=value" */

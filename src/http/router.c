@@ -2,8 +2,8 @@
  * answers 404 / 405 / OPTIONS itself (see router.h). */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/config.h"
-#include "openbook/router.h"
+#include "openbook/core/config.h"
+#include "openbook/http/router.h"
 
 int (*ob_dispatch_hook)(ob_request *r, const ob_route *route);
 

@@ -7,10 +7,10 @@
  * send-mail` wakes at the commit, never for a rolled-back mail. */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
 
 int ob_mail_enqueue(ob_request *r, ob_mail_kind kind, const char *to, const ob_mail_vars *v)
 {

@@ -33,10 +33,10 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include <sodium.h>
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
 
 long ob_mail_backoff(int attempts)
 {

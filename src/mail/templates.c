@@ -6,8 +6,8 @@
  * Rendering is pure (no I/O), so the unit tests check it directly. */
 #include <ctype.h>
 #include <string.h>
-#include "openbook/buf.h"
-#include "openbook/mail.h"
+#include "openbook/core/buf.h"
+#include "openbook/mail/mail.h"
 
 #define SUBJECT_PREFIX "[OpenBook] "
 

@@ -10,8 +10,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
-#include "openbook/log.h"
-#include "openbook/pool.h"
+#include "openbook/core/log.h"
+#include "openbook/pool/pool.h"
 
 static bool is_listening_socket(int fd)
 {

@@ -22,9 +22,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
-#include "openbook/log.h"
-#include "openbook/metrics.h"
-#include "openbook/pool.h"
+#include "openbook/core/log.h"
+#include "openbook/pool/metrics.h"
+#include "openbook/pool/pool.h"
 
 #define MAX_SLOTS 2048 /* two generations of the largest pool during a reload */
 #define NS 1000000000LL

@@ -23,17 +23,17 @@
 #include <sys/mman.h>
 #include <time.h>
 #include <libpq-fe.h>
-#include "openbook/alloc.h"
-#include "openbook/cache.h"
-#include "openbook/db.h"
-#include "openbook/http.h"
-#include "openbook/log.h"
-#include "openbook/metrics.h"
-#include "openbook/metrics_http.h"
-#include "openbook/pool.h"
-#include "openbook/promtext.h"
-#include "openbook/ratelimit.h"
-#include "openbook/router.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/cache.h"
+#include "openbook/db/db.h"
+#include "openbook/http/http.h"
+#include "openbook/core/log.h"
+#include "openbook/pool/metrics.h"
+#include "openbook/core/metrics_http.h"
+#include "openbook/pool/pool.h"
+#include "openbook/core/promtext.h"
+#include "openbook/auth/ratelimit.h"
+#include "openbook/http/router.h"
 
 typedef _Atomic uint64_t word;
 

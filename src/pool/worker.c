@@ -18,19 +18,19 @@
 #include <unistd.h>
 #include <fcgiapp.h>
 #include <sodium.h>
-#include "openbook/arena.h"
-#include "openbook/cache.h"
-#include "openbook/compress.h"
-#include "openbook/db.h"
-#include "openbook/http.h"
-#include "openbook/log.h"
-#include "openbook/metrics.h"
-#include "openbook/pool.h"
-#include "openbook/redis.h"
-#include "openbook/auth_api.h"
-#include "openbook/session.h"
-#include "openbook/router.h"
-#include "openbook/routes.h"
+#include "openbook/core/arena.h"
+#include "openbook/core/cache.h"
+#include "openbook/http/compress.h"
+#include "openbook/db/db.h"
+#include "openbook/http/http.h"
+#include "openbook/core/log.h"
+#include "openbook/pool/metrics.h"
+#include "openbook/pool/pool.h"
+#include "openbook/redis/redis.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/auth/session.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGTERM/SIGINT: leave now */
 static volatile sig_atomic_t retire_requested; /* SIGHUP from the master: drain */

@@ -1,12 +1,12 @@
 /* events.c - publishing events after COMMIT (see events.h). */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/buf.h"
-#include "openbook/events.h"
-#include "openbook/json.h"
-#include "openbook/log.h"
-#include "openbook/redis.h"
-#include "openbook/ticket.h"
+#include "openbook/core/buf.h"
+#include "openbook/redis/events.h"
+#include "openbook/core/json.h"
+#include "openbook/core/log.h"
+#include "openbook/redis/redis.h"
+#include "openbook/core/ticket.h"
 
 /* KEYS: stream1, pubsub1, stream2, pubsub2, ...
  * ARGV: data1, channel1 as a JSON string, data2, channel2, ...

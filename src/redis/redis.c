@@ -4,10 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
-#include "openbook/metrics.h"
-#include "openbook/redis.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
+#include "openbook/pool/metrics.h"
+#include "openbook/redis/redis.h"
 
 struct ob_redis {
     char *address;

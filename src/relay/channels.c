@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/json.h"
-#include "openbook/log.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/json.h"
+#include "openbook/core/log.h"
 #include "relay.h"
 
 #define REPLAY_MAX 1000

@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
 #include "relay.h"
 
 /* The libev adapter is a header of static functions written for older

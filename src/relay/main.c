@@ -21,9 +21,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
-#include "openbook/router.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
+#include "openbook/http/router.h"
 #include "relay.h"
 
 /* The relay links the whole core layer (src/core + src/http), whose router

@@ -1,9 +1,9 @@
 /* metrics.c - the relay's figures for Prometheus on relay.metrics_listen
  * (one process, one thread: plain counters in R, read when scraped).  The
  * small HTTP server is the pool's (metrics_http.h), watched by an ev_io. */
-#include "openbook/log.h"
-#include "openbook/metrics_http.h"
-#include "openbook/promtext.h"
+#include "openbook/core/log.h"
+#include "openbook/core/metrics_http.h"
+#include "openbook/core/promtext.h"
 #include "relay.h"
 
 static void render(ob_buf *out, void *unused)

@@ -27,11 +27,11 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/json.h"
-#include "openbook/log.h"
-#include "openbook/parse.h"
-#include "openbook/ws_handshake.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/json.h"
+#include "openbook/core/log.h"
+#include "openbook/http/parse.h"
+#include "openbook/http/ws_handshake.h"
 #include "relay.h"
 
 relay R;

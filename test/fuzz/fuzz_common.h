@@ -20,8 +20,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "openbook/arena.h"
-#include "openbook/router.h"
+#include "openbook/core/arena.h"
+#include "openbook/http/router.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

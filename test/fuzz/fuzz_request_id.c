@@ -7,7 +7,7 @@
  * only on the bytes within the length. */
 #include <ctype.h>
 #include <string.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

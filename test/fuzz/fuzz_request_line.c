@@ -8,7 +8,7 @@
  * its line feed is refused. */
 #include <ctype.h>
 #include <string.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

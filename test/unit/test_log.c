@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include "openbook/log.h"
+#include "openbook/core/log.h"
 #include "tests.h"
 
 static int saved_stderr = -1;

@@ -4,7 +4,7 @@
  * test, a sanitizer report or a leak all make the run fail. */
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 #include "tests.h"
 
 char **test_env(ob_arena *a, const char *const *vars)

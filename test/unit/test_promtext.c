@@ -3,7 +3,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
-#include "openbook/promtext.h"
+#include "openbook/core/promtext.h"
 #include "tests.h"
 
 static ob_buf B;

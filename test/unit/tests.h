@@ -6,7 +6,7 @@
 #include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 Suite *arena_suite(void);
 Suite *buf_suite(void);
