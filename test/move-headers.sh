@@ -35,7 +35,7 @@ log core
 mail mail
 manifest files
 metrics pool
-metrics_http core
+metrics_http http
 migrations db
 mime files
 multipart http

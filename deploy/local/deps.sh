@@ -4,16 +4,20 @@
 # Needs root (or sudo) only when something is missing.
 set -eu
 
-PKGS="build-essential pkg-config clang libclang-rt-14-dev
-libfcgi-dev libfcgi-bin libpq-dev libhiredis-dev libcjson-dev libyaml-dev libsodium-dev libsystemd-dev zlib1g-dev libdeflate-dev libev-dev libwslay-dev libcurl4-openssl-dev
+PKGS="build-essential pkg-config clang clang-tools libclang-rt-14-dev lcov
+libfcgi-dev libfcgi-bin libpq-dev libhiredis-dev libcjson-dev libyaml-dev libsodium-dev libsystemd-dev zlib1g-dev libdeflate-dev libzip-dev libev-dev libwslay-dev libcurl4-openssl-dev
 check postgresql redis-server nginx-light spawn-fcgi systemd
 apache2 libapache2-mod-fcgid
-python3 python3-yaml curl wrk chromium"
+python3 python3-yaml curl wrk chromium nodejs"
 
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
+# The browser app's build needs npm: Debian's own package, unless the
+# installed nodejs brings npm itself (NodeSource's does, and conflicts
+# with Debian's npm).
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 [ -z "$missing" ] && exit 0
 
 echo "deps: installing:$missing" >&2

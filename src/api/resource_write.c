@@ -638,9 +638,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         return 0;
     }
     case OB_W_JSON: {
-        char *text = cJSON_PrintUnformatted(in);
-        if (!text)
-            BAD("Value must be valid JSON.");
+        char *text = cJSON_PrintUnformatted(in); /* not NULL (alloc.h) */
         v->text = ob_arena_strdup(a, text);
         cJSON_free(text);
         if (f->json_max_bytes && strlen(v->text) > f->json_max_bytes)

@@ -94,6 +94,13 @@ const ob_route ob_routes[] = {
 };
 const size_t ob_nroutes = sizeof ob_routes / sizeof ob_routes[0];
 
+const ob_router ob_api_router = {
+    .routes = ob_routes,
+    .nroutes = sizeof ob_routes / sizeof ob_routes[0],
+    .access = ob_access_check,
+    .refuse = ob_api_refuse,
+};
+
 /* GET /api/ - maps every collection to its absolute URL. */
 void ob_api_root(ob_request *r)
 {

@@ -307,10 +307,7 @@ const char *ob_authapi_email_field(ob_authapi *a)
 
 char *ob_authapi_lower(ob_authapi *a, const char *s)
 {
-    char *o = ob_arena_strdup(a->r->arena, s);
-    for (char *p = o; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return o;
+    return ob_arena_strdup_lower(a->r->arena, s);
 }
 
 /* ---- responses ---- */
@@ -333,6 +330,14 @@ void ob_authapi_end(ob_authapi *a, ob_json *j)
 {
     ob_json_object_end(j);
     finish(a);
+}
+
+void ob_auth_api_status(ob_request *r, int status)
+{
+    ob_json *j = ob_json_response(r, status);
+    ob_json_object_begin(j);
+    ob_json_kv_int(j, "status", status);
+    ob_json_object_end(j);
 }
 
 void ob_authapi_status(ob_authapi *a, int status)

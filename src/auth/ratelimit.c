@@ -23,13 +23,19 @@ const ob_rate ob_rate_code_email = {"request_login_code_email", 3, 60};
 const ob_rate ob_rate_change_password = {"change_password", 5, 60};
 const ob_rate ob_rate_manage_email = {"manage_email", 10, 60};
 const ob_rate ob_rate_reauthenticate = {"reauthenticate", 10, 60};
-const ob_rate *const ob_rates[] = {
+/* Every limit above, in the order of the metrics' labels. */
+static const ob_rate *const rates[] = {
     &ob_rate_login_ip,        &ob_rate_login_failed_ip, &ob_rate_login_failed_user,
     &ob_rate_signup_ip,       &ob_rate_reset_ip,        &ob_rate_reset_email,
     &ob_rate_reset_key_ip,    &ob_rate_code_ip,         &ob_rate_code_email,
     &ob_rate_change_password, &ob_rate_manage_email,    &ob_rate_reauthenticate,
 };
-const size_t ob_nrates = sizeof ob_rates / sizeof ob_rates[0];
+#define NRATES (sizeof rates / sizeof rates[0])
+
+const char *ob_ratelimit_name(size_t i)
+{
+    return i < NRATES ? rates[i]->action : NULL;
+}
 
 /* One round trip, atomic: the first hit of a window sets its expiry, so a
  * counter can never be left without one. */
@@ -170,7 +176,9 @@ static long local_count(ob_request *r, const ob_rate *rate, const char *key)
 static long refused(const ob_rate *rate, long wait)
 {
     if (wait)
-        ob_metrics_ratelimit_refused(rate);
+        for (size_t i = 0; i < NRATES; i++)
+            if (rates[i] == rate)
+                ob_metrics_ratelimit_refused(i);
     return wait;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "openbook/core/alloc.h"
+#include "openbook/api/app.h"
 #include "openbook/cli/cli.h"
 #include "openbook/core/log.h"
 #include "openbook/mail/mail.h"
@@ -18,7 +19,9 @@ static const char usage[] =
     "or a listening socket on fd 0 as spawn-fcgi, mod_fcgid and systemd\n"
     "StandardInput=socket pass it) and pre-forks server.workers workers.\n\n"
     "Signals: SIGHUP reloads the configuration and replaces the workers\n"
-    "gracefully; SIGTERM/SIGINT stop gracefully within server.graceful_timeout.\n\n"
+    "gracefully; SIGTERM/SIGINT stop gracefully within server.graceful_timeout,\n"
+    "and a second SIGTERM/SIGINT, or SIGQUIT, stops at once (requests in flight\n"
+    "are lost).\n\n"
     "Metrics: with metrics.listen set (e.g. 127.0.0.1:9187), the master serves\n"
     "Prometheus text for the whole pool at http://ADDRESS/metrics (not with\n"
     "--single).  server.log_format: text or json.\n\n"
@@ -88,7 +91,8 @@ int ob_cmd_serve(int argc, char **argv, char **envp)
     static const char *origins[] = {"opened", "inherited on fd 0", "from systemd"};
     ob_info("serve: listening socket %s%s%s", origins[origin],
             origin == OB_LISTEN_OWN ? ": " : "", origin == OB_LISTEN_OWN ? cfg.listen : "");
-    int rc = single ? ob_worker_run(&cfg, fd, NULL, NULL, true) : ob_master_run(&cfg, path, envp, fd);
+    int rc = single ? ob_worker_run(&cfg, &ob_api_app, fd, NULL, NULL, true)
+                    : ob_master_run(&cfg, &ob_api_app, path, envp, fd);
     close(fd);
     ob_config_free(&cfg);
     return rc;

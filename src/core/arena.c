@@ -134,6 +134,15 @@ char *ob_arena_strdup(ob_arena *a, const char *s)
     return ob_arena_strndup(a, s, strlen(s));
 }
 
+char *ob_arena_strdup_lower(ob_arena *a, const char *s)
+{
+    char *o = ob_arena_strdup(a, s);
+    for (char *p = o; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return o;
+}
+
 char *ob_arena_vprintf(ob_arena *a, const char *fmt, va_list ap)
 {
     /* Short results (the common case) are formatted once, on the stack:

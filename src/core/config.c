@@ -15,7 +15,7 @@
 #include "openbook/core/alloc.h"
 #include "openbook/core/config.h"
 #include "openbook/core/log.h"
-#include "openbook/core/metrics_http.h"
+#include "openbook/core/net.h"
 
 #define OFF(f) offsetof(ob_config, f)
 #define K_STR(s, k, f) {s, k, OB_CT_STRING, OFF(f), false, 0, 0}
@@ -47,6 +47,10 @@ const ob_config_key ob_config_keys[] = {
     K_INT("http", "max_body_bytes", max_body_bytes, 1024, 1L << 40),
     K_INT("http", "max_upload_bytes", max_upload_bytes, 1024, 1L << 40),
     K_INT("http", "library_archive_max_bytes", library_archive_max_bytes, 1024, 1L << 40),
+    K_INT("http", "library_max_entries", library_max_entries, 1, 1000000),
+    K_INT("http", "library_max_uncompressed_bytes", library_max_uncompressed_bytes, 1024,
+          1L << 40),
+    K_INT("http", "library_max_manifest_bytes", library_max_manifest_bytes, 1024, 1L << 30),
     K_INT("http", "max_form_fields", max_form_fields, 1, 100000),
     K_INT("http", "max_json_depth", max_json_depth, 2, 512),
     K_INT("http", "max_query_string_bytes", max_query_string_bytes, 256, 1L << 20),
@@ -66,6 +70,7 @@ const ob_config_key ob_config_keys[] = {
     K_SECRET("database", "url", database_url),
     K_INT("database", "connect_timeout", database_connect_timeout, 1, 3600),
     K_INT("database", "statement_timeout", database_statement_timeout, 0, 86400000),
+    K_STR("database", "tools_dir", database_tools_dir),
     K_STR("redis", "address", redis_address),
     K_INT("redis", "db", redis_db, 0, 1024),
     K_SECRET("redis", "password", redis_password),
@@ -103,6 +108,7 @@ const ob_config_key ob_config_keys[] = {
     K_SECRET("mail", "smtp_password", mail_smtp_password),
     K_INT("mail", "smtp_timeout", mail_smtp_timeout, 1, 3600),
     K_INT("mail", "max_attempts", mail_max_attempts, 1, 1000),
+    K_INT("mail", "retention", mail_retention, 3600, 315360000),
 };
 const size_t ob_config_nkeys = sizeof ob_config_keys / sizeof ob_config_keys[0];
 
@@ -178,6 +184,9 @@ void ob_config_defaults(ob_config *c)
     c->max_body_bytes = 2621440;
     c->max_upload_bytes = 20971520;
     c->library_archive_max_bytes = 52428800;
+    c->library_max_entries = 2000;
+    c->library_max_uncompressed_bytes = 52428800;
+    c->library_max_manifest_bytes = 1048576;
     c->max_form_fields = 1000;
     c->max_json_depth = 64;
     c->max_query_string_bytes = 8192;
@@ -196,6 +205,7 @@ void ob_config_defaults(ob_config *c)
     set_str(&c->database_url, "dbname=openbook");
     c->database_connect_timeout = 5;
     c->database_statement_timeout = 10000;
+    set_str(&c->database_tools_dir, "");
     set_str(&c->redis_address, "127.0.0.1:6379");
     c->redis_db = 0;
     set_str(&c->redis_password, "");
@@ -233,6 +243,7 @@ void ob_config_defaults(ob_config *c)
     set_str(&c->mail_smtp_password, "");
     c->mail_smtp_timeout = 30;
     c->mail_max_attempts = 20;
+    c->mail_retention = 2592000;
 }
 
 void ob_config_free(ob_config *c)
@@ -530,6 +541,15 @@ int ob_config_apply_env(ob_config *c, char *const *envp, ob_config_error *err)
     return 0;
 }
 
+/* An optional TCP address (the metrics endpoints): "" (off) or host:port
+ * in the syntax of net.h. */
+static bool tcp_addr_ok(const char *addr)
+{
+    ob_net_addr a;
+    const char *why;
+    return !*addr || (ob_net_parse(addr, 0, &a, &why) == 0 && !a.is_unix);
+}
+
 int ob_config_validate(const ob_config *c, ob_config_error *err)
 {
     if (ob_log_level_parse(c->log_level) < 0)
@@ -537,10 +557,10 @@ int ob_config_validate(const ob_config *c, ob_config_error *err)
                     c->log_level);
     if (ob_log_format_parse(c->log_format) < 0)
         return fail(err, "key 'server.log_format': \"%s\" is not text or json", c->log_format);
-    if (*c->metrics_listen && !ob_metrics_addr_valid(c->metrics_listen))
+    if (!tcp_addr_ok(c->metrics_listen))
         return fail(err, "key 'metrics.listen': \"%s\" is not host:port (or \"\" for off)",
                     c->metrics_listen);
-    if (*c->relay_metrics_listen && !ob_metrics_addr_valid(c->relay_metrics_listen))
+    if (!tcp_addr_ok(c->relay_metrics_listen))
         return fail(err, "key 'relay.metrics_listen': \"%s\" is not host:port (or \"\" for off)",
                     c->relay_metrics_listen);
     char *end;

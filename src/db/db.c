@@ -11,7 +11,7 @@
 #include "openbook/core/alloc.h"
 #include "openbook/db/db.h"
 #include "openbook/core/log.h"
-#include "openbook/pool/metrics.h"
+#include "openbook/core/counters.h"
 
 #define STMT_SLOTS 512 /* power of two; at most 3/4 used */
 

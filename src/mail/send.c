@@ -21,8 +21,8 @@
  * an atomic rename, so a repeated delivery replaces the file.
  *
  * A delivered message keeps its row (recipient, subject, times) but loses
- * its body, which carries live keys and codes; rows are purged after 30
- * days. */
+ * its body, which carries live keys and codes; rows are purged after
+ * mail.retention (ob_mail_purge). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -379,13 +379,9 @@ int ob_mail_send_due(ob_db *db, const ob_config *cfg, ob_mail_stats *st,
     s.helo = domain;
     bool file = strcmp(cfg->mail_backend, "file") == 0;
 
-    /* Rows of delivered or given-up mail are kept 30 days for reference. */
-    res = ob_db_query(db, NULL,
-                      "DELETE FROM mail_outbox WHERE created_at < now() - interval '30 days'"
-                      " AND (sent_at IS NOT NULL OR attempts >= $1)",
-                      1, (const char *const[]){max});
-    if (res)
-        PQclear(res);
+    /* Rows of delivered or given-up mail are kept mail.retention for
+     * reference; one batch here, the rest by `openbook cleanup`. */
+    ob_mail_purge(db, cfg, 10000);
 
     while (!(stop && *stop)) {
         ob_arena_reset(&a);

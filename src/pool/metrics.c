@@ -5,9 +5,9 @@
  * the one worker that last counted the mail outbox), then one block of
  * `stride` 64-bit words per worker slot:
  *
- *   counters[OB_MC_COUNT]            ob_metric_inc()
+ *   counters[OB_MC_COUNT]            ob_metric_inc() (core/counters.h)
  *   cache: hits, misses, evictions, flushes (counters), bytes, entries (gauges)
- *   ratelimit[RATE_SLOTS]            refusals per limit (ob_rates[] order)
+ *   ratelimit[RATE_SLOTS]            refusals per limit (ob_app.ratelimit_name order)
  *   statements[NSTMT + 1], sum       statements per request
  *   per route pattern (+1 "unmatched"):
  *     requests[NMETHODS][5]          by method and status class
@@ -25,15 +25,14 @@
 #include <libpq-fe.h>
 #include "openbook/core/alloc.h"
 #include "openbook/core/cache.h"
+#include "openbook/core/log.h"
+#include "openbook/core/promtext.h"
 #include "openbook/db/db.h"
 #include "openbook/http/http.h"
-#include "openbook/core/log.h"
-#include "openbook/pool/metrics.h"
-#include "openbook/core/metrics_http.h"
-#include "openbook/pool/pool.h"
-#include "openbook/core/promtext.h"
-#include "openbook/auth/ratelimit.h"
+#include "openbook/http/metrics_http.h"
 #include "openbook/http/router.h"
+#include "openbook/pool/metrics.h"
+#include "openbook/pool/pool.h"
 
 typedef _Atomic uint64_t word;
 
@@ -53,7 +52,7 @@ static const double stmt_bounds[] = {0, 1, 2, 4, 8, 16, 32, 64};
 static const char *const method_names[NMETHODS] = {"GET",   "HEAD",   "POST",    "PUT",
                                                    "PATCH", "DELETE", "OPTIONS", "other"};
 static const char *const class_names[5] = {"1xx", "2xx", "3xx", "4xx", "5xx"};
-#define RATE_SLOTS 16
+#define RATE_SLOTS 16 /* rate limits beyond these are not counted */
 
 /* Word offsets inside a slot block. */
 enum {
@@ -92,9 +91,13 @@ static struct {
     struct ob_slot *slots;
     size_t max_slots, stride, map_bytes;
     ob_metrics_server *server;
+    /* The application's (ob_app): set by the master before it forks, so
+     * the workers have them too. */
+    const ob_route *routes;
+    size_t nroutes;
+    const char *rate_names[RATE_SLOTS];
+    size_t nrates;
 } M;
-
-_Atomic uint64_t *ob_metrics_mine;
 
 /* Per worker process: the cache's own counters as last seen, so each
  * request adds what changed. */
@@ -103,7 +106,7 @@ static unsigned long stmts_seen;
 
 static size_t route_count(void)
 {
-    return ob_nroutes + 1; /* the last one: no route matched */
+    return M.nroutes + 1; /* the last one: no route matched */
 }
 
 static inline void bump(word *w, uint64_t n)
@@ -127,10 +130,19 @@ static word *block(size_t idx)
     return M.blocks + idx * M.stride;
 }
 
-void ob_metrics_pool_start(const ob_config *cfg, struct ob_slot *slots, size_t max_slots)
+void ob_metrics_pool_start(const ob_config *cfg, const ob_app *app, struct ob_slot *slots,
+                           size_t max_slots)
 {
     if (!*cfg->metrics_listen)
         return;
+    if (app->router) {
+        M.routes = app->router->routes;
+        M.nroutes = app->router->nroutes;
+    }
+    const char *name;
+    while (app->ratelimit_name && M.nrates < RATE_SLOTS &&
+           (name = app->ratelimit_name(M.nrates)) != NULL)
+        M.rate_names[M.nrates++] = name;
     M.stride = W_ROUTES + route_count() * ROUTE_WORDS;
     size_t head = (sizeof(header) + 63) & ~(size_t)63;
     M.map_bytes = head + max_slots * M.stride * sizeof(word);
@@ -147,7 +159,8 @@ void ob_metrics_pool_start(const ob_config *cfg, struct ob_slot *slots, size_t m
     M.alive = ob_calloc(max_slots, 1);
     M.slots = slots;
     M.max_slots = max_slots;
-    M.server = ob_metrics_server_open(cfg->metrics_listen, ob_metrics_pool_render, NULL);
+    M.server = ob_metrics_server_open(cfg->metrics_listen, "metrics.listen",
+                                      ob_metrics_pool_render, NULL);
     if (!M.server)
         ob_error("metrics: serving without metrics (metrics.listen \"%s\")",
                  cfg->metrics_listen);
@@ -224,9 +237,12 @@ void ob_metrics_request(const ob_request *r, int64_t elapsed_ns)
     word *b = ob_metrics_mine;
     if (!b)
         return;
-    size_t route = r->route ? (size_t)(r->route - ob_routes) : ob_nroutes;
-    if (route > ob_nroutes)
-        route = ob_nroutes;
+    /* An entry of the application's table (compared as integers: a route
+     * of some other table is not an error here, just "unmatched"). */
+    uintptr_t off = (uintptr_t)r->route - (uintptr_t)M.routes;
+    size_t route = r->route && M.routes && off < M.nroutes * sizeof *M.routes
+                       ? off / sizeof *M.routes
+                       : M.nroutes;
     word *rw = b + W_ROUTES + route * ROUTE_WORDS;
     int cls = r->res.status / 100 - 1;
     if (cls < 0 || cls > 4)
@@ -262,14 +278,11 @@ void ob_metrics_request(const ob_request *r, int64_t elapsed_ns)
     }
 }
 
-void ob_metrics_ratelimit_refused(const struct ob_rate *rate)
+void ob_metrics_ratelimit_refused(size_t i)
 {
     word *b = ob_metrics_mine;
-    if (!b)
-        return;
-    for (size_t i = 0; i < ob_nrates && i < RATE_SLOTS; i++)
-        if (ob_rates[i] == rate)
-            bump(&b[W_RATE + i], 1);
+    if (b && i < M.nrates)
+        bump(&b[W_RATE + i], 1);
 }
 
 /* The outbox by state, from the table every sender works on: right
@@ -370,7 +383,7 @@ void ob_metrics_pool_render(ob_buf *out, void *unused)
                    "Requests answered, by route pattern, method and status class.");
     for (size_t r = 0; r < nr; r++) {
         const uint64_t *rw = sum + W_ROUTES + r * ROUTE_WORDS;
-        const char *route = r < ob_nroutes ? ob_routes[r].pattern : "unmatched";
+        const char *route = r < M.nroutes ? M.routes[r].pattern : "unmatched";
         for (size_t m = 0; m < NMETHODS; m++)
             for (size_t c = 0; c < 5; c++) {
                 uint64_t v = rw[ROUTE_REQ + m * 5 + c];
@@ -391,7 +404,7 @@ void ob_metrics_pool_render(ob_buf *out, void *unused)
             n += rw[ROUTE_LAT + k];
         if (!n)
             continue;
-        ob_prom_label l = {"route", r < ob_nroutes ? ob_routes[r].pattern : "unmatched"};
+        ob_prom_label l = {"route", r < M.nroutes ? M.routes[r].pattern : "unmatched"};
         ob_prom_histogram(out, "openbook_http_request_duration_seconds", &l, 1, lat_bounds, NLAT,
                           rw + ROUTE_LAT, (double)rw[ROUTE_LAT_SUM] / 1e6);
     }
@@ -438,8 +451,8 @@ void ob_metrics_pool_render(ob_buf *out, void *unused)
 
     ob_prom_family(out, "openbook_ratelimit_refusals_total", "counter",
                    "Requests refused by a rate limit (api-auth.md section 7), by limit.");
-    for (size_t i = 0; i < ob_nrates && i < RATE_SLOTS; i++) {
-        ob_prom_label l = {"limit", ob_rates[i]->action};
+    for (size_t i = 0; i < M.nrates; i++) {
+        ob_prom_label l = {"limit", M.rate_names[i]};
         ob_prom_sample(out, "openbook_ratelimit_refusals_total", &l, 1, sum[W_RATE + i]);
     }
 

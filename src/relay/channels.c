@@ -242,9 +242,7 @@ static frame *event_frame(const char *channel_name, const char *id, const cJSON 
     const cJSON *payload = cJSON_GetObjectItemCaseSensitive(obj, "payload");
     if (!cJSON_IsString(type) || !cJSON_IsNumber(version) || !payload)
         return NULL;
-    char *ptext = cJSON_PrintUnformatted(payload);
-    if (!ptext)
-        ob_oom(0);
+    char *ptext = cJSON_PrintUnformatted(payload); /* not NULL (alloc.h) */
     ob_buf b;
     ob_buf_init(&b, NULL);
     ob_json j;

@@ -2,7 +2,7 @@
  * (one process, one thread: plain counters in R, read when scraped).  The
  * small HTTP server is the pool's (metrics_http.h), watched by an ev_io. */
 #include "openbook/core/log.h"
-#include "openbook/core/metrics_http.h"
+#include "openbook/http/metrics_http.h"
 #include "openbook/core/promtext.h"
 #include "relay.h"
 
@@ -56,7 +56,8 @@ void relay_metrics_start(void)
 {
     if (!*R.cfg.relay_metrics_listen)
         return;
-    R.metrics = ob_metrics_server_open(R.cfg.relay_metrics_listen, render, NULL);
+    R.metrics =
+        ob_metrics_server_open(R.cfg.relay_metrics_listen, "relay.metrics_listen", render, NULL);
     if (!R.metrics) {
         ob_error("relay: serving without metrics (relay.metrics_listen \"%s\")",
                  R.cfg.relay_metrics_listen);

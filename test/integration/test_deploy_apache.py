@@ -317,7 +317,8 @@ def static_copy(st):
     """A copy of the repo's static/ with a test file (never written into the repo)."""
     d = os.path.join(st.root, "static")
     if not os.path.isdir(d):
-        shutil.copytree(os.path.join(support.REPO, "static"), d)
+        shutil.copytree(os.path.join(support.REPO, "static"), d,
+                        ignore=shutil.ignore_patterns("node_modules"))
         os.makedirs(os.path.join(d, "app"), exist_ok=True)
         with open(os.path.join(d, "deploy-test.css"), "w") as f:
             f.write("body { color: #123456 }\n")

@@ -37,6 +37,24 @@ START_TEST(test_utf8_valid_sequences)
 }
 END_TEST
 
+START_TEST(test_utf8_decode)
+{
+    unsigned cp;
+    ck_assert_uint_eq(ob_utf8_decode("A", 1, &cp), 1);
+    ck_assert_uint_eq(cp, 'A');
+    ck_assert_uint_eq(ob_utf8_decode("\xc3\xa4x", 3, &cp), 2);
+    ck_assert_uint_eq(cp, 0xe4);
+    ck_assert_uint_eq(ob_utf8_decode("\xe2\x80\xae", 3, &cp), 3);
+    ck_assert_uint_eq(cp, 0x202e);
+    ck_assert_uint_eq(ob_utf8_decode("\xf0\x9f\x98\x80", 4, &cp), 4);
+    ck_assert_uint_eq(cp, 0x1f600);
+    ck_assert_uint_eq(ob_utf8_decode("\xf0\x9f\x98\x80", 3, &cp), 0); /* cut short */
+    ck_assert_uint_eq(ob_utf8_decode("\xc0\x80", 2, &cp), 0);         /* overlong */
+    ck_assert_uint_eq(ob_utf8_decode("\xed\xa0\x80", 3, &cp), 0);     /* surrogate */
+    ck_assert_uint_eq(ob_utf8_decode("\x80", 1, &cp), 0);
+}
+END_TEST
+
 START_TEST(test_utf8_invalid_sequences)
 {
     ck_assert(!UTF8("\x80"));              /* lone continuation */
@@ -657,6 +675,7 @@ Suite *parse_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_utf8_valid_sequences);
     tcase_add_test(tc, test_utf8_invalid_sequences);
+    tcase_add_test(tc, test_utf8_decode);
     tcase_add_test(tc, test_utf8_respects_length);
     suite_add_tcase(s, tc);
 

@@ -11,12 +11,6 @@
 #include <stdbool.h>
 #include "openbook/http/http.h"
 
-/* Whether r may be answered from the cache: a GET or HEAD with a cache,
- * and no `Cache-Control: no-cache` (or no-store, max-age=0; or `Pragma:
- * no-cache`) from the client.  The answer to such a request is still
- * kept. */
-bool ob_read_cache_wanted(const ob_request *r);
-
 /* Answers r from the cache (true), or remembers the key and generation for
  * ob_read_cache_keep (false).  False without a cache or for a non-GET. */
 bool ob_read_cache_answer(ob_request *r);

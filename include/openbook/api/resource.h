@@ -399,16 +399,6 @@ const char *ob_resource_key(ob_request *r, const ob_resource *res, const char *k
  * or -1 after answering 503. */
 int ob_perm_global(ob_request *r, const char *app_label, const char *codename);
 
-/* Lower-case hyphenated UUID from any case, with or without hyphens. */
-bool ob_parse_uuid(const char *in, char out[37]);
-/* ISO 8601 date-time as api-conventions.md §3 accepts it (Z, a numeric
- * offset, or none = UTC); date_only_ok also takes YYYY-MM-DD (filters).
- * Writes a form PostgreSQL reads unambiguously; false if invalid. */
-bool ob_parse_datetime(const char *in, bool date_only_ok, char out[40]);
-
-/* Answers 503 for a database failure and logs it; use after a NULL result. */
-void ob_db_failure(ob_request *r);
-
 /* ---- the generic handler (resource_write.c) ---- */
 
 /* Serves a resource on its collection route (no path parameter) and its

@@ -4,9 +4,31 @@
 #define OPENBOOK_ROUTES_H
 
 #include "openbook/http/http.h"
+#include "openbook/http/router.h"
 
-/* access.c: installs the authentication/CSRF/login checks in the router. */
-void ob_access_install(void);
+/* The application's router: the table of routes.c, the access checks of
+ * access.c and the refusals in each API's envelope. */
+extern const ob_router ob_api_router;
+extern const ob_route ob_routes[];
+extern const size_t ob_nroutes;
+
+/* Who may call a route without logging in (api-conventions.md §11.3):
+ * ob_route.access. */
+enum {
+    OB_LOGIN = 0,          /* every method needs an authenticated user */
+    OB_ANON_READ = 1,      /* GET/HEAD/OPTIONS allowed anonymously */
+    OB_ANON = 2,           /* every method allowed anonymously */
+    OB_AUTH_API = 3,       /* /auth-api/: anonymous allowed, CSRF on every unsafe
+                              browser request, errors in the auth envelope */
+};
+
+/* access.c: authentication (403 for an invalid credential), CSRF and
+ * login required, by the route's access (ob_router.access). */
+int ob_access_check(ob_request *r, const ob_route *route);
+/* access.c: the router's 404/405/413 in the envelope of the path's API:
+ * {"status": N} under /auth-api/ (api-auth.md §1.1), {"detail": ...}
+ * elsewhere (ob_router.refuse). */
+void ob_api_refuse(ob_request *r, int status, const char *detail);
 
 void ob_api_root(ob_request *r);
 /* schema.c: GET /api/schema/, the OpenAPI document (?format=yaml). */

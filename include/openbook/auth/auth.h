@@ -41,10 +41,21 @@ typedef struct ob_session {
 #define OB_SESSION_KEY_LEN 32
 #define OB_TOKEN_LEN 64
 
-/* Fills r->user/r->auth_method/r->session.  `app_client` selects the
- * /auth-api/app/ behaviour for a bad X-Session-Token (the caller answers
- * 410 instead of 403).  Returns 0, or -1 with the 403 response set. */
-int ob_authenticate(ob_request *r);
+/* What the caller wants loaded together with the user when a read (GET,
+ * HEAD) authenticates, saving it a round trip: `sql` is an expression over
+ * the user row `u` (its text value may be NULL), and `take` gets the value
+ * once r->user is set to an active user.  Writes never preload: a handler
+ * that changes what it loaded must see its own change. */
+typedef struct ob_auth_preload {
+    const char *sql;
+    void (*take)(ob_request *r, const char *value);
+} ob_auth_preload;
+
+/* Fills r->user/r->auth_method/r->session, with pre (may be NULL) loaded
+ * alongside.  A bad X-Session-Token sets r->bad_app_session (the
+ * /auth-api/app/ caller answers 410 instead of 403).  Returns 0, or -1 with
+ * the 403 (or 503) response set. */
+int ob_authenticate(ob_request *r, const ob_auth_preload *pre);
 
 /* CSRF for unsafe methods (api-conventions.md §11.1).  Returns NULL when
  * the request passes, else the reason ("CSRF cookie not set." ...). */

@@ -45,6 +45,10 @@ void ob_auth_worker_init(const struct ob_config *cfg);
 
 ob_authapi *ob_authapi_begin(ob_request *r);
 
+/* The envelope for a body-less status, {"status": N}, where no handler
+ * runs (the router's refusals, the access checks). */
+void ob_auth_api_status(ob_request *r, int status);
+
 /* ---- input ---- */
 
 /* Reads the JSON body.  Returns 0, or -1 with the response set (400

@@ -19,6 +19,21 @@ int ob_cmd_createsuperuser(int argc, char **argv, char **envp);
 int ob_cmd_changepassword(int argc, char **argv, char **envp);
 int ob_cmd_send_mail(int argc, char **argv, char **envp);
 int ob_cmd_load_demo_data(int argc, char **argv, char **envp);
+int ob_cmd_cleanup(int argc, char **argv, char **envp);
+int ob_cmd_user(int argc, char **argv, char **envp);
+int ob_cmd_site(int argc, char **argv, char **envp);
+int ob_cmd_backup(int argc, char **argv, char **envp);
+int ob_cmd_restore(int argc, char **argv, char **envp);
+
+/* Exit codes every command keeps, so that scripts can rely on them
+ * (README, "The openbook command"). */
+enum {
+    OB_EXIT_OK = 0,
+    OB_EXIT_ERROR = 1,     /* configuration, database, Redis, file system */
+    OB_EXIT_USAGE = 2,     /* unknown option, missing argument, invalid value */
+    OB_EXIT_NOT_FOUND = 3, /* the named user (or site) does not exist */
+    OB_EXIT_CONFLICT = 4,  /* already exists / taken; nothing was changed */
+};
 
 /* Shared option handling: -c/--config and --help for a command with no
  * other options.  Returns 0 to go on, or an exit code + 1 (so 1 = exit 0,

@@ -25,6 +25,8 @@ void *ob_arena_alloc(ob_arena *a, size_t n);          /* 16-byte aligned */
 void *ob_arena_calloc(ob_arena *a, size_t count, size_t size);
 char *ob_arena_strdup(ob_arena *a, const char *s);
 char *ob_arena_strndup(ob_arena *a, const char *s, size_t n);
+/* A copy with ASCII letters lower-cased (e-mail addresses, usernames). */
+char *ob_arena_strdup_lower(ob_arena *a, const char *s);
 char *ob_arena_printf(ob_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 char *ob_arena_vprintf(ob_arena *a, const char *fmt, va_list ap);

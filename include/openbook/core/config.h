@@ -42,6 +42,9 @@ typedef struct ob_config {
     long max_body_bytes;
     long max_upload_bytes;
     long library_archive_max_bytes;
+    long library_max_entries;
+    long library_max_uncompressed_bytes;
+    long library_max_manifest_bytes;
     long max_form_fields;
     long max_json_depth;
     long max_query_string_bytes;
@@ -63,6 +66,7 @@ typedef struct ob_config {
     char *database_url;
     long database_connect_timeout;
     long database_statement_timeout;
+    char *database_tools_dir;
     /* redis */
     char *redis_address;
     long redis_db;
@@ -107,6 +111,7 @@ typedef struct ob_config {
     char *mail_smtp_password;
     long mail_smtp_timeout;
     long mail_max_attempts;
+    long mail_retention;
 
     /* Not settings: where the configuration came from (for messages). */
     char *source_file;

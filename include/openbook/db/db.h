@@ -52,6 +52,12 @@ const char *ob_db_last_sqlstate(const ob_db *db);
  * check), "" if none. */
 const char *ob_db_last_constraint(const ob_db *db);
 
+/* Answers the request whose statement failed (after a NULL result) and
+ * logs it: 400 for a value the database refused (SQLSTATE class 22), else
+ * 503.  In db/failure.c, the one place a request meets a libpq error. */
+struct ob_request;
+void ob_db_failure(struct ob_request *r);
+
 /* Transactions for multi-statement writes. */
 int ob_db_begin(ob_db *db);
 int ob_db_commit(ob_db *db);

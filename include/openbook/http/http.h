@@ -128,6 +128,12 @@ int ob_request_read_json(ob_request *r);
 /* The absolute URL base ("https://host") for generated links. */
 const char *ob_request_base_url(ob_request *r);
 
+/* Whether r may be answered from the worker's cache (cache.h): a GET or
+ * HEAD with a cache, and no `Cache-Control: no-cache` (or no-store,
+ * max-age=0; or `Pragma: no-cache`) from the client.  The answer to such
+ * a request is still kept. */
+bool ob_request_cache_allowed(const ob_request *r);
+
 /* Response helpers. */
 void ob_response_init(ob_response *res, ob_arena *a);
 void ob_response_header(ob_response *res, const char *name, const char *value);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "openbook/core/arena.h"
+#include "openbook/core/utf8.h"
 
 typedef struct ob_kv {
     const char *key;     /* decoded, NUL-terminated */
@@ -23,6 +24,7 @@ typedef enum {
 
 /* True if buf[0..len) is valid UTF-8 (no overlongs, no surrogates). */
 bool ob_utf8_valid(const char *buf, size_t len);
+
 
 /* Decodes %XX escapes (and '+' as space when plus_is_space).  Writes a
  * NUL-terminated copy to *out and its length to *out_len.  Malformed
@@ -87,6 +89,15 @@ typedef struct ob_request_line {
     size_t path_len;
 } ob_request_line;
 bool ob_parse_request_line(const char *buf, size_t len, ob_request_line *out);
+
+/* ---- typed values (values.c; api-conventions.md §3) ---- */
+
+/* Lower-case hyphenated UUID from any case, with or without hyphens. */
+bool ob_parse_uuid(const char *in, char out[37]);
+/* ISO 8601 date-time as api-conventions.md §3 accepts it (Z, a numeric
+ * offset, or none = UTC); date_only_ok also takes YYYY-MM-DD (filters).
+ * Writes a form PostgreSQL reads unambiguously; false if invalid. */
+bool ob_parse_datetime(const char *in, bool date_only_ok, char out[40]);
 
 /* Looks a key up in a parsed list; returns NULL if absent. */
 const ob_kv *ob_kv_find(const ob_kv *kv, size_t count, const char *key);

@@ -109,6 +109,12 @@ typedef struct ob_mail_stats {
 int ob_mail_send_due(struct ob_db *db, const struct ob_config *cfg, ob_mail_stats *st,
                      volatile sig_atomic_t *stop);
 
+/* Deletes at most `limit` rows of delivered or given-up mail older than
+ * mail.retention (outbox.c).  Returns the number deleted, or -1 when the
+ * database failed.  `openbook cleanup` calls it in batches, `send-mail`
+ * once when it starts. */
+long ob_mail_purge(struct ob_db *db, const struct ob_config *cfg, long limit);
+
 /* The channel ob_mail_enqueue notifies, so a waiting sender wakes at once. */
 #define OB_MAIL_CHANNEL "openbook_mail"
 

@@ -10,46 +10,27 @@
  * on counting, so a pool-wide counter never goes down.  Gauges of a slot
  * (cache bytes) are cleared when its worker ends.
  *
+ * The counters of the database and Redis clients (core/counters.h: the
+ * layers below the pool count without knowing it) are the first words of
+ * each block.  Requests are counted by the route pattern of the
+ * application's table and refusals by the names of its rate limits
+ * (ob_app.router, ob_app.ratelimit_name): the pool knows no route itself.
+ *
  * With metrics.listen empty (the default), in --single mode and in the
  * command-line tools nothing is mapped and every hook below returns at its
  * first test. */
 #ifndef OPENBOOK_METRICS_H
 #define OPENBOOK_METRICS_H
 
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "openbook/core/config.h"
+#include "openbook/core/counters.h"
 
 struct ob_request;
-struct ob_cache;
 struct ob_db;
-struct ob_rate;
 struct ob_slot;
-
-/* Counters that code anywhere in a worker moves with ob_metric_inc(). */
-typedef enum {
-    OB_MC_DB_RECONNECTS,        /* connected again after a connection was lost */
-    OB_MC_DB_CONNECT_ERRORS,    /* a connection attempt failed */
-    OB_MC_DB_LOST,              /* an open connection broke */
-    OB_MC_DB_STATEMENT_ERRORS,  /* a statement failed (any SQLSTATE) */
-    OB_MC_REDIS_RECONNECTS,
-    OB_MC_REDIS_CONNECT_ERRORS,
-    OB_MC_REDIS_IO_ERRORS,      /* a command got no answer: connection dropped */
-    OB_MC_REDIS_REPLY_ERRORS,   /* Redis answered an error */
-    OB_MC_COUNT
-} ob_counter;
-
-/* This worker's counters; NULL when metrics are off. */
-extern _Atomic uint64_t *ob_metrics_mine;
-
-static inline void ob_metric_inc(ob_counter c)
-{
-    _Atomic uint64_t *p = ob_metrics_mine;
-    if (p) /* one writer per slot: load and store, no read-modify-write */
-        atomic_store_explicit(&p[c], atomic_load_explicit(&p[c], memory_order_relaxed) + 1,
-                              memory_order_relaxed);
-}
+struct ob_app;
 
 /* ---- master ---- */
 
@@ -64,8 +45,10 @@ typedef enum {
 
 /* Maps the shared blocks (one per slot of `slots`, max_slots of them) and
  * opens the endpoint on cfg->metrics_listen; nothing when that is empty.
- * A failure is logged and the pool serves without metrics. */
-void ob_metrics_pool_start(const ob_config *cfg, struct ob_slot *slots, size_t max_slots);
+ * app names the routes and rate limits counted.  A failure is logged and
+ * the pool serves without metrics. */
+void ob_metrics_pool_start(const ob_config *cfg, const struct ob_app *app, struct ob_slot *slots,
+                           size_t max_slots);
 /* The descriptor the master waits on (-1: none) and what it calls then
  * (answers scrapes without blocking; harmless at any time). */
 int ob_metrics_pool_fd(void);
@@ -81,8 +64,8 @@ void ob_metrics_worker_exited(size_t idx, ob_worker_exit how);
 void ob_metrics_worker_bind(size_t idx);
 /* After a request was answered (r->route, r->res.status, r->method). */
 void ob_metrics_request(const struct ob_request *r, int64_t elapsed_ns);
-/* A request refused by a rate limit. */
-void ob_metrics_ratelimit_refused(const struct ob_rate *rate);
+/* A request refused by rate limit i (ob_app.ratelimit_name(i)). */
+void ob_metrics_ratelimit_refused(size_t i);
 /* Between requests and when idle: at most every few seconds, one worker
  * of the pool counts the mail outbox (one query). */
 void ob_metrics_tick(struct ob_db *db, const ob_config *cfg);

@@ -28,6 +28,14 @@
 
 struct ob_redis;
 
+/* Each channel's stream: the key prefix and the length it is capped at
+ * (websocket.md §6: XADD ... MAXLEN ~ 1000).  `openbook cleanup` trims
+ * what the approximate cap left over to exactly this. */
+#define OB_EVENT_STREAM_PREFIX "openbook:stream:"
+#define OB_EVENT_STREAM_MAXLEN 1000
+#define OB_EVENT_STR_(x) #x
+#define OB_EVENT_STR(x) OB_EVENT_STR_(x)
+
 /* Events larger than this are never published (websocket.md §7). */
 #define OB_EVENT_MAX_BYTES 8192
 

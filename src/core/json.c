@@ -7,6 +7,7 @@
 #include <string.h>
 #include "openbook/core/json.h"
 #include "openbook/core/log.h"
+#include "openbook/core/utf8.h"
 
 void ob_json_init(ob_json *j, ob_buf *out)
 {
@@ -49,37 +50,6 @@ void ob_json_object_end(ob_json *j) { close_(j, '}'); }
 void ob_json_array_begin(ob_json *j) { open(j, '['); }
 void ob_json_array_end(ob_json *j) { close_(j, ']'); }
 
-/* Length of the valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned char c = s[0];
-    size_t len;
-    unsigned cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[k] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 void ob_json_escape(ob_buf *out, const char *str, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -95,7 +65,8 @@ void ob_json_escape(ob_buf *out, const char *str, size_t n)
             continue;
         }
         if (c >= 0x80) {
-            size_t l = utf8_seq(s + i, n - i);
+            unsigned cp;
+            size_t l = ob_utf8_decode((const char *)s + i, n - i, &cp);
             if (l) {
                 i += l;
                 continue;

@@ -6,7 +6,6 @@
  * non-blocking and level-triggered through one epoll set, so the host's
  * loop only needs one descriptor. */
 #include <errno.h>
-#include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,9 +16,10 @@
 #include <unistd.h>
 #include "openbook/core/alloc.h"
 #include "openbook/core/log.h"
-#include "openbook/core/metrics_http.h"
-#include "openbook/http/parse.h"
+#include "openbook/core/net.h"
 #include "openbook/core/promtext.h"
+#include "openbook/http/metrics_http.h"
+#include "openbook/http/parse.h"
 
 #define MAX_CLIENTS 8
 #define HEAD_MAX 4096
@@ -49,77 +49,16 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* Splits "host:port" / "[v6]:port" into host and port. */
-static bool split_addr(const char *addr, char *host, size_t hostsz, const char **port)
+ob_metrics_server *ob_metrics_server_open(const char *addr, const char *what,
+                                          ob_metrics_render_fn render, void *ud)
 {
-    const char *colon = strrchr(addr, ':');
-    if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1))
-        return false;
-    size_t hl = (size_t)(colon - addr);
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        addr++;
-        hl -= 2;
-    } else if (memchr(addr, ':', hl)) {
-        return false; /* an IPv6 address needs brackets */
-    }
-    if (hl >= hostsz)
-        return false;
-    memcpy(host, addr, hl);
-    host[hl] = '\0';
-    *port = colon + 1;
-    long p = strtol(*port, NULL, 10);
-    return p > 0 && p <= 65535;
-}
-
-bool ob_metrics_addr_valid(const char *addr)
-{
-    char host[256];
-    const char *port;
-    return split_addr(addr, host, sizeof host, &port);
-}
-
-static int listen_tcp(const char *addr)
-{
-    char host[256];
-    const char *port;
-    if (!split_addr(addr, host, sizeof host, &port)) {
-        ob_error("metrics: expected host:port, got \"%s\"", addr);
-        return -1;
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *ai;
-    int gai = getaddrinfo(*host ? host : NULL, port, &hints, &ai);
-    if (gai) {
-        ob_error("metrics: %s: %s", addr, gai_strerror(gai));
-        return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *p = ai; p && fd < 0; p = p->ai_next) {
-        fd = socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, p->ai_protocol);
-        if (fd < 0)
-            continue;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, p->ai_addr, p->ai_addrlen) != 0 || listen(fd, 16) != 0) {
-            ob_error("metrics: cannot listen on %s: %s", addr, strerror(errno));
-            close(fd);
-            fd = -1;
-        }
-    }
-    freeaddrinfo(ai);
-    return fd;
-}
-
-ob_metrics_server *ob_metrics_server_open(const char *addr, ob_metrics_render_fn render, void *ud)
-{
-    int lfd = listen_tcp(addr);
+    int lfd = ob_net_listen(addr, 16, 0, OB_NET_NONBLOCK, what);
     if (lfd < 0)
         return NULL;
     int epfd = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = LISTENER};
     if (epfd < 0 || epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &ev) != 0) {
-        ob_error("metrics: epoll: %s", strerror(errno));
+        ob_error("%s: epoll: %s", what, strerror(errno));
         if (epfd >= 0)
             close(epfd);
         close(lfd);
@@ -134,7 +73,7 @@ ob_metrics_server *ob_metrics_server_open(const char *addr, ob_metrics_render_fn
         s->cl[i].fd = -1;
         ob_buf_init(&s->cl[i].out, NULL);
     }
-    ob_info("metrics: serving http://%s/metrics", addr);
+    ob_info("%s: serving http://%s/metrics", what, addr);
     return s;
 }
 

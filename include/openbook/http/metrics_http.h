@@ -20,9 +20,11 @@ typedef void (*ob_metrics_render_fn)(ob_buf *out, void *ud);
 
 typedef struct ob_metrics_server ob_metrics_server;
 
-/* Listens on addr ("host:port", e.g. "127.0.0.1:9187", "[::1]:9187").
- * NULL, with the reason logged, when that fails. */
-ob_metrics_server *ob_metrics_server_open(const char *addr, ob_metrics_render_fn render, void *ud);
+/* Listens on addr ("host:port", e.g. "127.0.0.1:9187", "[::1]:9187";
+ * core/net.h), non-blocking.  NULL, with the reason logged after `what`
+ * (the setting's name), when that fails. */
+ob_metrics_server *ob_metrics_server_open(const char *addr, const char *what,
+                                          ob_metrics_render_fn render, void *ud);
 /* The descriptor to wait on (readable: call run). */
 int ob_metrics_server_fd(const ob_metrics_server *s);
 /* Accepts, reads, answers and times out clients, without waiting. */
@@ -33,8 +35,5 @@ void ob_metrics_server_close(ob_metrics_server *s);
  * descriptors and frees the memory, leaving the epoll set (which parent and
  * child share after fork) as the parent has it. */
 void ob_metrics_server_abandon(ob_metrics_server *s);
-
-/* True if addr is a host:port this server can listen on (syntax only). */
-bool ob_metrics_addr_valid(const char *addr);
 
 #endif
