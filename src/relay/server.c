@@ -750,7 +750,8 @@ static bool trusted_proxy(const unsigned char peer[16])
 static uint64_t client_key(int fd, const ob_ws_handshake *hs)
 {
     static bool warned;
-    struct sockaddr_storage ss;
+    /* Initialised: the static analyzer cannot see getpeername fill it. */
+    struct sockaddr_storage ss = {.ss_family = AF_UNSPEC};
     socklen_t sl = sizeof ss;
     unsigned char peer[16] = {0}, client[16];
     bool trusted = false;
