@@ -12,7 +12,6 @@
 #ifndef OPENBOOK_METRICS_HTTP_H
 #define OPENBOOK_METRICS_HTTP_H
 
-#include <stdbool.h>
 #include "openbook/core/buf.h"
 
 /* Appends the metrics text to out (a heap buffer). */
