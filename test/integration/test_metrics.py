@@ -339,6 +339,10 @@ class Metrics(support.StackTestCase):
 class RelayMetrics(support.StackTestCase):
     def setUp(self):
         self.open = []
+        # Tests before these restart Redis (the module shares one stack):
+        # the relay refuses handshakes (503) until its link is up again.
+        support.wait_for(lambda: value(self.relay(), "openbook_relay_redis_up") == 1, 30,
+                         what="the relay's Redis link")
 
     def tearDown(self):
         for ws in self.open:
