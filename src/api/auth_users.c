@@ -112,6 +112,17 @@ static const ob_field current_user_fields[] = {
     {"email", "t.email", OB_FT_TEXT, 0},
     {"is_authenticated", "true", OB_FT_BOOL, 0},
     {"is_superuser", "t.is_superuser", OB_FT_BOOL, 0},
+    /* Addition: the requester's model permissions (permissions.md §2: their
+     * own and their groups'), so that the app shows a staff user only the
+     * administration the admin gate (§9) would let through.  A superuser
+     * holds every permission whatever this lists. */
+    {"model_permissions",
+     "(SELECT coalesce(json_agg(ct.app_label || '.' || p.codename ORDER BY ct.app_label, "
+     "p.codename), '[]') FROM permissions p JOIN content_types ct ON ct.id = p.content_type_id"
+     " WHERE p.id IN (SELECT up.permission_id FROM user_permissions up WHERE up.user_id = t.id"
+     " UNION SELECT gp.permission_id FROM user_groups ug JOIN group_permissions gp"
+     " ON gp.group_id = ug.group_id WHERE ug.user_id = t.id))",
+     OB_FT_JSON, 0},
 };
 
 const ob_resource current_user = {
