@@ -11,6 +11,7 @@ import './views/textbook.js';
 
 const account = () => import('./account/index.js');
 const courses = () => import('./views/courses.js');
+const admin = () => import('./admin/index.js');
 
 /** Every screen.  Reader views are in the main bundle (the first page
  * shows without a second round trip); the rest are chunks loaded on first
@@ -30,6 +31,9 @@ export const ROUTES = [
   { pattern: '/account/password/reset/key/:key', element: 'ob-password-reset', load: account },
   { pattern: '/account', element: 'ob-account', load: account },
   { pattern: '/account/:section', element: 'ob-account', load: account },
+  { pattern: '/admin', element: 'ob-admin', load: admin },
+  { pattern: '/admin/:section', element: 'ob-admin', load: admin },
+  { pattern: '/admin/:section/:id', element: 'ob-admin', load: admin },
   { pattern: '*', element: 'ob-not-found' },
 ];
 
@@ -143,6 +147,7 @@ class ObApp extends View {
         <nav class="primary" aria-label=${t('nav.main')}><ul>
           <li><a href="#/">${t('nav.library')}</a></li>
           <li><a href="#/courses">${t('nav.courses')}</a></li>
+          ${u && (u.is_staff || u.is_superuser) ? html`<li><a href="#/admin">${t('nav.admin')}</a></li>` : nothing}
         </ul></nav>
         <div class="tools">
           <label class="visually-hidden" for="ob-lang">${t('nav.language')}</label>

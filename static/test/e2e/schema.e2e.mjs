@@ -5,7 +5,12 @@
 // that breaks the app fails here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RESOURCES, ACTIONS, AUTH, AUTH_BASE } from '../../src/endpoints.js';
+import { RESOURCES as APP_RESOURCES, ACTIONS as APP_ACTIONS, AUTH, AUTH_BASE } from '../../src/endpoints.js';
+import { ADMIN_RESOURCES, ADMIN_ACTIONS } from '../../src/admin/endpoints.js';
+
+// The administration's tables join the app's when its chunk loads.
+const RESOURCES = { ...APP_RESOURCES, ...ADMIN_RESOURCES };
+const ACTIONS = { ...APP_ACTIONS, ...ADMIN_ACTIONS };
 import { url } from './harness.mjs';
 
 const OPS = {
@@ -48,6 +53,10 @@ test('every REST resource, field, filter and expansion the app uses is in /api/s
     for (const e of spec.expand || []) if (!expandable.includes(e)) problems.push(`${name}: ${e} cannot be expanded`);
   }
   for (const [name, a] of Object.entries(ACTIONS)) {
+    if (a.pending && !doc.paths[a.path]) {
+      pendingSkipped.push(`action ${name} (${a.pending})`);
+      continue;
+    }
     if (!doc.paths[a.path]?.[a.method]) problems.push(`action ${name}: ${a.method.toUpperCase()} ${a.path} is not in the schema`);
   }
   assert.deepEqual(problems, []);
