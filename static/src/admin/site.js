@@ -108,7 +108,9 @@ class ObAdminSite extends AdminSection {
       this.configs = { ...this.configs, [site.id]: { ...this.configs[site.id], [name]: res.body[name] } };
       this.say(t('admin.site.imageUploaded'));
     } else {
-      this.errors = { ...this.errors, [scope]: uploadErrors(res, (s) => (s === 415 ? t('admin.site.uploadUnsupported') : s === 0 ? t('error.offline') : t('error.generic'))) };
+      // 415: this server takes no multipart writes (yet); say so in words.
+      this.errors = { ...this.errors, [scope]: res.status === 415 ? { '': [t('admin.site.uploadUnsupported')] }
+        : uploadErrors(res, (s) => (s === 0 ? t('error.offline') : t('error.generic'))) };
     }
   }
 

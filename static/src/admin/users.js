@@ -7,7 +7,7 @@
 import { AdminSection, html, nothing, t, checkbox, select, textarea, confirmed, permissionCatalogue, permissionPicker, localErrors } from './common.js';
 import { field, formValues } from '../ui.js';
 import { list, listAll, get, patch, create, destroy } from '../api.js';
-import { formatDate, language } from '../i18n.js';
+import { formatDate, language, tn } from '../i18n.js';
 import { href } from '../router.js';
 import { checkNewUser, hasErrors, parsePermList } from './validate.js';
 
@@ -97,7 +97,7 @@ class ObAdminUsers extends AdminSection {
           { value: '', label: t('admin.all') }, { value: 'yes', label: t('admin.yes') }, { value: 'no', label: t('admin.no') }] })}
         <div class="field"><button type="submit">${t('admin.users.find')}</button></div>
       </form>
-      ${p ? html`<p role="status">${t('admin.users.found', { n: p.count })}</p>
+      ${p ? html`<p role="status">${tn('admin.users.found', p.count)}</p>
         ${p.results.length ? html`<table class="list users"><thead><tr>
           <th scope="col">${t('admin.user.username')}</th><th scope="col">${t('admin.user.name')}</th>
           ${su ? html`<th scope="col">${t('admin.user.email')}</th><th scope="col">${t('admin.user.state')}</th>` : nothing}
