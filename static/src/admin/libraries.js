@@ -133,6 +133,7 @@ class ObAdminLibraries extends AdminSection {
     return html`<li class="upload ${u.state}">
       <p><strong>${u.name}</strong> (${formatBytes(u.size)})</p>
       ${u.state === 'uploading' ? progressBar(u.loaded, u.total, t('admin.libs.uploading', { name: u.name })) : nothing}
+      ${u.state === 'uploading' && u.total && u.loaded >= u.total ? html`<p>${t('admin.libs.processing')}</p>` : nothing}
       ${u.state === 'waiting' ? html`<p>${t('admin.libs.waiting')}</p>` : nothing}
       ${u.ok ? html`<p class="ok">${u.replaced ? t('admin.libs.replaced', { fqn: u.fqn, version: u.version }) : t('admin.libs.installed', { fqn: u.fqn, version: u.version })}</p>
         ${u.warnings.length ? html`<div class="notice info"><p>${t('admin.libs.warnings')}</p><ul>${u.warnings.map((w) => html`<li>${w}</li>`)}</ul></div>` : nothing}` : nothing}

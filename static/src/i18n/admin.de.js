@@ -259,6 +259,7 @@ export default {
   'admin.libs.install': 'Installieren',
   'admin.libs.results': 'Hochgeladen',
   'admin.libs.waiting': 'Wartet…',
+  'admin.libs.processing': 'Hochgeladen; der Server prüft und installiert es…',
   'admin.libs.uploading': '{name} wird hochgeladen',
   'admin.libs.installed': '{fqn} {version} installiert.',
   'admin.libs.replaced': '{fqn} {version} ersetzt.',

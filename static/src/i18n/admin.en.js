@@ -259,6 +259,7 @@ export default {
   'admin.libs.install': 'Install',
   'admin.libs.results': 'Uploads',
   'admin.libs.waiting': 'Waiting…',
+  'admin.libs.processing': 'Uploaded; the server checks and installs it…',
   'admin.libs.uploading': 'Uploading {name}',
   'admin.libs.installed': 'Installed {fqn} {version}.',
   'admin.libs.replaced': 'Replaced {fqn} {version}.',
