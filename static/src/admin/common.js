@@ -28,6 +28,8 @@ export function localErrors(e) {
   return out;
 }
 
+const LOAD_FIRST = Symbol('not loaded');
+
 export class AdminSection extends View {
   static properties = {
     params: { attribute: false }, user: { attribute: false }, schema: { attribute: false },
@@ -39,6 +41,40 @@ export class AdminSection extends View {
     this.params = {};
     this.errors = {};
     this.notice = null;
+    this.loadedFor = LOAD_FIRST;
+  }
+
+  /** A screen with `static section = '<id>'` is titled after it. */
+  connectedCallback() {
+    super.connectedCallback();
+    if (this.constructor.section) this.titled(t(`admin.section.${this.constructor.section}`));
+  }
+
+  /** Loads on the first update and when the item (params.id) changes;
+   * the frame hands new params on every render. */
+  willUpdate(changed) {
+    if (changed.has('params') && this.params.id !== this.loadedFor) {
+      this.loadedFor = this.params.id;
+      this.load();
+    }
+  }
+
+  /** API texts (permission names, messages) come in the UI language. */
+  languageChanged() {
+    this.load();
+  }
+
+  /** Fetches what the screen shows (each screen has its own). */
+  async load() {}
+
+  /** Runs a load; a failure replaces the screen's body by its message. */
+  async fetching(fn) {
+    try {
+      await fn();
+      this.loadErr = null;
+    } catch (e) {
+      this.loadErr = e;
+    }
   }
 
   /** The schema's description of the resource at `path`. */
@@ -129,32 +165,43 @@ export function checkbox({ id, name, label, checked = false, disabled = false, o
   </div>`;
 }
 
-/** A select with its label and errors. */
-export function select({ id, name, label, value, options, errors = [], onChange, disabled = false, required = false }) {
+/** Error messages as a list (linked from their control by `id`). */
+export function errorList(messages, id) {
+  return messages && messages.length ? html`<ul class="errors" id=${id || nothing}>${messages.map((m) => html`<li>${m}</li>`)}</ul>` : nothing;
+}
+
+/** A form control with its label, hint and errors; control(describedBy,
+ * invalid) makes the control with the attributes that link them. */
+export function around({ id, label, errors = [], hint }, control) {
   const errId = `${id}-errors`;
+  const hintId = `${id}-hint`;
+  const described = [errors.length ? errId : null, hint ? hintId : null].filter(Boolean).join(' ') || nothing;
   return html`<div class="field ${errors.length ? 'has-error' : ''}">
     <label for=${id}>${label}</label>
-    <select id=${id} name=${name || id} ?disabled=${disabled} ?required=${required}
-      aria-invalid=${errors.length ? 'true' : 'false'} aria-describedby=${errors.length ? errId : nothing}
-      @change=${onChange || nothing}>
-      ${options.map((o) => html`<option value=${o.value} ?selected=${o.value === value}>${o.label}</option>`)}
-    </select>
-    ${errors.length ? html`<ul class="errors" id=${errId}>${errors.map((m) => html`<li>${m}</li>`)}</ul>` : nothing}
+    ${control(described, errors.length ? 'true' : 'false')}
+    ${hint ? html`<p class="hint" id=${hintId}>${hint}</p>` : nothing}
+    ${errorList(errors, errId)}
   </div>`;
+}
+
+/** A select with its label and errors. */
+export function select({ id, name, label, value, options, errors = [], onChange, disabled = false, required = false }) {
+  return around({ id, label, errors }, (described, invalid) => html`<select id=${id} name=${name || id} ?disabled=${disabled}
+    ?required=${required} aria-invalid=${invalid} aria-describedby=${described} @change=${onChange || nothing}>
+      ${options.map((o) => html`<option value=${o.value} ?selected=${o.value === value}>${o.label}</option>`)}
+    </select>`);
 }
 
 /** A multi-line text field with its label and errors. */
 export function textarea({ id, name, label, value = '', errors = [], hint, rows = 3 }) {
-  const errId = `${id}-errors`;
-  const hintId = hint ? `${id}-hint` : null;
-  const described = [errors.length ? errId : null, hintId].filter(Boolean).join(' ') || nothing;
-  return html`<div class="field ${errors.length ? 'has-error' : ''}">
-    <label for=${id}>${label}</label>
-    <textarea id=${id} name=${name || id} rows=${rows} .value=${value}
-      aria-invalid=${errors.length ? 'true' : 'false'} aria-describedby=${described}></textarea>
-    ${hint ? html`<p class="hint" id=${hintId}>${hint}</p>` : nothing}
-    ${errors.length ? html`<ul class="errors" id=${errId}>${errors.map((m) => html`<li>${m}</li>`)}</ul>` : nothing}
-  </div>`;
+  return around({ id, label, errors, hint }, (described, invalid) => html`<textarea id=${id} name=${name || id} rows=${rows}
+    .value=${value} aria-invalid=${invalid} aria-describedby=${described}></textarea>`);
+}
+
+/** A file input with its label, hint and errors. */
+export function fileField({ id, name, label, errors = [], hint, accept, multiple = false }) {
+  return around({ id, label, errors, hint }, (described, invalid) => html`<input type="file" id=${id} name=${name || id}
+    accept=${accept || nothing} ?multiple=${multiple} aria-invalid=${invalid} aria-describedby=${described}>`);
 }
 
 /** Asks before something that cannot be undone. */
@@ -215,7 +262,7 @@ export function permissionPicker({ id, rows, selected, disabled = false, onToggl
       ?disabled=${disabled} aria-label=${p.perm_display_name} title=${p.perm_string}
       @change=${(e) => onToggle(p.perm_string, e.target.checked)}>` : nothing);
   return html`<div class="perm-picker" id=${id}>
-    ${errors.length ? html`<ul class="errors" role="alert">${errors.map((m) => html`<li>${m}</li>`)}</ul>` : nothing}
+    ${errors.length ? html`<div role="alert">${errorList(errors)}</div>` : nothing}
     ${groupPermissions(rows).map((a) => html`<table class="list perm-grid">
       <caption>${a.label}</caption>
       <thead><tr><th scope="col">${t('admin.perms.model')}</th>${ACTIONS.map((x) => html`<th scope="col">${t(`admin.perms.${x}`)}</th>`)}<th scope="col">${t('admin.perms.other')}</th></tr></thead>

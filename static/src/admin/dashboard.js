@@ -33,15 +33,6 @@ class ObAdminDashboard extends AdminSection {
     ...AdminSection.properties, health: { state: true }, counts: { state: true }, signups: { state: true },
   };
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-  }
-
-  languageChanged() {
-    this.load();
-  }
-
   async load() {
     this.titled(t('admin.dashboard'));
     const started = performance.now();

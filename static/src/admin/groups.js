@@ -12,24 +12,18 @@ import { checkGroup, hasErrors, parsePermList } from './validate.js';
 const GROUPS = '/api/auth/groups/';
 
 class ObAdminGroups extends AdminSection {
-  static properties = { ...AdminSection.properties, groups: { state: true } };
+  static section = 'groups';
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.groups'));
-  }
+  static properties = { ...AdminSection.properties, groups: { state: true } };
 
   async load() {
     if (!this.rights(GROUPS).list) {
       this.groups = [];
       return;
     }
-    try {
+    await this.fetching(async () => {
       this.groups = await listAll('adminGroups');
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   async add(e) {
@@ -69,27 +63,13 @@ class ObAdminGroups extends AdminSection {
 class ObAdminGroup extends AdminSection {
   static properties = { ...AdminSection.properties, group: { state: true }, catalogue: { state: true }, perms: { state: true } };
 
-  willUpdate(changed) {
-    if (changed.has('params') && this.params.id !== this.loadedFor) {
-      this.loadedFor = this.params.id;
-      this.load();
-    }
-  }
-
-  languageChanged() {
-    this.load();
-  }
-
   async load() {
-    try {
+    await this.fetching(async () => {
       const [g, catalogue] = await Promise.all([get('adminGroups', this.params.id), permissionCatalogue(language())]);
       this.group = g;
       this.perms = new Set(g.permissions);
       this.catalogue = catalogue;
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
     this.titled(this.group ? this.group.name : t('admin.section.groups'));
   }
 

@@ -1,7 +1,7 @@
 // <ob-admin-languages> (#/admin/languages): the languages the server
 // knows (translations exist per language; the UI offers them in the
 // header): add, rename, delete (staff + the model permission each).
-import { AdminSection, html, nothing, t, confirmed, localErrors } from './common.js';
+import { AdminSection, html, nothing, t, confirmed, localErrors, errorList } from './common.js';
 import { field, formValues } from '../ui.js';
 import { listAll, create, patch, destroy } from '../api.js';
 import { checkLanguage, hasErrors } from './validate.js';
@@ -9,21 +9,14 @@ import { checkLanguage, hasErrors } from './validate.js';
 const LANGUAGES = '/api/core/languages/';
 
 class ObAdminLanguages extends AdminSection {
+  static section = 'languages';
+
   static properties = { ...AdminSection.properties, rows: { state: true } };
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.languages'));
-  }
-
   async load() {
-    try {
+    await this.fetching(async () => {
       this.rows = await listAll('adminLanguages');
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   async add(e) {
@@ -39,8 +32,8 @@ class ObAdminLanguages extends AdminSection {
     const r = await this.run(() => create('adminLanguages', { language: v.language, name: v.name.trim() }), 'create');
     if (r) {
       form.reset();
+      await this.load();
       this.say(t('admin.languages.added', { name: r.name }));
-      this.load();
     }
   }
 
@@ -53,16 +46,16 @@ class ObAdminLanguages extends AdminSection {
     }
     const r = await this.run(() => patch('adminLanguages', row.language, { name: name.trim() }), `row-${row.language}`);
     if (r) {
+      await this.load();
       this.say(t('admin.languages.renamed', { code: r.language, name: r.name }));
-      this.load();
     }
   }
 
   async deleteItem(row) {
     if (!confirmed(t('admin.languages.deleteConfirm', { name: row.name }))) return;
     if (await this.run(() => destroy('adminLanguages', row.language).then(() => true), `row-${row.language}`)) {
+      await this.load();
       this.say(t('admin.languages.deleted', { name: row.name }));
-      this.load();
     }
   }
 
@@ -76,7 +69,7 @@ class ObAdminLanguages extends AdminSection {
           <td>${r.change ? html`<input id=${`lang-name-${x.language}`} .value=${x.name} maxlength="64"
             aria-label=${t('admin.languages.nameOf', { code: x.language })}
             aria-invalid=${this.err('name', `row-${x.language}`).length ? 'true' : 'false'}>` : x.name}
-            ${this.err('name', `row-${x.language}`).length ? html`<ul class="errors">${this.err('name', `row-${x.language}`).map((m) => html`<li>${m}</li>`)}</ul>` : nothing}
+            ${errorList(this.err('name', `row-${x.language}`))}
             ${this.general(`row-${x.language}`, ['name'])}</td>
           ${r.change || r.destroy ? html`<td class="actions">
             ${r.change ? html`<button type="button" class="secondary" @click=${() => this.rename(x)}

@@ -7,7 +7,7 @@
 // components and dependencies; publish/unpublish; uninstall a version or
 // the library, with the dependants' warning (409) and an explicit
 // "uninstall anyway" (force).  Hidden on a server without the library API.
-import { AdminSection, html, nothing, t, checkbox, confirmed } from './common.js';
+import { AdminSection, html, nothing, t, checkbox, confirmed, fileField } from './common.js';
 import { listAll, patch, request, ApiError } from '../api.js';
 import { sortBySemver } from './semver.js';
 import { formatBytes } from './validate.js';
@@ -20,6 +20,8 @@ const LIBRARIES = '/api/core/html_library/libraries/';
 const VERSIONS = '/api/core/html_library/versions/';
 
 class ObAdminLibraries extends AdminSection {
+  static section = 'libraries';
+
   static properties = {
     ...AdminSection.properties, libs: { state: true }, uploads: { state: true }, blocked: { state: true },
     replace: { state: true }, force: { state: true },
@@ -33,24 +35,11 @@ class ObAdminLibraries extends AdminSection {
     this.replace = null;
   }
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.libraries'));
-  }
-
-  languageChanged() {
-    this.load();
-  }
-
   async load() {
-    try {
+    await this.fetching(async () => {
       const libs = await listAll('htmlLibraries', {}, { expand: ['versions', 'components'] });
       this.libs = libs.map((l) => ({ ...l, versions: sortBySemver((l.versions || []).filter((v) => v && typeof v === 'object')) }));
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   // ---- upload
@@ -94,8 +83,8 @@ class ObAdminLibraries extends AdminSection {
     this.busy = false;
     form.elements.archives.value = '';
     const ok = entries.filter((x) => x.ok).length;
+    if (ok) await this.load();
     this.say(t('admin.libs.uploadedSummary', { ok, failed: entries.length - ok }), ok === entries.length ? 'success' : 'error');
-    if (ok) this.load();
   }
 
   uploadForm() {
@@ -104,13 +93,8 @@ class ObAdminLibraries extends AdminSection {
     const replace = rights.replace ? (this.replace || 'replace') : 'refuse';
     return html`<section aria-labelledby="lib-up"><h2 id="lib-up">${t('admin.libs.upload')}</h2>
       <form novalidate @submit=${(e) => this.install(e)}>
-        <div class="field ${this.err('archives', 'upload').length ? 'has-error' : ''}">
-          <label for="lib-files">${t('admin.libs.archives')}</label>
-          <input type="file" id="lib-files" name="archives" accept=".zip,application/zip" multiple
-            aria-invalid=${this.err('archives', 'upload').length ? 'true' : 'false'} aria-describedby="lib-files-hint">
-          <p class="hint" id="lib-files-hint">${t('admin.libs.archivesHint')}</p>
-          ${this.err('archives', 'upload').length ? html`<ul class="errors">${this.err('archives', 'upload').map((m) => html`<li>${m}</li>`)}</ul>` : nothing}
-        </div>
+        ${fileField({ id: 'lib-files', name: 'archives', label: t('admin.libs.archives'), accept: '.zip,application/zip', multiple: true,
+          hint: t('admin.libs.archivesHint'), errors: this.err('archives', 'upload') })}
         <fieldset><legend>${t('admin.libs.existing')}</legend>
           <div class="check"><input type="radio" id="lib-replace" name="replace" value="replace" .checked=${replace === 'replace'}
             ?disabled=${!rights.replace} @change=${() => { this.replace = 'replace'; }}>
@@ -146,8 +130,8 @@ class ObAdminLibraries extends AdminSection {
   async setPublished(lib, published) {
     const r = await this.run(() => patch('htmlLibraries', lib.id, { published }), `lib-${lib.id}`);
     if (r) {
+      await this.load();
       this.say(published ? t('admin.libs.publishedNow', { fqn: lib.fqn }) : t('admin.libs.unpublishedNow', { fqn: lib.fqn }));
-      this.load();
     }
   }
 
@@ -163,8 +147,8 @@ class ObAdminLibraries extends AdminSection {
     try {
       await request('DELETE', path, force ? { query: { force: 'true' } } : {});
       this.blocked = { ...this.blocked, [key]: null };
-      this.say(t('admin.libs.uninstalled', { what }));
       await this.load();
+      this.say(t('admin.libs.uninstalled', { what }));
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) {
         this.blocked = { ...this.blocked, [key]: { detail: e.detail, kind, lib, version } };

@@ -3,7 +3,7 @@
 // (multipart, with a progress bar), replace a file's content, delete.
 // Controls follow the model permissions (view/add/change/delete_mediafile).
 // Hidden on a server without the media API.
-import { AdminSection, html, nothing, t, select, confirmed } from './common.js';
+import { AdminSection, html, nothing, t, select, confirmed, fileField } from './common.js';
 import { listAll, destroy } from '../api.js';
 import { formatBytes } from './validate.js';
 import { upload, uploadErrors } from './upload.js';
@@ -20,6 +20,8 @@ const OWNERS = [
 ];
 
 class ObAdminMedia extends AdminSection {
+  static section = 'media';
+
   static properties = {
     ...AdminSection.properties, files: { state: true }, owners: { state: true }, ownerType: { state: true }, progress: { state: true },
   };
@@ -30,23 +32,14 @@ class ObAdminMedia extends AdminSection {
     this.ownerType = OWNERS[0].type;
   }
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.media'));
-  }
-
   async load() {
-    try {
+    await this.fetching(async () => {
       const [files, ...owners] = await Promise.all([
         listAll('mediaFiles'), ...OWNERS.map((o) => listAll(o.resource, {}, { fields: ['id', 'name'] }).catch(() => [])),
       ]);
       this.owners = Object.fromEntries(OWNERS.map((o, i) => [o.type, owners[i]]));
       this.files = files;
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   /** "Textbook: HTML basics" for a file's object (UUIDs are unique
@@ -67,8 +60,8 @@ class ObAdminMedia extends AdminSection {
     });
     this.progress = { ...this.progress, [scope]: null };
     if (res.status === 200 || res.status === 201) {
-      this.say(okText);
       await this.load();
+      this.say(okText);
       return true;
     }
     this.errors = { ...this.errors, [scope]: uploadErrors(res, (s) => (s === 413 ? t('admin.media.tooLarge') : s === 0 ? t('error.offline') : t('error.generic'))) };
@@ -105,8 +98,8 @@ class ObAdminMedia extends AdminSection {
   async deleteItem(f) {
     if (!confirmed(t('admin.media.deleteConfirm', { name: f.file_name }))) return;
     if (await this.run(() => destroy('mediaFiles', f.id).then(() => true), `row-${f.id}`)) {
+      await this.load();
       this.say(t('admin.media.deleted', { name: f.file_name }));
-      this.load();
     }
   }
 
@@ -121,9 +114,7 @@ class ObAdminMedia extends AdminSection {
           options: OWNERS.map((o) => ({ value: o.type, label: t(o.label) })), onChange: (ev) => { this.ownerType = ev.target.value; } })}
         ${select({ id: 'mf-object', name: 'object', label: t('admin.media.owner'), value: '', errors: e('object_id'),
           options: [{ value: '', label: t('admin.media.chooseOwner') }, ...items.map((x) => ({ value: x.id, label: x.name }))] })}
-        <div class="field ${e('file_data').length ? 'has-error' : ''}"><label for="mf-file">${t('admin.media.file')}</label>
-          <input type="file" id="mf-file" name="file" aria-invalid=${e('file_data').length ? 'true' : 'false'}>
-          ${e('file_data').length ? html`<ul class="errors">${e('file_data').map((m) => html`<li>${m}</li>`)}</ul>` : nothing}</div>
+        ${fileField({ id: 'mf-file', name: 'file', label: t('admin.media.file'), errors: e('file_data') })}
         ${p ? progressBar(p.loaded, p.total, t('admin.media.uploading')) : nothing}
         ${this.general('create', ['content_type', 'object_id', 'file_data'])}
         <button type="submit" ?disabled=${!!p}>${t('admin.upload')}</button>

@@ -33,6 +33,8 @@ function checkPerm(v) {
 const TEXTS = '/api/auth/permission_texts/';
 
 class ObAdminPermissionTexts extends AdminSection {
+  static section = 'permission-texts';
+
   static properties = {
     ...AdminSection.properties, texts: { state: true }, languages: { state: true }, catalogue: { state: true }, langFilter: { state: true },
   };
@@ -42,27 +44,14 @@ class ObAdminPermissionTexts extends AdminSection {
     this.langFilter = '';
   }
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.permission-texts'));
-  }
-
-  languageChanged() {
-    this.load();
-  }
-
   async load() {
-    try {
+    await this.fetching(async () => {
       const [texts, languages, catalogue] = await Promise.all([
         listAll('permissionTexts', this.langFilter ? { language: this.langFilter } : {}),
         listAll('adminLanguages'), permissionCatalogue(language()),
       ]);
       Object.assign(this, { texts, languages, catalogue });
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   updated() {
@@ -81,8 +70,8 @@ class ObAdminPermissionTexts extends AdminSection {
     const r = await this.run(() => create('permissionTexts', { parent: v.permission.trim(), language: v.language, name: v.name.trim() }), 'create');
     if (r) {
       form.reset();
+      await this.load();
       this.say(t('admin.texts.added'));
-      this.load();
     }
   }
 
@@ -90,16 +79,16 @@ class ObAdminPermissionTexts extends AdminSection {
     const input = this.querySelector(`#pt-name-${row.id}`);
     const r = await this.run(() => patch('permissionTexts', row.id, { name: input.value }), `row-${row.id}`);
     if (r) {
+      await this.load();
       this.say(t('admin.saved'));
-      this.load();
     }
   }
 
   async deleteItem(row) {
     if (!confirmed(t('admin.texts.deleteConfirm', { perm: row.parent, language: row.language }))) return;
     if (await this.run(() => destroy('permissionTexts', row.id).then(() => true), `row-${row.id}`)) {
+      await this.load();
       this.say(t('admin.deleted'));
-      this.load();
     }
   }
 
@@ -139,25 +128,14 @@ class ObAdminPermissionTexts extends AdminSection {
 const ANON = '/api/auth/anonymous_permissions/';
 
 class ObAdminAnonymousPermissions extends AdminSection {
+  static section = 'anonymous-permissions';
+
   static properties = { ...AdminSection.properties, rows: { state: true }, catalogue: { state: true } };
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.anonymous-permissions'));
-  }
-
-  languageChanged() {
-    this.load();
-  }
-
   async load() {
-    try {
+    await this.fetching(async () => {
       [this.rows, this.catalogue] = await Promise.all([listAll('anonymousPermissions'), permissionCatalogue(language())]);
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   updated() {
@@ -175,16 +153,16 @@ class ObAdminAnonymousPermissions extends AdminSection {
     }
     if (await this.run(() => create('anonymousPermissions', { permission: v.permission.trim() }), 'create')) {
       form.reset();
+      await this.load();
       this.say(t('admin.anon.added', { perm: v.permission.trim() }));
-      this.load();
     }
   }
 
   async deleteItem(row) {
     if (!confirmed(t('admin.anon.removeConfirm', { perm: row.permission }))) return;
     if (await this.run(() => destroy('anonymousPermissions', row.id).then(() => true), 'list')) {
+      await this.load();
       this.say(t('admin.anon.removed', { perm: row.permission }));
-      this.load();
     }
   }
 
@@ -213,20 +191,12 @@ class ObAdminAnonymousPermissions extends AdminSection {
 const ALLOWED = '/api/auth/allowed_role_permissions/';
 
 class ObAdminRolePermissions extends AdminSection {
+  static section = 'role-permissions';
+
   static properties = { ...AdminSection.properties, types: { state: true }, catalogue: { state: true } };
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.role-permissions'));
-  }
-
-  languageChanged() {
-    this.load();
-  }
-
   async load() {
-    try {
+    await this.fetching(async () => {
       const [types, rows, catalogue] = await Promise.all([
         request('GET', '/api/auth/scope_types/'),
         listAll('allowedRolePermissions', {}, { expand: ['permission'] }),
@@ -234,10 +204,7 @@ class ObAdminRolePermissions extends AdminSection {
       ]);
       this.catalogue = catalogue;
       this.types = types.map((st) => ({ ...st, rows: rows.filter((r) => r.scope_type === st.id) }));
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   updated() {
@@ -256,8 +223,8 @@ class ObAdminRolePermissions extends AdminSection {
     }
     if (await this.run(() => create('allowedRolePermissions', { scope_type: st.id, permission: v.permission.trim() }), scope)) {
       form.reset();
+      await this.load();
       this.say(t('admin.roles.added', { perm: v.permission.trim(), type: st.label }));
-      this.load();
     }
   }
 
@@ -265,8 +232,8 @@ class ObAdminRolePermissions extends AdminSection {
     const perm = typeof row.permission === 'object' ? row.permission.perm_string : row.permission;
     if (!confirmed(t('admin.roles.removeConfirm', { perm, type: st.label }))) return;
     if (await this.run(() => destroy('allowedRolePermissions', row.id).then(() => true), `type-${st.pk}`)) {
+      await this.load();
       this.say(t('admin.roles.removed', { perm, type: st.label }));
-      this.load();
     }
   }
 

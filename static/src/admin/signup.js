@@ -4,7 +4,7 @@
 // or one.  Identity assertions and the staff/superuser flags apply to
 // provider sign-ups only (api-auth.md §6), which phase 2 adds; the form
 // says so.
-import { AdminSection, html, nothing, t, checkbox, select, textarea, confirmed, localErrors } from './common.js';
+import { AdminSection, html, nothing, t, checkbox, select, textarea, confirmed, localErrors, errorList } from './common.js';
 import { field, formValues } from '../ui.js';
 import { listAll, create, patch, destroy, ApiError } from '../api.js';
 import { checkSignupAssignment, hasErrors, MATCH_STRATEGIES } from './validate.js';
@@ -14,6 +14,8 @@ const SIGNUP = '/api/auth/signup_group_assignments/';
 const EMPTY = { name: '', description: '', is_active: true, site: null, groups: [], is_staff: false, is_superuser: false, assertions: [] };
 
 class ObAdminSignupGroups extends AdminSection {
+  static section = 'signup-groups';
+
   static properties = {
     ...AdminSection.properties, rows: { state: true }, groups: { state: true }, sites: { state: true }, draft: { state: true },
   };
@@ -23,22 +25,13 @@ class ObAdminSignupGroups extends AdminSection {
     this.draft = { ...EMPTY };
   }
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.signup-groups'));
-  }
-
   async load() {
-    try {
+    await this.fetching(async () => {
       const [rows, groups, sites] = await Promise.all([
         listAll('signupGroups'), listAll('adminGroups').catch(() => null), listAll('adminSites').catch(() => []),
       ]);
       Object.assign(this, { rows, groups, sites });
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   edit(row) {
@@ -74,10 +67,10 @@ class ObAdminSignupGroups extends AdminSection {
     const id = this.draft.id;
     const r = await this.run(() => (id ? patch('signupGroups', id, body) : create('signupGroups', body)), 'form');
     if (r) {
-      this.say(id ? t('admin.saved') : t('admin.signup.created', { name: r.name }));
       this.draft = { ...EMPTY, groups: [], assertions: [] };
       e.target.reset();
-      this.load();
+      await this.load();
+      this.say(id ? t('admin.saved') : t('admin.signup.created', { name: r.name }));
     } else {
       this.flattenAssertionErrors();
     }
@@ -111,9 +104,9 @@ class ObAdminSignupGroups extends AdminSection {
   async deleteItem(row) {
     if (!confirmed(t('admin.signup.deleteConfirm', { name: row.name }))) return;
     if (await this.run(() => destroy('signupGroups', row.id).then(() => true), 'list')) {
-      this.say(t('admin.deleted'));
       if (this.draft.id === row.id) this.edit(null);
-      this.load();
+      await this.load();
+      this.say(t('admin.deleted'));
     }
   }
 
@@ -150,7 +143,7 @@ class ObAdminSignupGroups extends AdminSection {
           ${this.groups.length ? this.groups.map((g) => checkbox({ id: `sg-g-${g.slug}`, label: g.name, checked: d.groups.includes(g.slug),
             onChange: (ev) => { this.draft = { ...this.draft, groups: ev.target.checked ? [...this.draft.groups, g.slug] : this.draft.groups.filter((x) => x !== g.slug) }; } }))
             : html`<p>${t('admin.groups.none')}</p>`}
-          ${e('groups').length ? html`<ul class="errors">${e('groups').map((m) => html`<li>${m}</li>`)}</ul>` : nothing}</fieldset>`
+          ${errorList(e('groups'))}</fieldset>`
           : field({ id: 'sg-groups', name: 'groups', label: t('admin.signup.groupSlugs'), value: d.groups.join(', '), errors: e('groups') })}
         <fieldset><legend>${t('admin.signup.providerOnly')}</legend>
           <p class="hint">${t('admin.signup.providerHint')}</p>

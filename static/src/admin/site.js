@@ -17,6 +17,8 @@ const AUTH_CONFIGS = '/api/auth/auth_configs/';
 const IMAGES = ['signup_image', 'login_image', 'logout_image', 'password_reset_image'];
 
 class ObAdminSite extends AdminSection {
+  static section = 'site';
+
   static properties = {
     ...AdminSection.properties, sites: { state: true }, configs: { state: true }, languages: { state: true }, progress: { state: true },
   };
@@ -26,28 +28,15 @@ class ObAdminSite extends AdminSection {
     this.progress = {};
   }
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.site'));
-  }
-
-  languageChanged() {
-    this.load();
-  }
-
   async load() {
-    try {
+    await this.fetching(async () => {
       const [sites, languages] = await Promise.all([listAll('adminSites'), listAll('adminLanguages').catch(() => [])]);
       const configs = {};
       await Promise.all(sites.map(async (s) => {
         configs[s.id] = await get('authConfigs', s.id, { expand: ['translations'] }).catch(() => null);
       }));
       Object.assign(this, { sites, languages, configs });
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   async saveSite(e, site) {

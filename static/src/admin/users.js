@@ -19,6 +19,8 @@ function userHref(u) {
 }
 
 class ObAdminUsers extends AdminSection {
+  static section = 'users';
+
   static properties = { ...AdminSection.properties, page: { state: true }, query: { state: true } };
 
   constructor() {
@@ -27,26 +29,13 @@ class ObAdminUsers extends AdminSection {
     this.pageNo = 1;
   }
 
-  connectedCallback() {
-    super.connectedCallback();
-    this.load();
-    this.titled(t('admin.section.users'));
-  }
-
-  languageChanged() {
-    this.requestUpdate();
-  }
-
   async load() {
     const filters = {};
     if (this.query.state && this.user.is_superuser) filters.is_active = this.query.state === 'active';
     if (this.query.staff) filters.is_staff = this.query.staff === 'yes';
-    try {
+    await this.fetching(async () => {
       this.page = await list('adminUsers', filters, { search: this.query.search || undefined, page: this.pageNo, pageSize: PAGE });
-      this.loadErr = null;
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
   }
 
   search(e) {
@@ -129,20 +118,8 @@ class ObAdminUser extends AdminSection {
     perms: { state: true }, memberOf: { state: true },
   };
 
-  willUpdate(changed) {
-    if (changed.has('params') && this.params.id !== this.loadedFor) {
-      this.loadedFor = this.params.id;
-      this.load();
-    }
-  }
-
-  languageChanged() {
-    this.load();
-  }
-
   async load() {
-    this.loadErr = null;
-    try {
+    await this.fetching(async () => {
       const u = await get('adminUsers', this.params.id);
       this.show(u);
       if (this.user.is_superuser) {
@@ -152,9 +129,7 @@ class ObAdminUser extends AdminSection {
         this.groups = groups;
         this.catalogue = catalogue;
       }
-    } catch (e) {
-      this.loadErr = e;
-    }
+    });
     this.titled(this.params.id);
   }
 
