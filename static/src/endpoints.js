@@ -29,7 +29,7 @@ export const RESOURCES = {
     ops: ['retrieve'],
     single: true,
     fields: ['id', 'username', 'full_name', 'first_name', 'last_name', 'description',
-      'email', 'is_authenticated', 'is_staff', 'is_superuser', 'model_permissions'],
+      'email', 'is_authenticated', 'is_staff', 'is_superuser'],
   },
   users: {
     path: '/api/auth/users/',

@@ -138,8 +138,7 @@ class CurrentUser(Base):
     def test_authenticated_shape(self):
         name, uid, tok = mkuser("cur", first="Ada", last="Lovelace", description="Hi")
         data = self.assertJSON(self.call("GET", "/api/auth/current_user/", tok), 200)
-        self.assertEqual(list(data), PUBLIC + ["email", "is_authenticated", "is_superuser",
-                                               "model_permissions"])
+        self.assertEqual(list(data), PUBLIC + ["email", "is_authenticated", "is_superuser"])
         self.assertEqual(data["id"], uid)
         self.assertEqual(data["username"], name)
         self.assertEqual(data["full_name"], "Ada Lovelace")
@@ -148,7 +147,6 @@ class CurrentUser(Base):
         self.assertIs(data["is_superuser"], False)
         self.assertIs(data["is_staff"], False)
         self.assertIsNone(data["picture"])
-        self.assertEqual(data["model_permissions"], [])
         self.assertIsNone(data["last_login"])
         self.assertRegex(data["date_joined"], DATETIME_RE)
 
@@ -166,26 +164,29 @@ class CurrentUser(Base):
         data = self.assertJSON(self.call("GET", "/api/auth/current_user/", tok), 200)
         self.assertIs(data["is_superuser"], True)
 
-    def test_model_permissions(self):
-        # Own permissions and the groups' ones, once each, sorted: what the
-        # app uses to show a staff user only the administration they may use.
+    def test_model_permissions_from_groups(self):
+        # permissions.model: own model permissions and the groups' ones,
+        # once each, sorted; what the app's administration uses to show a
+        # staff user only what the admin gate (permissions.md §9) lets
+        # through.
         gid = STACK.psql("INSERT INTO groups (name, slug) VALUES (%s, %s) RETURNING id"
                          % (lit(unique("Lang")), lit(unique("lang")))).split()[0]
         STACK.psql("INSERT INTO group_permissions (group_id, permission_id) SELECT %s, p.id "
                    "FROM permissions p JOIN content_types ct ON ct.id = p.content_type_id "
                    "WHERE ct.app_label = 'openbook_core' AND p.codename IN "
                    "('change_language', 'add_language')" % gid)
-        name, uid, tok = mkuser("curmp", perms=("openbook_core.add_language",
-                                                 "openbook_auth.view_group"))
+        _, uid, tok = mkuser("curmp", perms=("openbook_core.add_language",
+                                             "openbook_auth.view_group"))
         STACK.psql("INSERT INTO user_groups (user_id, group_id) VALUES (%d, %s)" % (uid, gid))
-        data = self.assertJSON(self.call("GET", "/api/auth/current_user/", tok), 200)
-        self.assertEqual(data["model_permissions"], [
+        me = "/api/auth/current_user/?_expand=permissions"
+        data = self.assertJSON(self.call("GET", me, tok), 200)
+        self.assertEqual(data["permissions"]["model"], [
             "openbook_auth.view_group", "openbook_core.add_language",
             "openbook_core.change_language"])
         # Another user's grants are not the requester's.
         _, _, other = mkuser("curmp2")
-        data = self.assertJSON(self.call("GET", "/api/auth/current_user/", other), 200)
-        self.assertEqual(data["model_permissions"], [])
+        data = self.assertJSON(self.call("GET", me, other), 200)
+        self.assertEqual(data["permissions"]["model"], [])
 
     def test_anything_below_is_not_found(self):
         _, _, tok = mkuser("curx")

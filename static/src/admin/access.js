@@ -1,13 +1,16 @@
 // access.js - what the administration shows to whom, decided from what
 // the API says, never assumed:
 //
-//  - the current user (GET /api/auth/current_user/): is_superuser,
-//    is_staff and model_permissions (their own and their groups' model
-//    permissions, permissions.md §2);
+//  - the current user: is_superuser, is_staff and the model permissions
+//    (their own and their groups', permissions.md §2);
 //  - the OpenAPI document (GET /api/schema/): for every resource its
 //    operations, the permission each kind of operation needs and the admin
 //    gate of each operation ("staff": staff + that permission, "superuser":
 //    superusers only; permissions.md §9).
+//
+// (GET /api/auth/current_user/?_expand=permissions; `permissions.model`
+// is what the admin gate counts: the user's own model permissions and
+// their groups'.)
 //
 // A control appears only when the server would allow the request; the
 // server still decides (and its refusal is shown if the two disagree).
@@ -15,10 +18,15 @@
 
 const KIND = { list: 'view', retrieve: 'view', create: 'add', update: 'change', partial_update: 'change', destroy: 'delete' };
 
+/** The user's model permissions (current_user's permissions.model). */
+export function modelPermissions(user) {
+  return (user && user.permissions && user.permissions.model) || [];
+}
+
 /** Whether the user holds `perm` as a model permission (superusers hold
  * every permission). */
 export function holds(user, perm) {
-  return !!user && (!!user.is_superuser || (user.model_permissions || []).includes(perm));
+  return !!user && (!!user.is_superuser || modelPermissions(user).includes(perm));
 }
 
 /** May `user` do `op` (list, retrieve, create, update, partial_update,
@@ -32,7 +40,7 @@ export function may(user, res, op) {
   if (gate === 'superuser') return false;
   if (gate === 'staff' && !user.is_staff) return false;
   const perm = (res.permissions || {})[KIND[op]];
-  return !!perm && (user.model_permissions || []).includes(perm);
+  return !!perm && modelPermissions(user).includes(perm);
 }
 
 /** The operations of `res` the user may use, as {list, create, ...}. */

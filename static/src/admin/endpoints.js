@@ -10,6 +10,15 @@ const LIB_PENDING = 'issue 14';
 
 /** @type {Record<string, import('../endpoints.js').ResourceSpec>} */
 export const ADMIN_RESOURCES = {
+  // The requester with what they hold (`permissions`, only when expanded):
+  // its `model` list is what the admin gate counts (permissions.md §9).
+  adminMe: {
+    path: '/api/auth/current_user/',
+    ops: ['retrieve'],
+    single: true,
+    fields: ['id', 'username', 'full_name', 'is_authenticated', 'is_staff', 'is_superuser', 'permissions'],
+    expand: ['permissions'],
+  },
   adminUsers: {
     path: '/api/auth/users/',
     key: 'username',

@@ -5,7 +5,8 @@
 // and the current one.
 import { View, html, nothing, t, loading, loadError, setTitle } from '../ui.js';
 import { addStrings } from '../i18n.js';
-import { currentUser, onSessionChange, ready, refreshSession } from '../session.js';
+import { onSessionChange, ready } from '../session.js';
+import { get } from '../api.js';
 import { href } from '../router.js';
 import en from '../i18n/admin.en.js';
 import de from '../i18n/admin.de.js';
@@ -66,11 +67,8 @@ class ObAdmin extends View {
 
   connectedCallback() {
     super.connectedCallback();
-    // The session may have changed elsewhere (rights granted or taken):
-    // ask again when the administration opens.
-    this._off = onSessionChange((u) => {
-      this.user = u;
-    });
+    // Logged in or out elsewhere: ask again.
+    this._off = onSessionChange(() => this.load());
     this.load();
   }
 
@@ -79,19 +77,24 @@ class ObAdmin extends View {
     this._off();
   }
 
+  /** Who is asking, with what they hold (rights may have been granted or
+   * taken since the page loaded, so ask each time the administration
+   * opens), and what the server offers. */
   async load() {
     await ready();
-    await refreshSession();
-    this.user = currentUser();
-    if (!this.user) {
+    let me;
+    try {
+      [me, this.schema] = await Promise.all([get('adminMe', null, { expand: ['permissions'] }), loadSchema()]);
+    } catch (e) {
+      this.error = e;
+      return;
+    }
+    if (!me || !me.is_authenticated) {
+      this.user = null;
       location.replace(`#/account/login?next=${encodeURIComponent(location.hash.slice(1) || '/admin')}`);
       return;
     }
-    try {
-      this.schema = await loadSchema();
-    } catch (e) {
-      this.error = e;
-    }
+    this.user = me;
   }
 
   get section() {

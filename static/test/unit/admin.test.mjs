@@ -64,7 +64,7 @@ const DOC = {
 };
 const schema = describe(DOC);
 const langs = schema.resources.get('/api/core/languages/');
-const staff = (perms) => ({ is_staff: true, is_superuser: false, model_permissions: perms });
+const staff = (perms) => ({ is_staff: true, is_superuser: false, permissions: { model: perms } });
 
 test('what the schema says: resources by path, the API version, the paths', () => {
   assert.equal(schema.version, '0.1.0');
@@ -73,11 +73,11 @@ test('what the schema says: resources by path, the API version, the paths', () =
 });
 
 test('may(): superusers always; staff gates need staff and the permission; superuser gates only superusers', () => {
-  const su = { is_superuser: true, is_staff: false, model_permissions: [] };
+  const su = { is_superuser: true, is_staff: false, permissions: { model: [] } };
   assert.equal(may(su, langs, 'destroy'), true);
   assert.equal(may(staff(['openbook_core.change_language']), langs, 'partial_update'), true);
   assert.equal(may(staff(['openbook_core.change_language']), langs, 'create'), false);
-  assert.equal(may({ is_staff: false, model_permissions: ['openbook_core.change_language'] }, langs, 'partial_update'), false,
+  assert.equal(may({ is_staff: false, permissions: { model: ['openbook_core.change_language'] } }, langs, 'partial_update'), false,
     'the permission without staff does not pass a staff gate');
   const anon = schema.resources.get('/api/auth/anonymous_permissions/');
   assert.equal(may(staff(['openbook_auth.add_anonymouspermission']), anon, 'create'), false, 'superuser-only');
@@ -97,7 +97,7 @@ test('sections: a staff user with one model permission sees only that one; non-s
   assert.deepEqual(ids(staff(['openbook_core.change_language'])), ['languages']);
   assert.deepEqual(ids(staff(['openbook_core.change_site'])), ['site']);
   assert.deepEqual(ids(staff([])), []);
-  assert.deepEqual(ids({ is_staff: false, is_superuser: false, model_permissions: ['openbook_core.change_language'] }), []);
+  assert.deepEqual(ids({ is_staff: false, is_superuser: false, permissions: { model: ['openbook_core.change_language'] } }), []);
   assert.equal(isAdmin({ is_staff: false, is_superuser: false }), false);
   assert.equal(isAdmin(null), false);
   // A superuser sees every section whose API the server has; libraries
