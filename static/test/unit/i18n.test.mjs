@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { TABLES, t, setLanguage, initialLanguage, tn, addStrings } from '../../src/i18n.js';
+import { addStrings } from '../../src/i18n.js';
+import { TABLES, t, setLanguage, initialLanguage, tn } from '../../src/i18n.js';
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
