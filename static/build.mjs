@@ -22,8 +22,7 @@ await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 
 const result = await esbuild.build({
-  // admin.css: the administration's own stylesheet, linked by its chunk.
-  entryPoints: { main: join(src, 'main.js'), app: join(src, 'styles.css'), admin: join(src, 'admin', 'admin.css') },
+  entryPoints: { main: join(src, 'main.js'), app: join(src, 'styles.css') },
   outdir: out,
   bundle: true,
   splitting: true,
@@ -35,6 +34,16 @@ const result = await esbuild.build({
   entryNames: '[name]',
   legalComments: 'none',
   metafile: true,
+  logLevel: 'warning',
+});
+
+// The administration's stylesheet (app/admin.css), linked by its chunk
+// when it loads.
+await esbuild.build({
+  entryPoints: { admin: join(src, 'admin', 'admin.css') },
+  outdir: out,
+  bundle: true,
+  minify: !dev,
   logLevel: 'warning',
 });
 
