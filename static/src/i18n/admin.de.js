@@ -66,7 +66,7 @@ export default {
   'admin.apiVersion': 'API',
   'admin.appBuild': 'Build dieser App',
   'admin.mail': 'Ausgehende E-Mails',
-  'admin.mailNotExposed': 'Der Zustand des E-Mail-Ausgangs ist über die API nicht verfügbar. Betreiber finden ihn in der Tabelle mail_outbox und im Protokoll von openbook send-mail.',
+  'admin.mailNotExposed': 'Der Zustand des E-Mail-Ausgangs ist über die API nicht verfügbar. Die Metriken des Servers enthalten ihn für die Überwachung (openbook_mail_outbox_messages nach Zustand, openbook_mail_outbox_oldest_age_seconds); sie sind vom Browser aus nicht erreichbar.',
   'admin.counts': 'Wie viele',
   'admin.count.users': 'Benutzer',
   'admin.count.inactive': 'Inaktive Benutzer',

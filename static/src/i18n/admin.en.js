@@ -66,7 +66,7 @@ export default {
   'admin.apiVersion': 'API',
   'admin.appBuild': 'This app’s build',
   'admin.mail': 'Outgoing mail',
-  'admin.mailNotExposed': 'The state of the mail outbox is not available through the API. Operators find it in the mail_outbox table and in the log of openbook send-mail.',
+  'admin.mailNotExposed': 'The state of the mail outbox is not available through the API. The server’s metrics carry it for the monitoring system (openbook_mail_outbox_messages by state, openbook_mail_outbox_oldest_age_seconds); they are not reachable from the browser.',
   'admin.counts': 'How many',
   'admin.count.users': 'Users',
   'admin.count.inactive': 'Inactive users',
