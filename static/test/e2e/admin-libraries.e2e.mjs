@@ -57,6 +57,7 @@ async function available(path) {
 
 async function adminAt(hash) {
   const { context, page } = await openPage(env.browser);
+  await page.emulateMedia({ reducedMotion: 'reduce' });   // no gliding under a click
   await login(page, ADMIN);
   await page.goto(url(`/app/#/admin/${hash}`));
   return { context, page };

@@ -21,8 +21,16 @@ async function staffUser(prefix, permissions) {
   return { username, password: PASSWORD };
 }
 
-async function adminPage(options) {
+/** A new page without smooth scrolling (styles.css has it for people): a
+ * click while the page still glides would land on the wrong row. */
+async function open(options) {
   const { context, page } = await openPage(env.browser, options);
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  return { context, page };
+}
+
+async function adminPage(options) {
+  const { context, page } = await open(options);
   await login(page, ADMIN);
   return { context, page };
 }
@@ -62,7 +70,7 @@ test('user administration: find, deactivate (login refused), activate, staff fla
   await page.getByRole('button', { name: 'Deactivate' }).click();
   await said(page, `${user.username} is deactivated.`);
   assert.equal(await page.locator('dd.user-state').textContent(), 'Inactive');
-  const other = await openPage(env.browser);
+  const other = await open();
   await other.page.goto(url('/app/#/account/login'));
   await other.page.getByLabel('Username').fill(user.username);
   await other.page.getByLabel('Password', { exact: true }).fill(user.password);
@@ -106,7 +114,7 @@ test('a user who is not staff has no administration entry, and the screens refus
   const user = await makeUser('nostaff');
   // Even with a model permission: the admin gate needs staff.
   await api('PATCH', `/api/auth/users/${user.username}/`, { user_permissions: ['openbook_core.change_language'] });
-  const { context, page } = await openPage(env.browser);
+  const { context, page } = await open();
   await login(page, user);
   assert.equal(await page.getByRole('banner').getByRole('link', { name: 'Administration' }).count(), 0);
   await page.goto(url('/app/#/admin/languages'));
@@ -128,7 +136,7 @@ test('a staff user sees only what their model permissions allow, and each contro
   await api('POST', '/api/core/languages/', { language: code, name: 'Testish' });
   const renamer = await staffUser('renamer', ['openbook_core.change_language']);
   const keeper = await staffUser('keeper', ['openbook_core.add_language', 'openbook_core.delete_language']);
-  const { context, page } = await openPage(env.browser);
+  const { context, page } = await open();
   try {
     await login(page, renamer);
     await page.getByRole('banner').getByRole('link', { name: 'Administration' }).click();
