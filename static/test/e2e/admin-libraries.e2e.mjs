@@ -160,12 +160,12 @@ test('media files: upload with progress, replace, delete', async (t) => {
   const row = page.getByRole('row').filter({ hasText: name });
   await row.getByText('Textbook: HTML Basics').waitFor();
   const link = await row.getByRole('link', { name }).getAttribute('href');
-  assert.equal(await (await fetch(url(link))).text(), 'first');
+  assert.equal(await (await fetch(new URL(link, url('/')))).text(), 'first');   // absolute or relative
   await row.getByLabel(`New content for ${name}`).setInputFiles({ name, mimeType: 'text/plain', buffer: Buffer.from('second') });
   await row.getByRole('button', { name: `Replace the content of ${name}` }).click();
   await said(page, `${name} replaced.`);
   const link2 = await page.getByRole('row').filter({ hasText: name }).getByRole('link').first().getAttribute('href');
-  assert.equal(await (await fetch(url(link2))).text(), 'second');
+  assert.equal(await (await fetch(new URL(link2, url('/')))).text(), 'second');
   acceptNextDialog(page);
   await page.getByRole('row').filter({ hasText: name }).getByRole('button', { name: `Delete ${name}` }).click();
   await said(page, `${name} deleted.`);
