@@ -9,6 +9,7 @@ import { live } from './live.js';
 import './views/library.js';
 import './views/textbook.js';
 
+const admin = () => import('./admin/index.js');
 const account = () => import('./account/index.js');
 const courses = () => import('./views/courses.js');
 
@@ -22,6 +23,9 @@ export const ROUTES = [
   { pattern: '/textbooks/:id/pages/:page', element: 'ob-textbook' },
   { pattern: '/courses', element: 'ob-courses', load: courses },
   { pattern: '/courses/:id', element: 'ob-course', load: courses },
+  { pattern: '/admin', element: 'ob-admin', load: admin },
+  { pattern: '/admin/:section', element: 'ob-admin', load: admin },
+  { pattern: '/admin/:section/:id', element: 'ob-admin', load: admin },
   { pattern: '/account/login', element: 'ob-login', load: account },
   { pattern: '/account/login/code', element: 'ob-login-code', load: account },
   { pattern: '/account/signup', element: 'ob-signup', load: account },
@@ -151,6 +155,7 @@ class ObApp extends View {
           </select>
           <button type="button" class="icon" aria-pressed=${this.theme === 'dark' ? 'true' : 'false'}
             @click=${() => this.toggleTheme()}>${t('nav.darkTheme')}</button>
+          ${u && (u.is_staff || u.is_superuser) ? html`<a href="#/admin">${t('nav.admin')}</a>` : nothing}
           ${u ? html`<a href="#/account/profile" class="user">${u.username}</a>
               <button type="button" class="secondary" @click=${() => this.signOut()}>${t('nav.logout')}</button>`
             : html`<a href="#/account/login">${t('nav.login')}</a> <a href="#/account/signup" class="button">${t('nav.signup')}</a>`}

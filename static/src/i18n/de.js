@@ -8,6 +8,7 @@ export default {
   'nav.skip': 'Zum Inhalt springen',
   'nav.main': 'Hauptnavigation',
   'nav.library': 'Bibliothek',
+  'nav.admin': 'Verwaltung',
   'nav.courses': 'Kurse',
   'nav.login': 'Anmelden',
   'nav.signup': 'Registrieren',

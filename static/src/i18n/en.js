@@ -15,6 +15,7 @@ export default {
   'nav.loggedOut': 'You are logged out.',
   'nav.language': 'Language',
   'nav.darkTheme': 'Dark theme',
+  'nav.admin': 'Administration',
   'nav.breadcrumbs': 'Breadcrumbs',
 
   'common.loading': 'Loading…',
