@@ -366,6 +366,11 @@ function fromBlock(b) {
   }
 }
 
+/** The stored node of one block node (a component's live rendering). */
+export function nodeToContent(node) {
+  return fromBlock(node);
+}
+
 /** The stored content tree of an editor document. */
 export function toContent(doc) {
   const children = blockChildren(doc);
