@@ -22,7 +22,7 @@ await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 
 const result = await esbuild.build({
-  entryPoints: { main: join(src, 'main.js'), app: join(src, 'styles.css') },
+  entryPoints: { main: join(src, 'main.js'), app: join(src, 'styles.css'), studio: join(src, 'studio', 'studio.css') },
   outdir: out,
   bundle: true,
   splitting: true,

@@ -9,6 +9,7 @@ export default {
   'nav.main': 'Hauptnavigation',
   'nav.library': 'Bibliothek',
   'nav.courses': 'Kurse',
+  'nav.studio': 'Studio',
   'nav.login': 'Anmelden',
   'nav.signup': 'Registrieren',
   'nav.logout': 'Abmelden',

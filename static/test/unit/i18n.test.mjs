@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { TABLES, t, setLanguage, initialLanguage, tn } from '../../src/i18n.js';
+import '../../src/studio/strings.js';   // the studio's strings join the tables when it loads
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
