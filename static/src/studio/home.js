@@ -122,7 +122,7 @@ class ObStudioHome extends View {
       <form @submit=${(e) => this.submit(e)}>
         <div class="field"><label for="new-name">${t('studio.name')}</label><input id="new-name" name="name" required maxlength="255"
           @input=${(e) => { const s = this.querySelector('#new-slug'); if (s && !s.dataset.touched) s.value = slugify(e.target.value); }}></div>
-        <div class="field"><label for="new-slug">${t('studio.slug')}</label><input id="new-slug" name="slug" maxlength="50" pattern="[-a-zA-Z0-9_]+"
+        <div class="field"><label for="new-slug">${t('studio.slug')}</label><input id="new-slug" name="slug" maxlength="50" pattern="[a-zA-Z0-9_\\-]+"
           @input=${(e) => { e.target.dataset.touched = '1'; }} aria-describedby="new-slug-hint"><p class="hint" id="new-slug-hint">${t('studio.slugHint')}</p></div>
         <div class="field"><label for="new-desc">${t('studio.description')}</label><textarea id="new-desc" name="description" rows="2"></textarea></div>
         ${k === 'group' ? html`<div class="field"><label for="new-parent">${t('studio.parentGroup')}</label><select id="new-parent" name="parent">

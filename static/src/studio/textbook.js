@@ -299,7 +299,7 @@ class ObStudioTextbook extends View {
       <summary>${t('studio.textbook.settings')}</summary>
       ${canChange ? html`<form @submit=${(e) => this.saveSettings(e)}>
         <div class="field"><label for="tb-name">${t('studio.name')}</label><input id="tb-name" name="name" .value=${tb.name} required maxlength="255"></div>
-        <div class="field"><label for="tb-slug">${t('studio.slug')}</label><input id="tb-slug" name="slug" .value=${tb.slug} required maxlength="50" pattern="[-a-zA-Z0-9_]+"></div>
+        <div class="field"><label for="tb-slug">${t('studio.slug')}</label><input id="tb-slug" name="slug" .value=${tb.slug} required maxlength="50" pattern="[a-zA-Z0-9_\\-]+"></div>
         <div class="field"><label for="tb-desc">${t('studio.description')}</label><textarea id="tb-desc" name="description" rows="3" .value=${tb.description || ''}></textarea></div>
         ${this.groups ? html`<div class="field"><label for="tb-group">${t('studio.group')}</label><select id="tb-group" name="group">
           ${this.groups.map((g) => html`<option value=${g.id} ?selected=${g.id === tb.group}>${g.name}</option>`)}</select></div>` : nothing}
