@@ -156,3 +156,48 @@ test('a teacher builds a textbook, writes a page, and a reader sees it live', as
   await reader.context.close();
   await context.close();
 });
+
+test('two editors on one page: the second to save sees both versions and chooses', async () => {
+  const teacher = await user('teach', ['teacher']);
+  const g = await group('Conflict books', teacher.username);
+  const { api } = await import('./harness.mjs');
+  const tb = await api('POST', '/api/content/textbooks/', { slug: 'conflict', name: 'Conflicts', group: g.id });
+  const p = await api('POST', '/api/content/textbook_pages/', { textbook: tb.id, name: 'Shared page', position: 0,
+    content: { type: 'root', children: [{ type: 'element', tag: 'p', attributes: {}, children: [{ type: 'text', text: 'Base.' }] }] } });
+  const editors = [];
+  for (const who of ['A', 'B']) {
+    const e = await openPage(s.browser);
+    await stubDefinitions(e.context);
+    await login(e.page, teacher);
+    await e.page.goto(url(`/app/#/studio/textbooks/${tb.id}/pages/${p.id}`));
+    await e.page.locator('.pm-editor p', { hasText: 'Base.' }).waitFor();
+    await e.page.waitForFunction(() => document.documentElement.dataset.live === 'open');
+    e.who = who;
+    editors.push(e);
+  }
+  // Both change the page; A saves at once.  Whoever saves second (B by
+  // the live event, or A if B's autosave came first) gets the dialog.
+  for (const e of editors) {
+    await e.page.locator('.pm-editor p').click();
+    await e.page.keyboard.press('End');
+    await e.page.keyboard.type(` Edit by ${e.who}.`);
+  }
+  await editors[0].page.getByRole('button', { name: 'Save now' }).click();
+  const which = await Promise.race(editors.map((e) => e.page.locator('dialog.conflict[open]').waitFor().then(() => e)));
+  const other = editors.find((e) => e !== which);
+  const dialog = which.page.locator('dialog.conflict[open]');
+  await dialog.locator('.mine', { hasText: `Edit by ${which.who}.` }).waitFor();
+  await dialog.locator('.theirs', { hasText: `Edit by ${other.who}.` }).waitFor();
+  assert.deepEqual(await axeViolations(which.page), []);
+  await dialog.getByRole('button', { name: 'Keep my version' }).click();
+  await which.page.locator('.save-state[data-state="saved"]').waitFor();
+  const stored = (await pagesOf(tb.id)).find((x) => x.id === p.id).content;
+  assert.equal(textOf(stored), `Base. Edit by ${which.who}.`);
+  // The other editor, with nothing unsaved, now shows the kept version.
+  await other.page.locator('.pm-editor p', { hasText: `Base. Edit by ${which.who}.` }).waitFor();
+  assert.equal(await other.page.locator('dialog.conflict[open]').count(), 0);
+  for (const e of editors) {
+    assert.deepEqual(e.page.problems, []);
+    await e.context.close();
+  }
+});
