@@ -15,7 +15,7 @@ export const GROUP = `${C}.librarygroup`;
  * public permissions; existing rows are fine. */
 export async function whitelist() {
   const perms = {
-    [COURSE]: ['view_course', 'change_course', 'delete_course', 'add_coursematerial', 'change_coursematerial',
+    [COURSE]: ['view_course', 'view_coursematerial', 'view_coursematerialpagerange', 'change_course', 'delete_course', 'add_coursematerial', 'change_coursematerial',
       'delete_coursematerial', 'add_coursematerialpagerange', 'delete_coursematerialpagerange'].map((p) => `${C}.${p}`)
       .concat(['view_role', 'add_role', 'change_role', 'view_roleassignment', 'add_roleassignment', 'delete_roleassignment',
         'view_enrollmentmethod', 'add_enrollmentmethod', 'change_enrollmentmethod', 'view_accessrequest', 'change_accessrequest',
