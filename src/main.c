@@ -3,7 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/cli.h"
+#include "openbook/core/alloc.h"
+#include "openbook/cli/cli.h"
 
 static const ob_command commands[] = {
     {"serve", "run the FastCGI worker pool (or one worker with --single)", ob_cmd_serve},
@@ -18,6 +19,11 @@ static const ob_command commands[] = {
     {"changepassword", "set a user's password (and log the user out everywhere)",
      ob_cmd_changepassword},
     {"send-mail", "deliver queued mail (SMTP or .eml files), once or as a loop", ob_cmd_send_mail},
+    {"cleanup", "remove expired sessions, keys, old mail, stale uploads (daily)", ob_cmd_cleanup},
+    {"user", "list, show, create and change accounts", ob_cmd_user},
+    {"site", "show or change the site (domain, name...)", ob_cmd_site},
+    {"backup", "write a consistent backup of the database and the media files", ob_cmd_backup},
+    {"restore", "restore a backup into an empty database and media root", ob_cmd_restore},
 };
 
 static void usage(FILE *f)
@@ -33,6 +39,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv, char **envp)
 {
+    ob_alloc_init();
     if (argc < 2) {
         usage(stderr);
         return 2;

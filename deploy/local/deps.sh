@@ -4,7 +4,7 @@
 # Needs root (or sudo) only when something is missing.
 set -eu
 
-PKGS="build-essential pkg-config clang libclang-rt-14-dev
+PKGS="build-essential pkg-config clang clang-tools libclang-rt-14-dev lcov
 libfcgi-dev libfcgi-bin libpq-dev libhiredis-dev libcjson-dev libyaml-dev libsodium-dev libsystemd-dev zlib1g-dev libdeflate-dev libzip-dev libev-dev libwslay-dev libcurl4-openssl-dev
 check postgresql redis-server nginx-light spawn-fcgi systemd
 apache2 libapache2-mod-fcgid

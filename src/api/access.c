@@ -3,9 +3,14 @@
  * invalid credential), CSRF for cookie sessions on unsafe methods (403),
  * then "login required" (403). */
 #include <string.h>
-#include "openbook/auth.h"
-#include "openbook/router.h"
-#include "openbook/routes.h"
+#include "openbook/auth/auth.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/api/perm.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
+
+/* What the requester holds comes with the user on reads (perm.h). */
+static const ob_auth_preload perm_preload = {OB_PERM_PRELOAD_COL, ob_perm_preload};
 
 static bool unsafe(ob_method m)
 {
@@ -17,7 +22,7 @@ static bool unsafe(ob_method m)
 static int auth_api_check(ob_request *r)
 {
     bool app = strncmp(r->path, "/auth-api/app/", 14) == 0;
-    if (ob_authenticate(r) != 0) {
+    if (ob_authenticate(r, &perm_preload) != 0) {
         if (app && r->bad_app_session) {
             ob_json *j = ob_json_response(r, 410);
             ob_json_object_begin(j);
@@ -56,11 +61,11 @@ static int auth_api_check(ob_request *r)
     return 0;
 }
 
-static int access_check(ob_request *r, const ob_route *route)
+int ob_access_check(ob_request *r, const ob_route *route)
 {
     if (route->access == OB_AUTH_API)
         return auth_api_check(r);
-    if (ob_authenticate(r) != 0)
+    if (ob_authenticate(r, &perm_preload) != 0)
         return -1;
     if (r->auth_method == OB_AUTH_COOKIE && r->user && unsafe(r->method)) {
         const char *why = ob_csrf_check(r);
@@ -78,7 +83,10 @@ static int access_check(ob_request *r, const ob_route *route)
     return 0;
 }
 
-void ob_access_install(void)
+void ob_api_refuse(ob_request *r, int status, const char *detail)
 {
-    ob_dispatch_hook = access_check;
+    if (strncmp(r->path, "/auth-api/", 10) == 0)
+        ob_auth_api_status(r, status);
+    else
+        ob_fail(r, status, detail);
 }

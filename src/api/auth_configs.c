@@ -5,10 +5,10 @@
  * sites. */
 #include <cjson/cJSON.h>
 #include <string.h>
-#include "openbook/db.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
-#include "openbook/routes.h"
+#include "openbook/db/db.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
+#include "openbook/api/routes.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_TRANSLATIONS 100

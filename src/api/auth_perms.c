@@ -4,12 +4,12 @@
  * pure descriptions served by the generic machinery. */
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/perm.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
-#include "openbook/routes.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/api/perm.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
+#include "openbook/api/routes.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define APP "openbook_auth"

@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "openbook/auth.h"
-#include "openbook/db.h"
-#include "openbook/fields.h"
-#include "openbook/password.h"
-#include "openbook/perm.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
-#include "openbook/routes.h"
+#include "openbook/auth/auth.h"
+#include "openbook/db/db.h"
+#include "openbook/http/fields.h"
+#include "openbook/auth/password.h"
+#include "openbook/api/perm.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
+#include "openbook/api/routes.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define APP "openbook_auth"

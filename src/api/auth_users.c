@@ -14,18 +14,18 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include "openbook/jsonvalue.h"
-#include "openbook/account.h"
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/events.h"
-#include "openbook/log.h"
-#include "openbook/password.h"
-#include "openbook/resource.h"
-#include "openbook/routes.h"
-#include "openbook/session.h"
-#include "openbook/validate.h"
+#include "openbook/http/jsonvalue.h"
+#include "openbook/auth/account.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/redis/events.h"
+#include "openbook/core/log.h"
+#include "openbook/auth/password.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/routes.h"
+#include "openbook/auth/session.h"
+#include "openbook/http/validate.h"
 
 #define APP "openbook_auth"
 #define NAME_MAX_CHARS 150

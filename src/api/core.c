@@ -1,9 +1,9 @@
 /* core.c - /api/core/: health, sites and languages (api-resources.md §2). */
 #include <string.h>
-#include "openbook/db.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
-#include "openbook/routes.h"
+#include "openbook/db/db.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
+#include "openbook/api/routes.h"
 
 static const ob_field site_fields[] = {
     {"id", "t.id", OB_FT_INT, 0},

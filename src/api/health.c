@@ -6,8 +6,8 @@
  * open (a non-blocking read sees a terminated backend at once), reports
  * GOOD without another round trip; otherwise it asks with SELECT 1. */
 #include <time.h>
-#include "openbook/db.h"
-#include "openbook/routes.h"
+#include "openbook/db/db.h"
+#include "openbook/api/routes.h"
 
 #define FRESH_NS 1000000000LL
 

@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/auth.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/perm.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
+#include "openbook/core/alloc.h"
+#include "openbook/auth/auth.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/api/perm.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
 
 /* ---- scope types (permissions.md §4) ---- */
 

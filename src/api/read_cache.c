@@ -1,31 +1,17 @@
 /* read_cache.c - keys and entries of the response cache for the generic
  * reads (see read_cache.h). */
 #include <string.h>
-#include "openbook/auth.h"
-#include "openbook/cache.h"
-#include "openbook/compress.h"
-#include "openbook/read_cache.h"
-
-bool ob_read_cache_wanted(const ob_request *r)
-{
-    if (!r->cache || (r->method != OB_GET && r->method != OB_HEAD))
-        return false;
-    /* A client that asks for a fresh answer (a browser's reload, a test
-     * counting statements) gets one; what it gets is kept for the next. */
-    const char *cc = ob_request_param(r, "HTTP_CACHE_CONTROL");
-    if (cc && (strcasestr(cc, "no-cache") || strcasestr(cc, "no-store") ||
-               strcasestr(cc, "max-age=0")))
-        return false;
-    const char *pragma = ob_request_param(r, "HTTP_PRAGMA");
-    return !(pragma && strcasestr(pragma, "no-cache"));
-}
+#include "openbook/auth/auth.h"
+#include "openbook/core/cache.h"
+#include "openbook/http/compress.h"
+#include "openbook/api/read_cache.h"
 
 bool ob_read_cache_answer(ob_request *r)
 {
     r->cache_key = NULL;
     if (!r->cache || (r->method != OB_GET && r->method != OB_HEAD))
         return false;
-    bool lookup = ob_read_cache_wanted(r);
+    bool lookup = ob_request_cache_allowed(r);
     ob_buf k;
     ob_buf_init(&k, r->arena);
     /* Every part is free of newlines (the URL parts are validated, the

@@ -1,7 +1,7 @@
 /* registry.c - the list of every resource description (see registry.h). */
 #include <string.h>
-#include "openbook/registry.h"
-#include "openbook/validate.h"
+#include "openbook/api/registry.h"
+#include "openbook/http/validate.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/perm.h"
-#include "openbook/read_cache.h"
-#include "openbook/resource.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/api/perm.h"
+#include "openbook/api/read_cache.h"
+#include "openbook/api/resource.h"
 
 #define MAX_SORT_KEYS 8
 
@@ -39,18 +39,6 @@ static void too_many_filters(ob_request *r)
 }
 
 #define add_param ob_sql_param
-
-void ob_db_failure(ob_request *r)
-{
-    /* Class 22 is "data exception": a value the database refused.  That is
-     * the client's input, never a reason for a 5xx. */
-    if (strncmp(ob_db_last_sqlstate(r->db), "22", 2) == 0) {
-        ob_fail(r, 400, "Invalid value in request.");
-        return;
-    }
-    ob_warn("database error on %s %s: %s", r->method_name, r->path, ob_db_last_error(r->db));
-    ob_fail(r, 503, "Service temporarily unavailable.");
-}
 
 static bool is_superuser(const ob_request *r)
 {
@@ -862,11 +850,9 @@ static void write_row(ob_request *r, ob_json *j, const ob_resource *res, const b
                 if (e->expand) {
                     write_row(r, j, e->target, e->show, e->pg, hit, e->sub, NULL);
                 } else {
-                    char *raw = cJSON_PrintUnformatted(it);
-                    if (raw) {
-                        ob_json_raw(j, raw, strlen(raw));
-                        cJSON_free(raw);
-                    }
+                    char *raw = cJSON_PrintUnformatted(it); /* not NULL (alloc.h) */
+                    ob_json_raw(j, raw, strlen(raw));
+                    cJSON_free(raw);
                 }
             }
             ob_json_array_end(j);

@@ -15,15 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/jsonvalue.h"
-#include "openbook/auth.h"
-#include "openbook/db.h"
-#include "openbook/events.h"
-#include "openbook/fields.h"
-#include "openbook/log.h"
-#include "openbook/perm.h"
-#include "openbook/resource.h"
-#include "openbook/validate.h"
+#include "openbook/http/jsonvalue.h"
+#include "openbook/auth/auth.h"
+#include "openbook/db/db.h"
+#include "openbook/redis/events.h"
+#include "openbook/http/fields.h"
+#include "openbook/core/log.h"
+#include "openbook/api/perm.h"
+#include "openbook/api/resource.h"
+#include "openbook/http/validate.h"
 
 const char *const ob_text_formats[] = {"TEXT", "HTML", "MD", NULL};
 const char *const ob_duration_periods[] = {"", "minutes", "hours", "days", "weeks", "months",
@@ -638,9 +638,7 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         return 0;
     }
     case OB_W_JSON: {
-        char *text = cJSON_PrintUnformatted(in);
-        if (!text)
-            BAD("Value must be valid JSON.");
+        char *text = cJSON_PrintUnformatted(in); /* not NULL (alloc.h) */
         v->text = ob_arena_strdup(a, text);
         cJSON_free(text);
         if (f->json_max_bytes && strlen(v->text) > f->json_max_bytes)

@@ -1,10 +1,10 @@
 /* routes.c - the routing table: every path the FastCGI app answers.
  * Collections carry their API-root name; GET /api/ is built from them. */
 #include <string.h>
-#include "openbook/router.h"
-#include "openbook/routes.h"
-#include "openbook/auth_api.h"
-#include "openbook/ws.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/api/ws.h"
 
 const ob_route ob_routes[] = {
     {"/api/", OB_GET, ob_api_root, OB_ANON, NULL},
@@ -93,6 +93,13 @@ const ob_route ob_routes[] = {
 #include "../auth/routes_auth.inc"
 };
 const size_t ob_nroutes = sizeof ob_routes / sizeof ob_routes[0];
+
+const ob_router ob_api_router = {
+    .routes = ob_routes,
+    .nroutes = sizeof ob_routes / sizeof ob_routes[0],
+    .access = ob_access_check,
+    .refuse = ob_api_refuse,
+};
 
 /* GET /api/ - maps every collection to its absolute URL. */
 void ob_api_root(ob_request *r)

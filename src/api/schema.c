@@ -30,9 +30,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/registry.h"
-#include "openbook/router.h"
-#include "openbook/routes.h"
+#include "openbook/api/registry.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
 
 #ifndef OB_VERSION
 #define OB_VERSION "0"

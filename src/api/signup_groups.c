@@ -5,11 +5,11 @@
  * served by the generic machinery; a hook stores `assertions`, a list of
  * objects kept in a table of their own. */
 #include <string.h>
-#include "openbook/db.h"
-#include "openbook/registry.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
-#include "openbook/routes.h"
+#include "openbook/db/db.h"
+#include "openbook/api/registry.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
+#include "openbook/api/routes.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ASSERTIONS 100

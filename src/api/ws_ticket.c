@@ -6,15 +6,15 @@
 #include <string.h>
 #include <time.h>
 #include <cjson/cJSON.h>
-#include "openbook/jsonvalue.h"
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/resource.h"
-#include "openbook/resources.h"
-#include "openbook/ticket.h"
-#include "openbook/ws.h"
+#include "openbook/http/jsonvalue.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/api/resource.h"
+#include "openbook/api/resources.h"
+#include "openbook/core/ticket.h"
+#include "openbook/api/ws.h"
 
 static void field_error(ob_request *r, const char *msg)
 {

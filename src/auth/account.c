@@ -1,18 +1,9 @@
 /* account.c - account writes shared by the API and the CLI (account.h). */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/account.h"
-#include "openbook/password.h"
-
-static char *lower(ob_arena *a, const char *s)
-{
-    char *o = ob_arena_strdup(a, s);
-    for (char *p = o; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return o;
-}
+#include "openbook/auth/account.h"
+#include "openbook/auth/password.h"
 
 bool ob_account_email_taken(const ob_db *db)
 {
@@ -48,7 +39,7 @@ int64_t ob_account_create(ob_db *db, ob_arena *a, const char *username, const ch
     char hash[OB_PASSWORD_HASH_MAX];
     if (password && ob_password_hash(password, strlen(password), hash) != 0)
         return -1;
-    const char *mail = lower(a, email ? email : "");
+    const char *mail = ob_arena_strdup_lower(a, email ? email : "");
     const char *p[] = {username, password ? hash : ob_password_unusable(), mail,
                        superuser ? "t" : "f"};
     /* ON CONFLICT: a concurrent sign-up with the same name is "taken",

@@ -7,13 +7,13 @@
 #include <strings.h>
 #include <time.h>
 #include <cjson/cJSON.h>
-#include "openbook/auth_api.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/password.h"
-#include "openbook/session.h"
-#include "openbook/validate.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/auth/password.h"
+#include "openbook/auth/session.h"
+#include "openbook/http/validate.h"
 
 /* ---- messages: English is normative; German where translated ---- */
 
@@ -307,10 +307,7 @@ const char *ob_authapi_email_field(ob_authapi *a)
 
 char *ob_authapi_lower(ob_authapi *a, const char *s)
 {
-    char *o = ob_arena_strdup(a->r->arena, s);
-    for (char *p = o; *p; p++)
-        *p = (char)tolower((unsigned char)*p);
-    return o;
+    return ob_arena_strdup_lower(a->r->arena, s);
 }
 
 /* ---- responses ---- */
@@ -333,6 +330,14 @@ void ob_authapi_end(ob_authapi *a, ob_json *j)
 {
     ob_json_object_end(j);
     finish(a);
+}
+
+void ob_auth_api_status(ob_request *r, int status)
+{
+    ob_json *j = ob_json_response(r, status);
+    ob_json_object_begin(j);
+    ob_json_kv_int(j, "status", status);
+    ob_json_object_end(j);
 }
 
 void ob_authapi_status(ob_authapi *a, int status)

@@ -1,5 +1,5 @@
 /* api_config.c - GET /auth-api/{client}/v1/config (api-auth.md §4.1). */
-#include "openbook/auth_api.h"
+#include "openbook/auth/auth_api.h"
 
 static void kv_bool(ob_json *j, const char *key, bool v)
 {

@@ -5,10 +5,10 @@
 #include <string.h>
 #include <strings.h>
 #include <cjson/cJSON.h>
-#include "openbook/auth_api.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/ratelimit.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/auth/ratelimit.h"
 
 typedef struct {
     bool found, verified, primary;

@@ -5,15 +5,15 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include <sodium.h>
-#include "openbook/auth_api.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/events.h"
-#include "openbook/mail.h"
-#include "openbook/password.h"
-#include "openbook/ratelimit.h"
-#include "openbook/session.h"
-#include "openbook/validate.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/redis/events.h"
+#include "openbook/mail/mail.h"
+#include "openbook/auth/password.h"
+#include "openbook/auth/ratelimit.h"
+#include "openbook/auth/session.h"
+#include "openbook/http/validate.h"
 
 #define CODE_CHARS "BCDFGHJKLMNPQRSTVWXZ"
 #define CODE_TTL 300.0

@@ -3,13 +3,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/auth_api.h"
-#include "openbook/db.h"
-#include "openbook/events.h"
-#include "openbook/mail.h"
-#include "openbook/password.h"
-#include "openbook/ratelimit.h"
-#include "openbook/session.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/db/db.h"
+#include "openbook/redis/events.h"
+#include "openbook/mail/mail.h"
+#include "openbook/auth/password.h"
+#include "openbook/auth/ratelimit.h"
+#include "openbook/auth/session.h"
 
 #define KEY_MAX 256
 #define RESET_KEY_TTL (3L * 24 * 3600)

@@ -6,14 +6,14 @@
 #include <strings.h>
 #include <cjson/cJSON.h>
 #include <sodium.h>
-#include "openbook/account.h"
-#include "openbook/auth_api.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/mail.h"
-#include "openbook/password.h"
-#include "openbook/ratelimit.h"
-#include "openbook/validate.h"
+#include "openbook/auth/account.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/mail/mail.h"
+#include "openbook/auth/password.h"
+#include "openbook/auth/ratelimit.h"
+#include "openbook/http/validate.h"
 
 #define KEY_MAX 256
 

@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/account.h"
-#include "openbook/alloc.h"
-#include "openbook/auth_api.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
-#include "openbook/password.h"
-#include "openbook/session.h"
+#include "openbook/auth/account.h"
+#include "openbook/core/alloc.h"
+#include "openbook/auth/auth_api.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
+#include "openbook/auth/password.h"
+#include "openbook/auth/session.h"
 
 #define KEY_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #define VERIFY_KEY_TTL (3L * 24 * 3600)
@@ -85,17 +85,14 @@ cJSON *ob_authapi_new_stage(ob_authapi *a, const char *id, int64_t user_id)
 
 static char *print_data(ob_authapi *a)
 {
-    char *txt = cJSON_PrintUnformatted(a->data);
-    if (!txt)
-        ob_oom(0);
-    return txt;
+    return cJSON_PrintUnformatted(a->data); /* never NULL (alloc.h) */
 }
 
 int ob_authapi_save(ob_authapi *a)
 {
     char *txt = print_data(a);
     int rc = a->r->session ? ob_session_save(a->r, txt) : ob_session_start(a->r, 0, txt, a->app);
-    free(txt);
+    cJSON_free(txt);
     return rc;
 }
 
@@ -103,7 +100,7 @@ static int start_session(ob_authapi *a, int64_t user_id)
 {
     char *txt = print_data(a);
     int rc = ob_session_start(a->r, user_id, txt, a->app);
-    free(txt);
+    cJSON_free(txt);
     return rc;
 }
 
@@ -352,7 +349,7 @@ const char *ob_authapi_verification_address(ob_authapi *a, const ob_user *u, boo
     if (!u->email || !*u->email)
         return NULL;
     /* An account from the original server may have no address rows. */
-    const char *mail = ob_authapi_lower(a, u->email);
+    const char *mail = ob_arena_strdup_lower(a->r->arena, u->email);
     const char *q[] = {uid, mail};
     if (run(a,
             "INSERT INTO email_addresses (user_id, email, verified, is_primary) "

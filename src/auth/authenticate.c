@@ -5,14 +5,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sodium.h>
-#include "openbook/auth.h"
-#include "openbook/cache.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/perm.h"
-#include "openbook/read_cache.h"
-#include "openbook/resource.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/cache.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
 
 void ob_random_token(char *out, size_t len, const char *alphabet)
 {
@@ -35,14 +32,20 @@ void ob_sha256_hex(const char *s, size_t len, char out[65])
     "u.is_staff, u.is_superuser, u.user_type"
 #define USER_NCOLS 10
 
-/* A read request fetches what the user holds together with the user
- * (OB_PERM_PRELOAD_COL, the last column): one round trip less for every
- * list or item it reads.  Not for writes: a handler that changes grants
- * and then checks them must see its own changes, which the lazy load
- * after the change does. */
-static bool preload_perms(const ob_request *r)
+/* A read request fetches what the caller's preload asks for together with
+ * the user (the last column): one round trip less for every list or item
+ * it reads.  Not for writes: a handler that changes grants and then checks
+ * them must see its own changes, which the lazy load after the change
+ * does. */
+static bool preload_wanted(const ob_request *r, const ob_auth_preload *pre)
 {
-    return r->method == OB_GET || r->method == OB_HEAD;
+    return pre && (r->method == OB_GET || r->method == OB_HEAD);
+}
+
+/* The preload column as it follows the user columns, or "". */
+static const char *preload_sql(ob_request *r, const ob_auth_preload *pre)
+{
+    return preload_wanted(r, pre) ? ob_arena_printf(r->arena, ", %s", pre->sql) : "";
 }
 
 /* One row of an authentication query, from PostgreSQL or from the worker's
@@ -73,16 +76,18 @@ static const char *col(const auth_row *row, int i)
  * cache.max_age_ms.  Writes always ask the database. */
 static bool auth_cacheable(const ob_request *r)
 {
-    return r->cache && preload_perms(r);
+    return r->cache && (r->method == OB_GET || r->method == OB_HEAD);
 }
 
 /* Looked up only when the client did not ask for a fresh answer. */
 static bool auth_lookup(const ob_request *r)
 {
-    return auth_cacheable(r) && ob_read_cache_wanted(r);
+    return auth_cacheable(r) && ob_request_cache_allowed(r);
 }
 
-/* "\1auth <kind> <hash>": the \1 keeps these keys apart from response keys. */
+/* "\1auth <kind> <hash>": the \1 keeps these keys apart from response keys.
+ * The kind is upper case for rows read with a preload column, lower case
+ * for rows without. */
 static size_t auth_key(char *out, size_t cap, char kind, const char *hash_hex)
 {
     int n = snprintf(out, cap, "\1auth %c %s", kind, hash_hex);
@@ -137,10 +142,10 @@ static void auth_cache_put(ob_request *r, char kind, const char *hash_hex, const
 }
 
 /* After r->user is set to the active user of the row. */
-static void take_perms(ob_request *r, const auth_row *row)
+static void take_preload(ob_request *r, const ob_auth_preload *pre, const auth_row *row)
 {
-    if (preload_perms(r) && r->user && row->n > 0 && row->v[row->n - 1])
-        ob_perm_preload(r, row->v[row->n - 1]);
+    if (preload_wanted(r, pre) && r->user && row->n > 0 && row->v[row->n - 1])
+        pre->take(r, row->v[row->n - 1]);
 }
 
 static ob_user *user_from_row(ob_request *r, const auth_row *row, int c)
@@ -167,20 +172,20 @@ static int deny(ob_request *r, const char *detail)
 
 /* The token row of hash, from the cache or the database.  1 found, 0 not
  * found (answered), -1 error (answered). */
-static int token_row(ob_request *r, const char *hash, auth_row *row)
+static int token_row(ob_request *r, const ob_auth_preload *pre, const char *hash,
+                     auth_row *row)
 {
-    if (auth_lookup(r) && auth_cache_get(r, 'T', hash, row))
+    if (auth_lookup(r) && auth_cache_get(r, pre ? 'T' : 't', hash, row))
         return 1;
     uint64_t gen = r->cache ? ob_cache_generation(r->cache) : 0;
     const char *params[] = {hash};
-#define TOKEN_SQL(PERMS)                                                                         \
-    "SELECT t.token_hash, t.is_active AND (t.start_date IS NULL OR t.start_date <= now()) "      \
-    "AND (t.end_date IS NULL OR t.end_date > now()), " USER_COLS PERMS                           \
-    " FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = decode($1, 'hex')"
-    PGresult *res = ob_db_query(r->db, r->arena,
-                                preload_perms(r) ? TOKEN_SQL(", " OB_PERM_PRELOAD_COL)
-                                                 : TOKEN_SQL(""),
-                                1, params);
+    const char *sql = ob_arena_printf(
+        r->arena,
+        "SELECT t.token_hash, t.is_active AND (t.start_date IS NULL OR t.start_date <= now()) "
+        "AND (t.end_date IS NULL OR t.end_date > now()), " USER_COLS "%s"
+        " FROM auth_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = decode($1, 'hex')",
+        preload_sql(r, pre));
+    PGresult *res = ob_db_query(r->db, r->arena, sql, 1, params);
     if (!res) {
         ob_db_failure(r);
         return -1;
@@ -204,11 +209,11 @@ static int token_row(ob_request *r, const char *hash, auth_row *row)
     row_from_result(row, res);
     /* Only a usable credential is kept: a refusal is asked again. */
     if (auth_cacheable(r) && col(row, 1)[0] == 't' && col(row, 2 + 6)[0] == 't')
-        auth_cache_put(r, 'T', hash, row, gen);
+        auth_cache_put(r, pre ? 'T' : 't', hash, row, gen);
     return 1;
 }
 
-static int by_token(ob_request *r, const char *hdr)
+static int by_token(ob_request *r, const ob_auth_preload *pre, const char *hdr)
 {
     /* "Token <key>": exactly one word after the scheme. */
     const char *p = hdr + 5;
@@ -223,7 +228,7 @@ static int by_token(ob_request *r, const char *hdr)
     char hash[65];
     ob_sha256_hex(p, n, hash);
     auth_row row;
-    int found = token_row(r, hash, &row);
+    int found = token_row(r, pre, hash, &row);
     if (found <= 0)
         return -1;
     if (col(&row, 1)[0] != 't')
@@ -233,12 +238,13 @@ static int by_token(ob_request *r, const char *hdr)
         return deny(r, "User is inactive or deleted.");
     r->user = u;
     r->auth_method = OB_AUTH_TOKEN;
-    take_perms(r, &row);
+    take_preload(r, pre, &row);
     return 0;
 }
 
 /* Loads a live session by key.  Returns 1 found, 0 not found, -1 error. */
-static int load_session(ob_request *r, const char *key, ob_user **user, auth_row *row)
+static int load_session(ob_request *r, const ob_auth_preload *pre, const char *key,
+                        ob_user **user, auth_row *row)
 {
     *user = NULL;
     size_t n = strlen(key);
@@ -246,17 +252,16 @@ static int load_session(ob_request *r, const char *key, ob_user **user, auth_row
         return 0;
     ob_session *s = ob_arena_calloc(r->arena, 1, sizeof *s);
     ob_sha256_hex(key, n, s->key_hash_hex);
-    if (!(auth_lookup(r) && auth_cache_get(r, 'S', s->key_hash_hex, row))) {
+    if (!(auth_lookup(r) && auth_cache_get(r, pre ? 'S' : 's', s->key_hash_hex, row))) {
         uint64_t gen = r->cache ? ob_cache_generation(r->cache) : 0;
         const char *params[] = {s->key_hash_hex};
-#define SESSION_SQL(PERMS)                                                                       \
-    "SELECT s.user_id, s.data::text, " USER_COLS PERMS                                           \
-    " FROM sessions s LEFT JOIN users u ON u.id = s.user_id"                                     \
-    " WHERE s.key_hash = decode($1, 'hex') AND s.expires_at > now()"
-        PGresult *res = ob_db_query(r->db, r->arena,
-                                    preload_perms(r) ? SESSION_SQL(", " OB_PERM_PRELOAD_COL)
-                                                     : SESSION_SQL(""),
-                                    1, params);
+        const char *sql = ob_arena_printf(
+            r->arena,
+            "SELECT s.user_id, s.data::text, " USER_COLS "%s"
+            " FROM sessions s LEFT JOIN users u ON u.id = s.user_id"
+            " WHERE s.key_hash = decode($1, 'hex') AND s.expires_at > now()",
+            preload_sql(r, pre));
+        PGresult *res = ob_db_query(r->db, r->arena, sql, 1, params);
         if (!res) {
             ob_db_failure(r);
             return -1;
@@ -265,10 +270,10 @@ static int load_session(ob_request *r, const char *key, ob_user **user, auth_row
             return 0;
         row_from_result(row, res);
         if (auth_cacheable(r))
-            auth_cache_put(r, 'S', s->key_hash_hex, row, gen);
+            auth_cache_put(r, pre ? 'S' : 's', s->key_hash_hex, row, gen);
     }
     s->data = ob_arena_strdup(r->arena, col(row, 1));
-    if (row->v[0]) {
+    if (row->n > 0 && row->v[0]) {
         s->user_id = strtoll(row->v[0], NULL, 10);
         *user = user_from_row(r, row, 2);
     }
@@ -276,18 +281,18 @@ static int load_session(ob_request *r, const char *key, ob_user **user, auth_row
     return 1;
 }
 
-int ob_authenticate(ob_request *r)
+int ob_authenticate(ob_request *r, const ob_auth_preload *pre)
 {
     const char *authz = ob_request_param(r, "HTTP_AUTHORIZATION");
     if (authz && strncasecmp(authz, "token", 5) == 0 && (authz[5] == ' ' || authz[5] == '\0'))
-        return by_token(r, authz);
+        return by_token(r, pre, authz);
     /* Other schemes (Basic, Bearer) are ignored, as in the original. */
 
     const char *st = ob_request_param(r, "HTTP_X_SESSION_TOKEN");
     if (st) {
         ob_user *u;
         auth_row row;
-        int found = load_session(r, st, &u, &row);
+        int found = load_session(r, pre, st, &u, &row);
         if (found < 0)
             return -1;
         if (!found) {
@@ -298,7 +303,7 @@ int ob_authenticate(ob_request *r)
             return deny(r, "User is inactive or deleted.");
         r->user = u;
         r->auth_method = OB_AUTH_APP_SESSION;
-        take_perms(r, &row);
+        take_preload(r, pre, &row);
         return 0;
     }
 
@@ -306,7 +311,7 @@ int ob_authenticate(ob_request *r)
     if (sid) {
         ob_user *u;
         auth_row row;
-        int found = load_session(r, sid, &u, &row);
+        int found = load_session(r, pre, sid, &u, &row);
         if (found < 0)
             return -1;
         if (found) {
@@ -314,7 +319,7 @@ int ob_authenticate(ob_request *r)
              * is deleted when the user is deactivated. */
             r->user = u && u->is_active ? u : NULL;
             r->auth_method = OB_AUTH_COOKIE;
-            take_perms(r, &row);
+            take_preload(r, pre, &row);
         }
     }
     return 0;

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <sodium.h>
 #include <zlib.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
-#include "openbook/password.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
+#include "openbook/auth/password.h"
 
 /* Every hash and verification is logged at debug level: the tests count
  * these lines to check that the paths which must not reveal whether an

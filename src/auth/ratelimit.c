@@ -4,11 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/log.h"
-#include "openbook/ratelimit.h"
-#include "openbook/redis.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/core/log.h"
+#include "openbook/auth/ratelimit.h"
+#include "openbook/redis/redis.h"
 
 const ob_rate ob_rate_login_ip = {"login", 30, 60};
 const ob_rate ob_rate_login_failed_ip = {"login_failed_ip", 10, 60};

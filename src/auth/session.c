@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/session.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/auth/session.h"
 
 #define CSRF_MAX_AGE 31449600L
 static const char key_chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";

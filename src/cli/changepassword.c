@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "openbook/account.h"
-#include "openbook/cli.h"
-#include "openbook/password.h"
+#include "openbook/auth/account.h"
+#include "openbook/cli/cli.h"
+#include "openbook/auth/password.h"
 #include "cli_account.h"
 
 static const char usage[] =
@@ -71,16 +71,13 @@ static int64_t load_user(ob_cli_account *ca, const char *username, const char *s
 
 static int store(ob_cli_account *ca, int64_t id, const char *password)
 {
-    char uid[24];
-    snprintf(uid, sizeof uid, "%lld", (long long)id);
-    const char *p[] = {uid};
-    if (ob_db_begin(ca->db) != 0 || ob_account_set_password(ca->db, &ca->arena, id, password) != 0 ||
-        !ob_db_query(ca->db, &ca->arena, "DELETE FROM sessions WHERE user_id = $1::bigint", 1, p) ||
+    if (ob_db_begin(ca->db) != 0 || ob_cli_set_password(ca, id, password) != 0 ||
         ob_db_commit(ca->db) != 0) {
         fprintf(stderr, "openbook: %s\n", ob_db_last_error(ca->db));
         ob_db_rollback(ca->db);
         return -1;
     }
+    ob_cli_revoke_user(ca, id);
     return 0;
 }
 

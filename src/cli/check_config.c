@@ -1,6 +1,6 @@
 /* check_config.c - `openbook check-config`. */
 #include <stdio.h>
-#include "openbook/cli.h"
+#include "openbook/cli/cli.h"
 
 static const char usage[] =
     "Usage: openbook check-config [-c FILE]\n\n"

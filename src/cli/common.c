@@ -1,8 +1,8 @@
 /* common.c - option handling shared by the subcommands. */
 #include <getopt.h>
 #include <stdio.h>
-#include "openbook/cli.h"
-#include "openbook/log.h"
+#include "openbook/cli/cli.h"
+#include "openbook/core/log.h"
 
 int ob_cli_simple(int argc, char **argv, const char *usage, const char **config_path)
 {

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sodium.h>
-#include "openbook/account.h"
-#include "openbook/cli.h"
-#include "openbook/password.h"
-#include "openbook/validate.h"
+#include "openbook/auth/account.h"
+#include "openbook/cli/cli.h"
+#include "openbook/auth/password.h"
+#include "openbook/http/validate.h"
 #include "cli_account.h"
 
 static const char usage[] =
@@ -64,21 +64,9 @@ static int parse_options(int argc, char **argv, options *o)
     return 0;
 }
 
-/* Username rules of api-auth.md §6 (without the sign-up blacklist: the
- * operator may choose "admin"). */
-static const char *username_problem(const char *u)
-{
-    size_t n = ob_utf8_count(u, strlen(u));
-    if (n < OB_USERNAME_MIN || n > OB_USERNAME_MAX)
-        return "must have 5 to 150 characters";
-    if (!ob_valid_username_chars(u, strlen(u)))
-        return "may contain only letters, numbers, and @/./+/-/_ characters";
-    return NULL;
-}
-
 static int check_input(ob_cli_account *ca, const char *username, const char *email)
 {
-    const char *why = username_problem(username);
+    const char *why = ob_cli_username_problem(username);
     if (why) {
         fprintf(stderr, "openbook: createsuperuser: the username %s\n", why);
         return -1;

@@ -22,10 +22,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/arena.h"
-#include "openbook/cli.h"
-#include "openbook/db.h"
-#include "openbook/migrations.h"
+#include "openbook/core/arena.h"
+#include "openbook/cli/cli.h"
+#include "openbook/db/db.h"
+#include "openbook/db/migrations.h"
 
 static const char usage[] =
     "Usage: openbook load-demo-data [-c FILE] [--owner USERNAME]\n\n"

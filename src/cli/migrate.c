@@ -1,8 +1,8 @@
 /* migrate.c - `openbook migrate` and `openbook load-initial-data`. */
 #include <stdio.h>
-#include "openbook/cli.h"
-#include "openbook/db.h"
-#include "openbook/migrations.h"
+#include "openbook/cli/cli.h"
+#include "openbook/db/db.h"
+#include "openbook/db/migrations.h"
 
 static const char migrate_usage[] =
     "Usage: openbook migrate [-c FILE]\n\n"

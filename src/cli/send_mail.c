@@ -15,10 +15,10 @@
 #include <sys/select.h>
 #include <unistd.h>
 #include <curl/curl.h>
-#include "openbook/cli.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
+#include "openbook/cli/cli.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
 
 static const char usage[] =
     "Usage: openbook send-mail [-c FILE] [--once] [--interval S]\n\n"

@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/cli.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
-#include "openbook/pool.h"
+#include "openbook/core/alloc.h"
+#include "openbook/api/app.h"
+#include "openbook/cli/cli.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
+#include "openbook/pool/pool.h"
 
 static const char usage[] =
     "Usage: openbook serve [OPTIONS]\n\n"
@@ -18,7 +19,9 @@ static const char usage[] =
     "or a listening socket on fd 0 as spawn-fcgi, mod_fcgid and systemd\n"
     "StandardInput=socket pass it) and pre-forks server.workers workers.\n\n"
     "Signals: SIGHUP reloads the configuration and replaces the workers\n"
-    "gracefully; SIGTERM/SIGINT stop gracefully within server.graceful_timeout.\n\n"
+    "gracefully; SIGTERM/SIGINT stop gracefully within server.graceful_timeout,\n"
+    "and a second SIGTERM/SIGINT, or SIGQUIT, stops at once (requests in flight\n"
+    "are lost).\n\n"
     "Outside development mode it refuses to start when http.public_base_url is\n"
     "empty and the configured site has no domain: mailed links need one.\n\n"
     "  -c, --config FILE    configuration file\n"
@@ -85,7 +88,8 @@ int ob_cmd_serve(int argc, char **argv, char **envp)
     static const char *origins[] = {"opened", "inherited on fd 0", "from systemd"};
     ob_info("serve: listening socket %s%s%s", origins[origin],
             origin == OB_LISTEN_OWN ? ": " : "", origin == OB_LISTEN_OWN ? cfg.listen : "");
-    int rc = single ? ob_worker_run(&cfg, fd, NULL, NULL, true) : ob_master_run(&cfg, path, envp, fd);
+    int rc = single ? ob_worker_run(&cfg, &ob_api_app, fd, NULL, NULL, true)
+                    : ob_master_run(&cfg, &ob_api_app, path, envp, fd);
     close(fd);
     ob_config_free(&cfg);
     return rc;

@@ -3,7 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
+#include <cjson/cJSON.h>
+#include "openbook/core/alloc.h"
 
 _Noreturn void ob_oom(size_t wanted)
 {
@@ -59,4 +60,10 @@ char *ob_strndup(const char *s, size_t n)
 void ob_free(void *p)
 {
     free(p);
+}
+
+void ob_alloc_init(void)
+{
+    cJSON_Hooks hooks = {.malloc_fn = ob_malloc, .free_fn = ob_free};
+    cJSON_InitHooks(&hooks);
 }

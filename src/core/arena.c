@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/arena.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/arena.h"
 
 #define ALIGN 16
 
@@ -132,6 +132,15 @@ char *ob_arena_strndup(ob_arena *a, const char *s, size_t n)
 char *ob_arena_strdup(ob_arena *a, const char *s)
 {
     return ob_arena_strndup(a, s, strlen(s));
+}
+
+char *ob_arena_strdup_lower(ob_arena *a, const char *s)
+{
+    char *o = ob_arena_strdup(a, s);
+    for (char *p = o; *p; p++)
+        if (*p >= 'A' && *p <= 'Z')
+            *p = (char)(*p - 'A' + 'a');
+    return o;
 }
 
 char *ob_arena_vprintf(ob_arena *a, const char *fmt, va_list ap)

@@ -1,8 +1,8 @@
 /* buf.c - growable byte buffer (see buf.h). */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/buf.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/buf.h"
 
 void ob_buf_init(ob_buf *b, ob_arena *arena)
 {

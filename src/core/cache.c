@@ -6,8 +6,8 @@
  * a flush (every change to the data) empties everything. */
 #include <string.h>
 #include <sys/mman.h>
-#include "openbook/alloc.h"
-#include "openbook/cache.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/cache.h"
 
 #define NBUCKETS 1024 /* power of two */
 

@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <yaml.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/log.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/core/log.h"
 
 #define OFF(f) offsetof(ob_config, f)
 #define K_STR(s, k, f) {s, k, OB_CT_STRING, OFF(f), false, 0, 0}
@@ -67,6 +67,7 @@ const ob_config_key ob_config_keys[] = {
     K_SECRET("database", "url", database_url),
     K_INT("database", "connect_timeout", database_connect_timeout, 1, 3600),
     K_INT("database", "statement_timeout", database_statement_timeout, 0, 86400000),
+    K_STR("database", "tools_dir", database_tools_dir),
     K_STR("redis", "address", redis_address),
     K_INT("redis", "db", redis_db, 0, 1024),
     K_SECRET("redis", "password", redis_password),
@@ -103,6 +104,7 @@ const ob_config_key ob_config_keys[] = {
     K_SECRET("mail", "smtp_password", mail_smtp_password),
     K_INT("mail", "smtp_timeout", mail_smtp_timeout, 1, 3600),
     K_INT("mail", "max_attempts", mail_max_attempts, 1, 1000),
+    K_INT("mail", "retention", mail_retention, 3600, 315360000),
 };
 const size_t ob_config_nkeys = sizeof ob_config_keys / sizeof ob_config_keys[0];
 
@@ -197,6 +199,7 @@ void ob_config_defaults(ob_config *c)
     set_str(&c->database_url, "dbname=openbook");
     c->database_connect_timeout = 5;
     c->database_statement_timeout = 10000;
+    set_str(&c->database_tools_dir, "");
     set_str(&c->redis_address, "127.0.0.1:6379");
     c->redis_db = 0;
     set_str(&c->redis_password, "");
@@ -233,6 +236,7 @@ void ob_config_defaults(ob_config *c)
     set_str(&c->mail_smtp_password, "");
     c->mail_smtp_timeout = 30;
     c->mail_max_attempts = 20;
+    c->mail_retention = 2592000;
 }
 
 void ob_config_free(ob_config *c)

@@ -8,7 +8,7 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include "openbook/log.h"
+#include "openbook/core/log.h"
 
 static ob_log_level current = OB_LOG_INFO;
 static const char *names[] = {"debug", "info", "warning", "error"};

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <cjson/cJSON.h>
 #include <sodium.h>
-#include "openbook/buf.h"
-#include "openbook/config.h"
-#include "openbook/json.h"
-#include "openbook/ticket.h"
+#include "openbook/core/buf.h"
+#include "openbook/core/config.h"
+#include "openbook/core/json.h"
+#include "openbook/core/ticket.h"
 
 #define SIG_B64_LEN 43 /* 32 bytes, base64url without padding */
 #define B64_VARIANT sodium_base64_VARIANT_URLSAFE_NO_PADDING

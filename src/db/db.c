@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
+#include "openbook/core/alloc.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
 
 #define STMT_SLOTS 512 /* power of two; at most 3/4 used */
 

@@ -2,9 +2,9 @@
  * api-resources.md §5.  Idempotent: existing rows are left as they are. */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/migrations.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/db/migrations.h"
 
 typedef struct {
     const char *app_label, *model, *verbose;

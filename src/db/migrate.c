@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/migrations.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/db/migrations.h"
 
 /* Any constant works; it only has to be the same for every migrate run. */
 #define MIGRATE_LOCK_KEY "7236412001"

@@ -7,9 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zip.h>
-#include "openbook/alloc.h"
-#include "openbook/archive.h"
-#include "openbook/config.h"
+#include "openbook/core/alloc.h"
+#include "openbook/files/archive.h"
+#include "openbook/core/config.h"
 
 #define MSG_TOO_MANY "The archive contains too many files (limit %llu)."
 #define MSG_TOO_LARGE "The archive is too large when unpacked (limit %llu bytes)."

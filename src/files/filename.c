@@ -2,8 +2,8 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sodium.h>
-#include "openbook/filename.h"
-#include "openbook/parse.h"
+#include "openbook/files/filename.h"
+#include "openbook/http/parse.h"
 
 /* An extension longer than this is not kept when a name is cut. */
 #define EXT_KEEP_MAX 32

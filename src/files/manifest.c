@@ -7,11 +7,11 @@
 #include <string.h>
 #include <strings.h>
 #include <yaml.h>
-#include "openbook/buf.h"
-#include "openbook/fields.h"
-#include "openbook/json.h"
-#include "openbook/manifest.h"
-#include "openbook/semver.h"
+#include "openbook/core/buf.h"
+#include "openbook/http/fields.h"
+#include "openbook/core/json.h"
+#include "openbook/files/manifest.h"
+#include "openbook/files/semver.h"
 
 /* ---- names ------------------------------------------------------------ */
 

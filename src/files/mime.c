@@ -2,7 +2,7 @@
  * extension (lower case, ASCII order) for the binary search. */
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/mime.h"
+#include "openbook/files/mime.h"
 
 typedef struct mime_entry {
     const char *ext;

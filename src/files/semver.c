@@ -1,7 +1,7 @@
 /* semver.c - semver 2.0.0 versions, precedence, sort keys and dependency
  * expressions (semver.h, libraries.md §1). */
 #include <string.h>
-#include "openbook/semver.h"
+#include "openbook/files/semver.h"
 
 static bool is_digit(char c)
 {

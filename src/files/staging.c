@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "openbook/filename.h"
-#include "openbook/staging.h"
+#include "openbook/files/filename.h"
+#include "openbook/files/staging.h"
 
 /* Attempts at a free name before giving up (each one random). */
 #define NAME_ATTEMPTS 16
@@ -354,9 +354,15 @@ long ob_staging_cleanup(const char *media_root, long max_age, time_t now)
         errno = ENAMETOOLONG;
         return -1;
     }
-    DIR *dp = opendir(dir);
-    if (!dp)
+    /* Never through a link: what lies elsewhere is not ours to delete. */
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
         return errno == ENOENT ? 0 : -1;
+    DIR *dp = fdopendir(fd);
+    if (!dp) {
+        close(fd);
+        return -1;
+    }
     long removed = 0;
     struct dirent *e;
     while ((e = readdir(dp)) != NULL) {

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <strings.h>
 #include <libdeflate.h>
-#include "openbook/alloc.h"
-#include "openbook/compress.h"
-#include "openbook/config.h"
+#include "openbook/core/alloc.h"
+#include "openbook/http/compress.h"
+#include "openbook/core/config.h"
 
 /* One compressor per process (workers are single-threaded), made at first
  * use and again when a reload changes the level. */

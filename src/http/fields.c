@@ -1,7 +1,7 @@
 /* fields.c - pure field checks and duration arithmetic (fields.h). */
 #include <ctype.h>
 #include <string.h>
-#include "openbook/fields.h"
+#include "openbook/http/fields.h"
 
 bool ob_valid_slug(const char *s, size_t len)
 {

@@ -2,7 +2,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/jsonvalue.h"
+#include "openbook/http/jsonvalue.h"
 
 bool ob_json_integral(double d)
 {

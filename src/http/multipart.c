@@ -15,9 +15,9 @@
  * needed. */
 #include <string.h>
 #include <strings.h>
-#include "openbook/config.h"
-#include "openbook/multipart.h"
-#include "openbook/parse.h"
+#include "openbook/core/config.h"
+#include "openbook/http/multipart.h"
+#include "openbook/http/parse.h"
 
 enum {
     ST_PREAMBLE,   /* before the first delimiter: bytes are discarded */
@@ -136,8 +136,7 @@ ob_multipart_result ob_multipart_boundary(const char *buf, size_t len,
     const char *key, *val;
     size_t klen, vlen;
     bool quoted;
-    int r;
-    while ((r = next_param(buf, len, &i, &key, &klen, &val, &vlen, &quoted)) == 1) {
+    while (next_param(buf, len, &i, &key, &klen, &val, &vlen, &quoted) == 1) {
         if (!ieq(key, klen, "boundary"))
             continue;
         if (vlen == 0 || vlen > OB_MULTIPART_BOUNDARY_MAX || val[vlen - 1] == ' ')

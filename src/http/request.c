@@ -7,9 +7,9 @@
 #include <string.h>
 #include <strings.h>
 #include <cjson/cJSON.h>
-#include "openbook/jsonvalue.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
+#include "openbook/http/jsonvalue.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
 
 struct ob_param_slot {
     const char *entry;   /* "NAME=value" */
@@ -331,4 +331,18 @@ const char *ob_request_base_url(ob_request *r)
     }
     /* host_header passed the allowed_hosts check, so it is safe to echo. */
     return ob_arena_printf(r->arena, "%s://%s", r->https ? "https" : "http", r->host_header);
+}
+
+bool ob_request_cache_allowed(const ob_request *r)
+{
+    if (!r->cache || (r->method != OB_GET && r->method != OB_HEAD))
+        return false;
+    /* A client that asks for a fresh answer (a browser's reload, a test
+     * counting statements) gets one; what it gets is kept for the next. */
+    const char *cc = ob_request_param(r, "HTTP_CACHE_CONTROL");
+    if (cc && (strcasestr(cc, "no-cache") || strcasestr(cc, "no-store") ||
+               strcasestr(cc, "max-age=0")))
+        return false;
+    const char *pragma = ob_request_param(r, "HTTP_PRAGMA");
+    return !(pragma && strcasestr(pragma, "no-cache"));
 }

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/http.h"
+#include "openbook/http/http.h"
 
 void ob_response_init(ob_response *res, ob_arena *a)
 {

@@ -1,11 +1,9 @@
-/* router.c - matches a normalised path against the routing table and
- * answers 404 / 405 / OPTIONS itself (see router.h). */
+/* router.c - matches a normalised path against the caller's routing table
+ * and answers 404 / 405 / OPTIONS itself (see router.h). */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/config.h"
-#include "openbook/router.h"
-
-int (*ob_dispatch_hook)(ob_request *r, const ob_route *route);
+#include "openbook/core/config.h"
+#include "openbook/http/router.h"
 
 bool ob_route_match(const char *pattern, const char *path, size_t path_len, ob_request *r)
 {
@@ -66,22 +64,20 @@ static void allow_header(ob_request *r, unsigned mask)
     ob_response_header(&r->res, "Allow", buf);
 }
 
-void ob_auth_api_status(ob_request *r, int status)
+static void refuse(const ob_router *rt, ob_request *r, int status, const char *detail)
 {
-    ob_json *j = ob_json_response(r, status);
-    ob_json_object_begin(j);
-    ob_json_kv_int(j, "status", status);
-    ob_json_object_end(j);
+    if (rt->refuse)
+        rt->refuse(r, status, detail);
+    else
+        ob_fail(r, status, detail);
 }
 
-void ob_route_dispatch(ob_request *r)
+void ob_route_dispatch(ob_request *r, const ob_router *router)
 {
-    /* The authentication API has its own envelope (api-auth.md §1.1). */
-    bool auth_api = strncmp(r->path, "/auth-api/", 10) == 0;
     unsigned allowed = 0;
     const ob_route *hit = NULL, *first = NULL;
-    for (size_t i = 0; i < ob_nroutes; i++) {
-        const ob_route *rt = &ob_routes[i];
+    for (size_t i = 0; i < router->nroutes; i++) {
+        const ob_route *rt = &router->routes[i];
         if (!ob_route_match(rt->pattern, r->path, r->path_len, NULL))
             continue;
         /* The first pattern that matches owns the path: a literal route
@@ -98,20 +94,14 @@ void ob_route_dispatch(ob_request *r)
             hit = rt;
     }
     if (!allowed) {
-        if (auth_api)
-            ob_auth_api_status(r, 404);
-        else
-            ob_fail(r, 404, "Not found.");
+        refuse(router, r, 404, "Not found.");
         return;
     }
     if (r->content_length > r->cfg->max_body_bytes) {
-        if (auth_api)
-            ob_auth_api_status(r, 413);
-        else
-            ob_fail(r, 413, "Request body too large.");
+        refuse(router, r, 413, "Request body too large.");
         return;
     }
-    if (ob_dispatch_hook && ob_dispatch_hook(r, hit ? hit : first) != 0)
+    if (router->access && router->access(r, hit ? hit : first) != 0)
         return; /* authentication, CSRF or login refused; response set */
     if (r->method == OB_OPTIONS) {
         r->res.status = 204;
@@ -120,10 +110,8 @@ void ob_route_dispatch(ob_request *r)
     }
     if (!hit) {
         allow_header(r, allowed);
-        if (auth_api)
-            ob_auth_api_status(r, 405);
-        else
-            ob_failf(r, 405, "Method \"%s\" not allowed.", r->method_name);
+        refuse(router, r, 405,
+               ob_arena_printf(r->arena, "Method \"%s\" not allowed.", r->method_name));
         return;
     }
     ob_route_match(hit->pattern, r->path, r->path_len, r);

@@ -1,8 +1,8 @@
 /* validate.c - pure checks of account input (validate.h). */
 #include <ctype.h>
 #include <string.h>
-#include "openbook/parse.h"
-#include "openbook/validate.h"
+#include "openbook/http/parse.h"
+#include "openbook/http/validate.h"
 
 static bool atext(unsigned char c)
 {

@@ -4,7 +4,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include "openbook/resource.h"
+#include "openbook/http/parse.h"
 
 bool ob_parse_uuid(const char *in, char out[37])
 {

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/ws_handshake.h"
+#include "openbook/http/ws_handshake.h"
 
 /* ---- SHA-1 ----------------------------------------------------------- */
 

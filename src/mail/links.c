@@ -9,10 +9,10 @@
  * as localhost or 127.0.0.1 needs. */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
 
 bool ob_mail_domain_valid(const char *d)
 {

@@ -6,11 +6,12 @@
  * committed.  The NOTIFY is transactional too, so a waiting `openbook
  * send-mail` wakes at the commit, never for a rolled-back mail. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
 
 int ob_mail_enqueue(ob_request *r, ob_mail_kind kind, const char *to, const ob_mail_vars *v)
 {
@@ -53,4 +54,26 @@ int ob_mail_enqueue(ob_request *r, ob_mail_kind kind, const char *to, const ob_m
                       "SELECT pg_notify('" OB_MAIL_CHANNEL "', id::text) FROM m",
                       3, p);
     return res ? 0 : -1;
+}
+
+long ob_mail_purge(ob_db *db, const ob_config *cfg, long limit)
+{
+    char retention[24], max[24], lim[24];
+    snprintf(retention, sizeof retention, "%ld", cfg->mail_retention);
+    snprintf(max, sizeof max, "%ld", cfg->mail_max_attempts);
+    snprintf(lim, sizeof lim, "%ld", limit);
+    const char *p[] = {retention, max, lim};
+    /* ctid IN (... LIMIT n): a bounded batch, so that a large backlog is
+     * removed in short transactions. */
+    PGresult *res = ob_db_query(
+        db, NULL,
+        "DELETE FROM mail_outbox WHERE ctid IN (SELECT ctid FROM mail_outbox "
+        "WHERE created_at < now() - make_interval(secs => $1::bigint) "
+        "AND (sent_at IS NOT NULL OR attempts >= $2::integer) LIMIT $3::bigint)",
+        3, p);
+    if (!res)
+        return -1;
+    long n = strtol(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    return n;
 }

@@ -21,8 +21,8 @@
  * an atomic rename, so a repeated delivery replaces the file.
  *
  * A delivered message keeps its row (recipient, subject, times) but loses
- * its body, which carries live keys and codes; rows are purged after 30
- * days. */
+ * its body, which carries live keys and codes; rows are purged after
+ * mail.retention (ob_mail_purge). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -33,10 +33,10 @@
 #include <unistd.h>
 #include <curl/curl.h>
 #include <sodium.h>
-#include "openbook/config.h"
-#include "openbook/db.h"
-#include "openbook/log.h"
-#include "openbook/mail.h"
+#include "openbook/core/config.h"
+#include "openbook/db/db.h"
+#include "openbook/core/log.h"
+#include "openbook/mail/mail.h"
 
 long ob_mail_backoff(int attempts)
 {
@@ -379,13 +379,9 @@ int ob_mail_send_due(ob_db *db, const ob_config *cfg, ob_mail_stats *st,
     s.helo = domain;
     bool file = strcmp(cfg->mail_backend, "file") == 0;
 
-    /* Rows of delivered or given-up mail are kept 30 days for reference. */
-    res = ob_db_query(db, NULL,
-                      "DELETE FROM mail_outbox WHERE created_at < now() - interval '30 days'"
-                      " AND (sent_at IS NOT NULL OR attempts >= $1)",
-                      1, (const char *const[]){max});
-    if (res)
-        PQclear(res);
+    /* Rows of delivered or given-up mail are kept mail.retention for
+     * reference; one batch here, the rest by `openbook cleanup`. */
+    ob_mail_purge(db, cfg, 10000);
 
     while (!(stop && *stop)) {
         ob_arena_reset(&a);

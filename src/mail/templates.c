@@ -6,8 +6,8 @@
  * Rendering is pure (no I/O), so the unit tests check it directly. */
 #include <ctype.h>
 #include <string.h>
-#include "openbook/buf.h"
-#include "openbook/mail.h"
+#include "openbook/core/buf.h"
+#include "openbook/mail/mail.h"
 
 #define SUBJECT_PREFIX "[OpenBook] "
 
@@ -226,7 +226,7 @@ int ob_mail_render(ob_arena *a, ob_mail_kind kind, const char *lang, const ob_ma
         else if (n == 4 && strncmp(open + 1, "link", n) == 0)
             val = ob_buf_cstr(&link);
         else if (n == 4 && strncmp(open + 1, "code", n) == 0)
-            val = display_code(a, v->code);
+            val = display_code(a, v->code ? v->code : "");
         else if (n == 5 && strncmp(open + 1, "email", n) == 0)
             val = to ? to : "";
         ob_buf_puts(&body, val);

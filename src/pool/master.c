@@ -6,7 +6,11 @@
  *            serve their kept-alive connections until nginx lets go, and
  *            exit.  No request is refused: the socket never closes.
  *   SIGTERM, SIGINT   graceful stop: workers finish their requests; after
- *            graceful_timeout the rest are killed.
+ *            graceful_timeout the rest are killed.  A second SIGTERM or
+ *            SIGINT during the graceful stop makes it immediate.
+ *   SIGQUIT  immediate stop: workers are killed (SIGKILL) at once, requests
+ *            in flight are lost (nginx answers them 502), and the master
+ *            exits 0 when they are gone.
  * A worker that dies is replaced, with exponential back-off while workers
  * keep crashing.  A worker whose request runs past request_timeout is
  * killed (SIGKILL) and replaced.  The master does no request work and
@@ -22,8 +26,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
-#include "openbook/log.h"
-#include "openbook/pool.h"
+#include "openbook/core/log.h"
+#include "openbook/pool/pool.h"
 
 #define MAX_SLOTS 2048 /* two generations of the largest pool during a reload */
 #define NS 1000000000LL
@@ -54,6 +58,7 @@ static long pool_size(const ob_config *cfg)
 
 /* The data generation of the pool (not the worker generation below). */
 static ob_generation *data_gen;
+static const ob_app *worker_app; /* what the workers run */
 
 static int spawn(const ob_config *cfg, int listen_fd, unsigned generation, sigset_t *oldmask)
 {
@@ -76,11 +81,22 @@ static int spawn(const ob_config *cfg, int listen_fd, unsigned generation, sigse
             close(signal_fd);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
         slots[idx].pid = getpid();
-        exit(ob_worker_run(cfg, listen_fd, &slots[idx], data_gen, false));
+        exit(ob_worker_run(cfg, worker_app, listen_fd, &slots[idx], data_gen, false));
     }
     workers[idx] = (worker_info){.pid = pid, .generation = generation, .started_ns = ob_now_ns()};
     ob_debug("master: started worker %d (generation %u)", (int)pid, generation);
     return 0;
+}
+
+/* Kills every worker now; none of them counts as crashed. */
+static void kill_all(void)
+{
+    for (int i = 0; i < MAX_SLOTS; i++) {
+        if (!workers[i].pid)
+            continue;
+        kill(workers[i].pid, SIGKILL);
+        workers[i].stopping = true;
+    }
 }
 
 static void signal_all(int sig, unsigned only_generation, bool all_generations)
@@ -115,8 +131,10 @@ static int count_all(void)
     return n;
 }
 
-int ob_master_run(ob_config *cfg, const char *config_path, char **envp, int listen_fd)
+int ob_master_run(ob_config *cfg, const ob_app *app, const char *config_path, char **envp,
+                  int listen_fd)
 {
+    worker_app = app;
     /* Shared by every worker for the master's lifetime, reloads included:
      * the response caches follow it (cache.h). */
     data_gen = ob_generation_new_shared();
@@ -146,7 +164,7 @@ int ob_master_run(ob_config *cfg, const char *config_path, char **envp, int list
     unsigned generation = 1;
     int crashes = 0;
     int64_t next_spawn_ns = 0;
-    bool stopping = false;
+    bool stopping = false, immediate = false;
     int64_t stop_deadline = 0;
     long want = pool_size(cfg);
     ob_info("master: serving with %ld workers (pid %d)", want, (int)getpid());
@@ -160,17 +178,37 @@ int ob_master_run(ob_config *cfg, const char *config_path, char **envp, int list
         bool reload = false;
         struct signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
-            if (si.ssi_signo == SIGHUP)
+            switch (si.ssi_signo) {
+            case SIGHUP:
                 reload = true;
-            else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT ||
-                     si.ssi_signo == SIGQUIT) {
-                if (!stopping) {
-                    ob_info("master: stopping (graceful, up to %lds)", cfg->graceful_timeout);
+                break;
+            case SIGTERM:
+            case SIGINT:
+            case SIGQUIT:
+                if (immediate)
+                    break; /* already killing */
+                if (si.ssi_signo == SIGQUIT || stopping) {
+                    /* SIGQUIT, or a second SIGTERM/SIGINT: whoever asks
+                     * twice does not want to wait for graceful_timeout. */
+                    ob_warn("master: stopping immediately (%s): killing %d workers",
+                            stopping ? "second stop signal" : "SIGQUIT", count_all());
+                    if (!stopping)
+                        sd_notify(0, "STOPPING=1");
+                    stopping = immediate = true;
+                    stop_deadline = ob_now_ns() + 5 * NS;
+                    kill_all();
+                } else {
+                    ob_info("master: stopping (graceful, up to %lds; signal again to stop at "
+                            "once)",
+                            cfg->graceful_timeout);
                     sd_notify(0, "STOPPING=1");
                     stopping = true;
                     stop_deadline = ob_now_ns() + cfg->graceful_timeout * NS;
                     signal_all(SIGTERM, 0, true);
                 }
+                break;
+            default:
+                break; /* SIGCHLD: the workers are reaped below */
             }
         }
         int64_t now = ob_now_ns();
@@ -214,8 +252,9 @@ int ob_master_run(ob_config *cfg, const char *config_path, char **envp, int list
             if (count_all() == 0)
                 break;
             if (now > stop_deadline) {
-                ob_warn("master: graceful_timeout reached; killing %d workers", count_all());
-                signal_all(SIGKILL, 0, true);
+                if (!immediate)
+                    ob_warn("master: graceful_timeout reached; killing %d workers", count_all());
+                kill_all();
                 stop_deadline = now + 5 * NS;
             }
             continue;

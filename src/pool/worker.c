@@ -18,25 +18,25 @@
 #include <unistd.h>
 #include <fcgiapp.h>
 #include <sodium.h>
-#include "openbook/arena.h"
-#include "openbook/cache.h"
-#include "openbook/compress.h"
-#include "openbook/db.h"
-#include "openbook/http.h"
-#include "openbook/log.h"
-#include "openbook/pool.h"
-#include "openbook/redis.h"
-#include "openbook/auth_api.h"
-#include "openbook/session.h"
-#include "openbook/router.h"
-#include "openbook/routes.h"
+#include "openbook/core/arena.h"
+#include "openbook/core/cache.h"
+#include "openbook/http/compress.h"
+#include "openbook/db/db.h"
+#include "openbook/http/http.h"
+#include "openbook/core/log.h"
+#include "openbook/pool/pool.h"
+#include "openbook/redis/redis.h"
 
 static volatile sig_atomic_t stop_requested;   /* SIGTERM/SIGINT: leave now */
 static volatile sig_atomic_t retire_requested; /* SIGHUP from the master: drain */
 
+/* SIGTERM/SIGINT: finish the request in flight, then leave.  A second one
+ * while that request still runs (--single under a terminal or a
+ * supervisor), or SIGQUIT, leaves at once, as the master does. */
 static void on_stop(int sig)
 {
-    (void)sig;
+    if (sig == SIGQUIT || stop_requested)
+        _exit(0);
     stop_requested = 1;
 }
 
@@ -51,55 +51,6 @@ int64_t ob_now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* Known language codes, refreshed from the database at most once a
- * minute: the request language is resolved on every request and must not
- * cost a query each time. */
-#define MAX_LANGS 64
-static struct {
-    char codes[MAX_LANGS][4];
-    size_t n;
-    int64_t loaded_ns;
-} langs;
-
-static void langs_refresh(ob_db *db, ob_arena *a)
-{
-    int64_t now = ob_now_ns();
-    if (langs.loaded_ns && now - langs.loaded_ns < 60LL * 1000000000LL)
-        return;
-    PGresult *res = ob_db_query(db, a, "SELECT language FROM languages ORDER BY language", 0, NULL);
-    if (!res)
-        return;
-    langs.loaded_ns = now;
-    langs.n = 0;
-    for (int i = 0; i < PQntuples(res) && langs.n < MAX_LANGS; i++)
-        snprintf(langs.codes[langs.n++], 4, "%s", PQgetvalue(res, i, 0));
-}
-
-static const char *lang_known(const char *code)
-{
-    for (size_t i = 0; i < langs.n; i++)
-        if (strcasecmp(langs.codes[i], code) == 0)
-            return langs.codes[i];
-    return NULL;
-}
-
-/* api-conventions.md §12: cookie, then Accept-Language, then default. */
-static void resolve_language(ob_request *r)
-{
-    const char *c = ob_request_cookie(r, "django_language");
-    const char *hit = c ? lang_known(c) : NULL;
-    if (!hit) {
-        const char *al = ob_request_param(r, "HTTP_ACCEPT_LANGUAGE");
-        if (al) {
-            const char *tags[8];
-            size_t n = ob_parse_accept_language(r->arena, al, strlen(al), tags, 8);
-            for (size_t i = 0; i < n && !hit; i++)
-                hit = lang_known(tags[i]);
-        }
-    }
-    r->language = hit ? hit : r->cfg->default_language;
 }
 
 static long fcgx_read(void *io, char *dst, size_t n)
@@ -178,8 +129,8 @@ static void put_body(FCGX_Request *req, const char *data, size_t len)
     }
 }
 
-static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_cache *cache,
-                   ob_generation *gen, ob_arena *arena, FCGX_Request *req)
+static void handle(const ob_config *cfg, const ob_app *app, ob_db *db, ob_redis *redis,
+                   ob_cache *cache, ob_generation *gen, ob_arena *arena, FCGX_Request *req)
 {
     ob_request r;
     memset(&r, 0, sizeof r);
@@ -192,16 +143,9 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_cache *c
     if (ob_request_init(&r, arena, cfg, req->envp) == 0) {
         /* Reconnects after a database restart; if that fails, handlers
          * see a broken connection and answer 503. */
-        if (ob_db_ensure(db) == 0)
-            langs_refresh(db, arena);
+        ob_db_ensure(db);
         note_changes(db, gen, true);
-        resolve_language(&r);
-        ob_route_dispatch(&r);
-        /* Every /auth-api/browser/ answer, errors from the router and the
-         * access checks included, hands out a CSRF cookie if the client has
-         * none (api-auth.md §1); a no-op when the handler already did. */
-        if (strncmp(r.path, "/auth-api/browser/", 18) == 0)
-            ob_csrf_cookie(&r, false);
+        app->handle(&r);
         ob_db_rollback(db); /* a handler that failed mid-transaction */
         /* Before answering: read-your-writes.  The request's own COMMIT
          * brought its notification with the answer; no need to read. */
@@ -230,8 +174,8 @@ static void handle(const ob_config *cfg, ob_db *db, ob_redis *redis, ob_cache *c
  * nginx keeps at most `keepalive` idle ones per worker process. */
 #define MAX_CONNS 32
 
-int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, ob_generation *gen,
-                  bool single)
+int ob_worker_run(const ob_config *cfg, const ob_app *app, int listen_fd, ob_slot *slot,
+                  ob_generation *gen, bool single)
 {
     struct sigaction sa = {.sa_handler = on_stop};
     sigemptyset(&sa.sa_mask);
@@ -239,6 +183,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, ob_generat
      * kept-alive connection's next request. */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGQUIT, &sa, NULL);
     /* Retiring (reload) is different: closing a kept-alive FastCGI
      * connection while nginx may be sending a request on it makes nginx
      * answer 502 to non-idempotent requests.  So a retiring worker keeps
@@ -257,8 +202,8 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, ob_generat
 
     if (sodium_init() < 0)
         ob_fatal("libsodium failed to initialise");
-    ob_access_install();
-    ob_auth_worker_init(cfg); /* common-password list, dummy hash: once, not per request */
+    if (app->worker_init)
+        app->worker_init(cfg);
     if (FCGX_Init() != 0)
         ob_fatal("FCGX_Init failed");
     int fl = fcntl(listen_fd, F_GETFL);
@@ -356,7 +301,7 @@ int ob_worker_run(const ob_config *cfg, int listen_fd, ob_slot *slot, ob_generat
             slot->request_start_ns = ob_now_ns();
         if (single && cfg->request_timeout > 0)
             alarm((unsigned)cfg->request_timeout);
-        handle(cfg, db, redis, cache, gen, &arena, req);
+        handle(cfg, app, db, redis, cache, gen, &arena, req);
         FCGX_Finish_r(req);
         if (single)
             alarm(0);

@@ -1,12 +1,12 @@
 /* events.c - publishing events after COMMIT (see events.h). */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/buf.h"
-#include "openbook/events.h"
-#include "openbook/json.h"
-#include "openbook/log.h"
-#include "openbook/redis.h"
-#include "openbook/ticket.h"
+#include "openbook/core/buf.h"
+#include "openbook/redis/events.h"
+#include "openbook/core/json.h"
+#include "openbook/core/log.h"
+#include "openbook/redis/redis.h"
+#include "openbook/core/ticket.h"
 
 /* KEYS: stream1, pubsub1, stream2, pubsub2, ...
  * ARGV: data1, channel1 as a JSON string, data2, channel2, ...
@@ -18,7 +18,8 @@ const char ob_events_script[] =
     "local ids = {}\n"
     "for i = 1, #KEYS, 2 do\n"
     "  local data = ARGV[i]\n"
-    "  local id = redis.call('XADD', KEYS[i], 'MAXLEN', '~', 1000, '*', 'data', data)\n"
+    "  local id = redis.call('XADD', KEYS[i], 'MAXLEN', '~', "
+    OB_EVENT_STR(OB_EVENT_STREAM_MAXLEN) ", '*', 'data', data)\n"
     "  redis.call('EXPIRE', KEYS[i], 604800)\n"
     "  redis.call('PUBLISH', KEYS[i + 1], '{\"channel\":' .. ARGV[i + 1] .. ',\"id\":\"' .. id "
     ".. '\",' .. string.sub(data, 2))\n"
@@ -89,7 +90,7 @@ static int publish_batch(ob_redis *redis, ob_arena *a, ob_event *first, size_t n
     size_t k = 3, v = 3 + 2 * n;
     ob_event *e = first;
     for (size_t i = 0; i < n; i++, e = e->next) {
-        argv[k++] = ob_arena_printf(a, "openbook:stream:%s", e->channel);
+        argv[k++] = ob_arena_printf(a, OB_EVENT_STREAM_PREFIX "%s", e->channel);
         argv[k++] = ob_arena_printf(a, "openbook:%s", e->channel);
         argv[v++] = e->data;
         ob_buf cj;

@@ -3,9 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
-#include "openbook/redis.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
+#include "openbook/core/net.h"
+#include "openbook/redis/redis.h"
 
 struct ob_redis {
     char *address;
@@ -66,19 +67,14 @@ static int connect_now(ob_redis *r)
         return -1; /* one attempt per second while Redis is down */
     r->last_attempt = now;
     struct timeval tv = {.tv_sec = r->timeout_ms / 1000, .tv_usec = (r->timeout_ms % 1000) * 1000};
-    redisContext *c;
-    if (strncmp(r->address, "unix:", 5) == 0) {
-        c = redisConnectUnixWithTimeout(r->address + 5, tv);
-    } else {
-        char host[256];
-        const char *colon = strrchr(r->address, ':');
-        size_t hl = colon ? (size_t)(colon - r->address) : strlen(r->address);
-        if (hl >= sizeof host)
-            hl = sizeof host - 1;
-        memcpy(host, r->address, hl);
-        host[hl] = '\0';
-        c = redisConnectWithTimeout(host, colon ? atoi(colon + 1) : 6379, tv);
+    ob_net_addr a;
+    const char *why;
+    if (ob_net_parse(r->address, 6379, &a, &why) != 0) {
+        ob_warn("redis: redis.address \"%s\": %s", r->address, why);
+        return -1;
     }
+    redisContext *c = a.is_unix ? redisConnectUnixWithTimeout(a.path, tv)
+                                : redisConnectWithTimeout(a.host, a.port, tv);
     if (!c)
         ob_oom(sizeof(redisContext));
     if (c->err) {

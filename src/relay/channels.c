@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/json.h"
-#include "openbook/log.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/json.h"
+#include "openbook/core/log.h"
 #include "relay.h"
 
 #define REPLAY_MAX 1000
@@ -242,9 +242,7 @@ static frame *event_frame(const char *channel_name, const char *id, const cJSON 
     const cJSON *payload = cJSON_GetObjectItemCaseSensitive(obj, "payload");
     if (!cJSON_IsString(type) || !cJSON_IsNumber(version) || !payload)
         return NULL;
-    char *ptext = cJSON_PrintUnformatted(payload);
-    if (!ptext)
-        ob_oom(0);
+    char *ptext = cJSON_PrintUnformatted(payload); /* not NULL (alloc.h) */
     ob_buf b;
     ob_buf_init(&b, NULL);
     ob_json j;

@@ -17,8 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
+#include "openbook/core/net.h"
 #include "relay.h"
 
 /* The libev adapter is a header of static functions written for older
@@ -210,25 +211,14 @@ static void on_sub(redisAsyncContext *ac, void *reply, void *priv)
 
 static redisAsyncContext *open_one(void)
 {
-    const char *addr = R.cfg.redis_address;
-    redisAsyncContext *ac;
-    if (strncmp(addr, "unix:", 5) == 0) {
-        ac = redisAsyncConnectUnix(addr + 5);
-    } else {
-        char host[256];
-        const char *colon = strrchr(addr, ':');
-        size_t hl = colon ? (size_t)(colon - addr) : strlen(addr);
-        if (hl >= sizeof host)
-            hl = sizeof host - 1;
-        memcpy(host, addr, hl);
-        host[hl] = '\0';
-        char *h = host;
-        if (h[0] == '[' && hl > 1 && h[hl - 1] == ']') {
-            h[hl - 1] = '\0';
-            h++;
-        }
-        ac = redisAsyncConnect(h, colon ? atoi(colon + 1) : 6379);
+    ob_net_addr a;
+    const char *why;
+    if (ob_net_parse(R.cfg.redis_address, 6379, &a, &why) != 0) {
+        ob_error("relay: redis.address \"%s\": %s", R.cfg.redis_address, why);
+        return NULL;
     }
+    redisAsyncContext *ac = a.is_unix ? redisAsyncConnectUnix(a.path)
+                                      : redisAsyncConnect(a.host, a.port);
     if (!ac)
         ob_oom(sizeof(redisAsyncContext));
     if (ac->err) {
@@ -237,7 +227,7 @@ static redisAsyncContext *open_one(void)
         return NULL;
     }
     /* A dead peer on a half-open TCP connection is noticed by keepalive. */
-    if (strncmp(addr, "unix:", 5) != 0)
+    if (!a.is_unix)
         redisEnableKeepAlive(&ac->c);
     redisLibevAttach(R.loop, ac);
     redisAsyncSetConnectCallback(ac, on_connect);

@@ -21,17 +21,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/log.h"
-#include "openbook/router.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/log.h"
 #include "relay.h"
-
-/* The relay links the whole core layer (src/core + src/http), whose router
- * refers to the app's routing table.  The relay routes nothing; weak empty
- * stand-ins satisfy the linker (as in test/fuzz/fuzz_common.h), and a link
- * that pulls only the objects it uses would not need them. */
-__attribute__((weak)) const ob_route ob_routes[1] = {{.pattern = "/"}};
-__attribute__((weak)) const size_t ob_nroutes = 0;
 
 #define SHUTDOWN_GRACE 5.0
 
@@ -123,6 +115,7 @@ static void on_reload(struct ev_loop *loop, ev_signal *w, int revents)
 
 int main(int argc, char **argv, char **envp)
 {
+    ob_alloc_init();
     static const struct option opts[] = {
         {"config", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},

@@ -8,9 +8,9 @@
  * through REST) cannot miss the resulting event. */
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/json.h"
-#include "openbook/log.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/json.h"
+#include "openbook/core/log.h"
 #include "relay.h"
 
 #define ERROR_LIMIT 20

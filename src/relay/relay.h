@@ -27,10 +27,10 @@
 #include <hiredis.h>
 #include <async.h>
 #include <wslay/wslay.h>
-#include "openbook/arena.h"
-#include "openbook/buf.h"
-#include "openbook/config.h"
-#include "openbook/ticket.h"
+#include "openbook/core/arena.h"
+#include "openbook/core/buf.h"
+#include "openbook/core/config.h"
+#include "openbook/core/ticket.h"
 
 typedef struct conn conn;
 typedef struct channel channel;

@@ -27,11 +27,12 @@
 #include <sys/uio.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/json.h"
-#include "openbook/log.h"
-#include "openbook/parse.h"
-#include "openbook/ws_handshake.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/json.h"
+#include "openbook/core/log.h"
+#include "openbook/core/net.h"
+#include "openbook/http/parse.h"
+#include "openbook/http/ws_handshake.h"
 #include "relay.h"
 
 relay R;
@@ -743,7 +744,8 @@ static bool trusted_proxy(const unsigned char peer[16])
 static uint64_t client_key(int fd, const ob_ws_handshake *hs)
 {
     static bool warned;
-    struct sockaddr_storage ss;
+    /* Initialised: the static analyzer cannot see getpeername fill it. */
+    struct sockaddr_storage ss = {.ss_family = AF_UNSPEC};
     socklen_t sl = sizeof ss;
     unsigned char peer[16] = {0}, client[16];
     bool trusted = false;
@@ -1178,78 +1180,11 @@ static void on_accept(struct ev_loop *loop, ev_io *w, int revents)
 static int open_listener(const char *addr)
 {
     long mode = strtol(R.cfg.socket_mode, NULL, 8);
-    if (strncmp(addr, "unix:", 5) == 0) {
-        const char *path = addr + 5;
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        if (strlen(path) >= sizeof sa.sun_path) {
-            ob_error("relay.listen: unix socket path too long: %s", path);
-            return -1;
-        }
-        strcpy(sa.sun_path, path);
-        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            return -1;
-        /* A stale socket from a crashed run is removed; a live one is not. */
-        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof sa) == 0) {
-            ob_error("relay.listen: %s is in use by another process", path);
-            close(probe);
-            close(fd);
-            return -1;
-        }
-        if (probe >= 0)
-            close(probe);
-        unlink(path);
-        mode_t old = umask(0777 & ~(mode_t)mode);
-        int rc = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-        umask(old);
-        if (rc < 0 || chmod(path, (mode_t)mode) < 0 || listen(fd, (int)R.cfg.backlog) < 0) {
-            ob_error("relay.listen: %s: %s", path, strerror(errno));
-            close(fd);
-            return -1;
-        }
-        R.unix_path = ob_strdup(path);
-        return fd;
-    }
-    const char *colon = strrchr(addr, ':');
-    if (!colon) {
-        ob_error("relay.listen: expected host:port or unix:/path, got \"%s\"", addr);
-        return -1;
-    }
-    char host[256];
-    size_t hl = (size_t)(colon - addr);
-    if (hl >= sizeof host)
-        return -1;
-    memcpy(host, addr, hl);
-    host[hl] = '\0';
-    char *h = host;
-    if (h[0] == '[' && hl > 1 && h[hl - 1] == ']') {
-        h[hl - 1] = '\0';
-        h++;
-    }
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *ai;
-    int gai = getaddrinfo(*h ? h : NULL, colon + 1, &hints, &ai);
-    if (gai) {
-        ob_error("relay.listen: %s: %s", addr, gai_strerror(gai));
-        return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *p = ai; p; p = p->ai_next) {
-        fd = socket(p->ai_family, p->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, p->ai_protocol);
-        if (fd < 0)
-            continue;
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, p->ai_addr, p->ai_addrlen) == 0 && listen(fd, (int)R.cfg.backlog) == 0)
-            break;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(ai);
-    if (fd < 0)
-        ob_error("relay.listen: %s: %s", addr, strerror(errno));
+    int fd = ob_net_listen(addr, R.cfg.backlog, mode, OB_NET_NONBLOCK, "relay.listen");
+    ob_net_addr a;
+    const char *why;
+    if (fd >= 0 && ob_net_parse(addr, 0, &a, &why) == 0 && a.is_unix)
+        R.unix_path = ob_strdup(a.path); /* removed at exit */
     return fd;
 }
 

@@ -6,7 +6,7 @@
  * naming another coding changes nothing; and without a 'g' or '*' in the
  * header there is no weight at all. */
 #include <string.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 static int with_prefix(const char *prefix, const uint8_t *data, size_t size)

@@ -6,7 +6,7 @@
  * tag is 1..8 lower-case ASCII letters; a larger limit returns the smaller
  * limit's answer as its prefix (the order is deterministic). */
 #include <string.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

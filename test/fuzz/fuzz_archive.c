@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "openbook/archive.h"
-#include "openbook/semver.h"
-#include "openbook/staging.h"
+#include "openbook/files/archive.h"
+#include "openbook/files/semver.h"
+#include "openbook/files/staging.h"
 #include "fuzz_common.h"
 
 static const ob_archive_limits LIMITS = {

@@ -2,11 +2,9 @@
  *
  * Each target includes this once.  It declares the libFuzzer entry point
  * (the tree builds with -Wmissing-prototypes), gives an abort-on-failure
- * check that reports the broken invariant, a per-process arena that every
- * input resets, and a stand-in routing table: the fuzz targets link
- * src/core + src/http only, and src/http/router.c refers to ob_routes from
- * src/api/routes.c.  The stand-in is weak, so a build that links the real
- * table uses it instead.
+ * check that reports the broken invariant, and a per-process arena that
+ * every input resets.  The targets link src/core + src/http only, which
+ * refer to nothing above them.
  *
  * test/test.mk builds the targets with -fsanitize=undefined but without
  * -fno-sanitize-recover, so UBSan would only log undefined behaviour and
@@ -20,19 +18,25 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include "openbook/arena.h"
-#include "openbook/router.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/arena.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Start-up as in every binary: cJSON allocates through ob_malloc. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc, (void)argv;
+    ob_alloc_init();
+    return 0;
+}
 
 const char *__ubsan_default_options(void);
 const char *__ubsan_default_options(void)
 {
     return "halt_on_error=1:print_stacktrace=1";
 }
-
-__attribute__((weak)) const ob_route ob_routes[1] = {{.pattern = "/"}};
-__attribute__((weak)) const size_t ob_nroutes = 0;
 
 #define FUZZ_CHECK(cond, ...)                                                                     \
     do {                                                                                          \

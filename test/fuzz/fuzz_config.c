@@ -8,7 +8,7 @@
  * printable ASCII) the printed YAML must load back to the same settings.
  * Everything is freed with ob_config_free (leaks are reported). */
 #include <string.h>
-#include "openbook/config.h"
+#include "openbook/core/config.h"
 #include "fuzz_common.h"
 
 #define FIELD(c, k, T) ((T *)(void *)((char *)(c) + (k)->offset))

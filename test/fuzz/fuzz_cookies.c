@@ -6,7 +6,7 @@
  * NUL, ';' or '=' and no surrounding white space; values hold no NUL or
  * ';'; ob_kv_find returns the first cookie of a name. */
 #include <string.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 static bool ows(char c)

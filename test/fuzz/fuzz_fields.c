@@ -9,7 +9,7 @@
 #include <ctype.h>
 #include <string.h>
 #include <strings.h>
-#include "openbook/fields.h"
+#include "openbook/http/fields.h"
 #include "fuzz_common.h"
 
 static void check_slug(const char *buf, size_t len)

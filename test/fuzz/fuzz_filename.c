@@ -8,9 +8,9 @@
  * bytes, valid UTF-8 and keeps the extension; every MIME type is a
  * non-empty "type/subtype". */
 #include <string.h>
-#include "openbook/filename.h"
-#include "openbook/mime.h"
-#include "openbook/parse.h"
+#include "openbook/files/filename.h"
+#include "openbook/files/mime.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 static void check_name(const char *s, const char *what)

@@ -9,10 +9,10 @@
  * when the input is UTF-8 without NUL it reads back as the input. */
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
-#include "openbook/parse.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 typedef struct {

@@ -10,8 +10,8 @@
 #include <math.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/json.h"
-#include "openbook/parse.h"
+#include "openbook/core/json.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -11,11 +11,11 @@
  * the work explode (libFuzzer's timeout and RSS limit watch). */
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/fields.h"
-#include "openbook/manifest.h"
-#include "openbook/parse.h"
-#include "openbook/semver.h"
-#include "openbook/validate.h"
+#include "openbook/http/fields.h"
+#include "openbook/files/manifest.h"
+#include "openbook/http/parse.h"
+#include "openbook/files/semver.h"
+#include "openbook/http/validate.h"
 #include "fuzz_common.h"
 
 static void check_manifest(ob_arena *a, const char *buf, size_t len)

@@ -9,9 +9,9 @@
  * no part's data passes its limit and the data never exceeds the body;
  * part_begin/part_end alternate; after an error nothing is called. */
 #include <string.h>
-#include "openbook/buf.h"
-#include "openbook/multipart.h"
-#include "openbook/parse.h"
+#include "openbook/core/buf.h"
+#include "openbook/http/multipart.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 typedef struct log_t {

@@ -8,7 +8,7 @@
  * matches the model: not absolute or a bad segment -> BAD_PATH, an
  * (encoded) NUL or invalid UTF-8 -> BAD_ENCODING. */
 #include <string.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 static bool bad_char(unsigned char c)

@@ -9,7 +9,7 @@
  * byte; an expression that parses matches a version the same way as its
  * clauses one by one. */
 #include <string.h>
-#include "openbook/semver.h"
+#include "openbook/files/semver.h"
 #include "fuzz_common.h"
 
 static int sgn(int v)

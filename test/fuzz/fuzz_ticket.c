@@ -8,7 +8,7 @@
  * content.  On failure the output is zeroed. */
 #include <string.h>
 #include <sodium.h>
-#include "openbook/ticket.h"
+#include "openbook/core/ticket.h"
 #include "fuzz_common.h"
 
 #define NOW 1900000000

@@ -7,7 +7,7 @@
  * '&'-separated items; percent-encoding any bytes and decoding them gives
  * the bytes back. */
 #include <string.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 static size_t nonempty_items(const char *buf, size_t len)

@@ -8,7 +8,7 @@
  * scan is a prefix-bounded copy (<= 64 bytes) of text in the input. */
 #include <ctype.h>
 #include <string.h>
-#include "openbook/validate.h"
+#include "openbook/http/validate.h"
 #include "fuzz_common.h"
 
 static void check_email(const char *buf, size_t len)

@@ -8,7 +8,7 @@
  * parses again to itself. */
 #include <ctype.h>
 #include <string.h>
-#include "openbook/resource.h"
+#include "openbook/http/parse.h"
 #include "fuzz_common.h"
 
 static void check_datetime(const char *in, bool date_only_ok)

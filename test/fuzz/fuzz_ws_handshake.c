@@ -9,7 +9,7 @@
  * query and client address helpers run on whatever the parser found and on
  * the raw input. */
 #include <string.h>
-#include "openbook/ws_handshake.h"
+#include "openbook/http/ws_handshake.h"
 #include "fuzz_common.h"
 
 static void span_inside(ob_ws_span s, const char *buf, size_t head_len, const char *what)

@@ -32,7 +32,8 @@ SYSTEMD_DIR = os.path.join(support.REPO, "deploy", "systemd")
 ANALYZE = shutil.which("systemd-analyze")
 SOCKET_ACTIVATE = shutil.which("systemd-socket-activate")
 UNITS = ["openbook.socket", "openbook.service", "openbook-relay.service",
-         "openbook-cleanup.service", "openbook-cleanup.timer", "openbook-sendmail.service"]
+         "openbook-cleanup.service", "openbook-cleanup.timer", "openbook-sendmail.service",
+         "openbook-backup.service", "openbook-backup.timer"]
 
 STACK = None
 
@@ -127,7 +128,8 @@ class UnitFiles(unittest.TestCase):
         with tempfile.TemporaryDirectory() as d:
             substituted_units(d, support.binary())
             for name, limit in (("openbook.service", 2.0), ("openbook-relay.service", 2.0),
-                                ("openbook-cleanup.service", 2.5)):
+                                ("openbook-cleanup.service", 2.5),
+                                ("openbook-backup.service", 2.5)):
                 r = subprocess.run([ANALYZE, "security", "--offline=true", "--no-pager",
                                     os.path.join(d, name)],
                                    capture_output=True, text=True, timeout=60, cwd=d)
@@ -184,6 +186,15 @@ class UnitFiles(unittest.TestCase):
         self.assertEqual(one("openbook-cleanup.timer", "Timer", "Unit"), "openbook-cleanup.service")
         self.assertEqual(one("openbook-sendmail.service", "Service", "ExecStart"),
                          "/usr/bin/openbook send-mail -c /etc/openbook/openbook.yaml")
+        self.assertEqual(one("openbook-backup.service", "Service", "Type"), "oneshot")
+        self.assertEqual(one("openbook-backup.service", "Service", "ExecStart"),
+                         "/usr/bin/openbook backup -c /etc/openbook/openbook.yaml "
+                         "--in /var/backups/openbook --keep 7")
+        self.assertEqual(one("openbook-backup.service", "Service", "ReadWritePaths"),
+                         "/var/backups/openbook")
+        self.assertEqual(one("openbook-backup.timer", "Timer", "Unit"), "openbook-backup.service")
+        self.assertEqual(one("openbook-backup.timer", "Timer", "Persistent"), "true")
+        # (test_deploy_commands.py runs every command line against the binary.)
         # A command the binary does not have yet is marked as such.
         r = subprocess.run([support.binary(), "--help"], capture_output=True, text=True)
         for name, cmd in (("openbook-cleanup.service", "cleanup"),

@@ -1,5 +1,6 @@
 """The pre-fork pool under nginx: worker crashes, reloads under load, the
-database going away, graceful shutdown.
+database going away, graceful shutdown and its escalation to an immediate
+stop (a second SIGTERM/SIGINT, or SIGQUIT).
 
 Tests run in name order; the last one (test_9_*) stops the master.
 """
@@ -32,6 +33,14 @@ def setUpModule():
 def tearDownModule():
     support.StackTestCase.stack = None
     support.stop_stack(STACK)
+
+
+def _thaw(pids):
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
 
 
 def _pg_tree(root_pid):
@@ -216,38 +225,96 @@ class ProcessModel(support.StackTestCase):
             time.sleep(0.5)
         self.assertServes(5)
 
-    def test_9_graceful_sigterm(self):
-        master = self.stack.master_pid
-        workers = self.wait_workers()
-        pg = self.stack.procs["postgres"].pid
-        frozen = _pg_tree(pg)
+    def _hanging_request(self):
+        """Freezes PostgreSQL and starts a request that hangs in a worker.
+        Returns (thread, result dict, frozen pids); _thaw(frozen) undoes it."""
+        frozen = _pg_tree(self.stack.procs["postgres"].pid)
         result = {}
 
         def slow_request():
             try:
-                result["r"] = self.get("/api/core/languages/", timeout=60)
+                # no-cache: past the response cache, to the frozen database.
+                result["r"] = self.get("/api/core/languages/", timeout=120,
+                                       headers={"Cache-Control": "no-cache"})
             except Exception as e:  # noqa: BLE001
                 result["r"] = e
 
-        # Freeze PostgreSQL so that a request hangs inside a worker.
         for p in frozen:
             os.kill(p, signal.SIGSTOP)
+        t = threading.Thread(target=slow_request)
+        t.start()
+        time.sleep(1.0)
+        if "r" in result:
+            _thaw(frozen)
+            self.fail("the request did not hang: %r" % result["r"])
+        return t, result, frozen
+
+    def _immediate_stop(self, signals):
+        """Sends `signals` to the master (one second apart) while a request
+        hangs; the master must then exit without waiting for the request,
+        although graceful_timeout is far away."""
+        server = self.stack.overrides.setdefault("server", {})
+        server["graceful_timeout"] = 600
+        self.stack.restart_server()
         try:
-            t = threading.Thread(target=slow_request)
-            t.start()
-            time.sleep(1.0)
-            self.assertNotIn("r", result, "the request did not hang: %r" % result.get("r"))
+            master = self.stack.master_pid
+            workers = self.wait_workers()
+            mark = len(self.stack.log_text("openbook"))
+            t, result, frozen = self._hanging_request()
+            try:
+                for i, sig in enumerate(signals):
+                    if i:
+                        time.sleep(1.0)
+                        self.assertTrue(support.pid_alive(master),
+                                        "master exited after the first signal alone")
+                    os.kill(master, sig)
+                # PostgreSQL stays frozen: only an immediate stop ends the
+                # master before graceful_timeout (600 s).
+                try:
+                    rc = self.stack.procs["openbook"].wait(60)
+                except Exception:  # noqa: BLE001
+                    self.fail("master still running 60s after %s (graceful_timeout 600s)"
+                              % [signal.Signals(s).name for s in signals])
+                self.assertEqual(rc, 0, "master exit status")
+                support.wait_for(lambda: not any(support.pid_alive(w) for w in workers), 5,
+                                 what="workers gone")
+                self.assertIn("stopping immediately", self.stack.log_text("openbook")[mark:])
+            finally:
+                _thaw(frozen)
+            # The request in flight was lost: nginx answered for its worker.
+            t.join(60)
+            self.assertFalse(t.is_alive(), "request still running")
+            r = result.get("r")
+            self.assertIsInstance(r, support.Resp, repr(r))
+            self.assertJSON(r, 502, {"detail": "Service temporarily unavailable."})
+        finally:
+            server["graceful_timeout"] = GRACEFUL
+            self.stack.restart_server()
+        # Serving again (not through the languages, whose answer the
+        # response cache would then keep for test_9's hanging request).
+        self.assertJSON(self.get("/api/core/sites/health/"), 200, {"status": "GOOD"})
+
+    def test_7_second_sigterm_stops_immediately(self):
+        # PgBouncer's escalation: a second SIGTERM or SIGINT during the
+        # graceful stop kills the workers at once.
+        self._immediate_stop([signal.SIGTERM, signal.SIGINT])
+
+    def test_8_sigquit_stops_immediately(self):
+        self._immediate_stop([signal.SIGQUIT])
+
+    def test_9_graceful_sigterm(self):
+        master = self.stack.master_pid
+        workers = self.wait_workers()
+        # Freeze PostgreSQL so that a request hangs inside a worker.
+        t, result, frozen = self._hanging_request()
+        try:
             t0 = time.monotonic()
             os.kill(master, signal.SIGTERM)
             time.sleep(1.0)
             self.assertTrue(support.pid_alive(master),
                             "master exited at once despite a request in flight")
         finally:
-            for p in frozen:
-                try:
-                    os.kill(p, signal.SIGCONT)
-                except ProcessLookupError:
-                    pass
+            _thaw(frozen)
         t.join(30)
         self.assertFalse(t.is_alive(), "request still running")
         r = result.get("r")

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "openbook/archive.h"
-#include "openbook/config.h"
-#include "openbook/staging.h"
+#include "openbook/files/archive.h"
+#include "openbook/core/config.h"
+#include "openbook/files/staging.h"
 #include "tests.h"
 
 #define FACTORY "../integration/zip_factory.py"

@@ -1,7 +1,7 @@
 /* test_arena.c - ob_arena: alignment, growth, reset, defers. */
 #include <stdint.h>
 #include <string.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 #include "tests.h"
 
 static ob_arena A;

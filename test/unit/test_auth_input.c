@@ -3,12 +3,12 @@
  * (session.c) where no database is needed. */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/ratelimit.h"
-#include "openbook/session.h"
-#include "openbook/validate.h"
+#include "openbook/core/alloc.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/auth/ratelimit.h"
+#include "openbook/auth/session.h"
+#include "openbook/http/validate.h"
 #include "tests.h"
 
 static bool email(const char *s)

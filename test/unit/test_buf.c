@@ -2,8 +2,8 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include "openbook/arena.h"
-#include "openbook/buf.h"
+#include "openbook/core/arena.h"
+#include "openbook/core/buf.h"
 #include "tests.h"
 
 static ob_arena A;

@@ -2,12 +2,12 @@
  * are kept under (ob_read_cache_answer / ob_read_cache_keep). */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/alloc.h"
-#include "openbook/auth.h"
-#include "openbook/cache.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
-#include "openbook/read_cache.h"
+#include "openbook/core/alloc.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/cache.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
+#include "openbook/api/read_cache.h"
 #include "tests.h"
 
 #define MS 1000000LL

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
 #include "tests.h"
 
 static ob_config C;

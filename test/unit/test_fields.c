@@ -3,8 +3,8 @@
  * (permissions.md §8), and the datetime-to-microseconds helper of the
  * write machinery. */
 #include <string.h>
-#include "openbook/fields.h"
-#include "openbook/resource.h"
+#include "openbook/http/fields.h"
+#include "openbook/api/resource.h"
 #include "tests.h"
 
 #define S(x) (x), strlen(x)

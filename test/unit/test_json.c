@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/json.h"
-#include "openbook/parse.h"
+#include "openbook/core/json.h"
+#include "openbook/http/parse.h"
 #include "tests.h"
 
 static ob_arena A;

@@ -4,10 +4,10 @@
 #include <string.h>
 #include <sodium.h>
 #include <strings.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/mail.h"
-#include "openbook/parse.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/mail/mail.h"
+#include "openbook/http/parse.h"
 #include "tests.h"
 
 static ob_arena A;

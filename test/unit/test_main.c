@@ -7,7 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "openbook/arena.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/arena.h"
 #include "tests.h"
 
 char **test_env(ob_arena *a, const char *const *vars)
@@ -59,6 +60,7 @@ mode_t test_mode(const char *path)
 
 int main(void)
 {
+    ob_alloc_init();
     SRunner *sr = srunner_create(arena_suite());
     srunner_add_suite(sr, buf_suite());
     srunner_add_suite(sr, json_suite());
@@ -83,6 +85,8 @@ int main(void)
     srunner_add_suite(sr, manifest_suite());
     srunner_add_suite(sr, staging_suite());
     srunner_add_suite(sr, archive_suite());
+    srunner_add_suite(sr, backup_suite());
+    srunner_add_suite(sr, net_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -1,8 +1,8 @@
 /* test_manifest.c - library names, library.yml and component definitions
  * (libraries.md §1, §2.1, §2.2), with PyYAML's typing of plain scalars. */
 #include <string.h>
-#include "openbook/buf.h"
-#include "openbook/manifest.h"
+#include "openbook/core/buf.h"
+#include "openbook/files/manifest.h"
 #include "tests.h"
 
 static ob_arena A;

@@ -2,9 +2,9 @@
  * from Content-Type, parts and their data however the body is split into
  * chunks, every limit with its own result, and malformed bodies. */
 #include <string.h>
-#include "openbook/buf.h"
-#include "openbook/config.h"
-#include "openbook/multipart.h"
+#include "openbook/core/buf.h"
+#include "openbook/core/config.h"
+#include "openbook/http/multipart.h"
 #include "tests.h"
 
 static ob_arena A;

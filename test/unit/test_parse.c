@@ -1,7 +1,7 @@
 /* test_parse.c - request parsers: UTF-8, percent decoding, urlencoded,
  * cookies, paths, Accept-Language, JSON depth. */
 #include <string.h>
-#include "openbook/parse.h"
+#include "openbook/http/parse.h"
 #include "tests.h"
 
 static ob_arena A;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sodium.h>
-#include "openbook/password.h"
+#include "openbook/auth/password.h"
 #include "tests.h"
 
 static void hex(const unsigned char *b, size_t n, char *out)

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
 #include "tests.h"
 
 static ob_arena A;

@@ -2,7 +2,7 @@
  * and ISO 8601 date-times (api-conventions.md §3); the LEFT JOIN pruning
  * of the list's key query; the parameter list's bound. */
 #include <string.h>
-#include "openbook/resource.h"
+#include "openbook/api/resource.h"
 #include "tests.h"
 
 START_TEST(test_uuid)

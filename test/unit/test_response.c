@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
-#include "openbook/compress.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
+#include "openbook/http/compress.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
 #include "tests.h"
 
 static ob_arena A;

@@ -3,14 +3,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/router.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
 #include "tests.h"
 
 static ob_arena A;
 static ob_request R;
 static ob_config CFG;
+/* The application's table and refusals; the access checks (which need a
+ * database) are stand-ins set by the tests below. */
+static ob_router ROUTER;
 
 static void setup(void)
 {
@@ -21,11 +25,12 @@ static void setup(void)
     CFG.allowed_hosts.items = ob_malloc(sizeof(char *));
     CFG.allowed_hosts.items[0] = ob_strdup("example.org");
     CFG.allowed_hosts.count = 1;
+    ROUTER = ob_api_router;
+    ROUTER.access = NULL;
 }
 
 static void teardown(void)
 {
-    ob_dispatch_hook = NULL;
     ob_arena_destroy(&A);
     ob_config_free(&CFG);
 }
@@ -145,7 +150,7 @@ static const char *detail(void)
 START_TEST(test_dispatch_404)
 {
     init_request("GET", "/no/such/path/");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 404);
     ck_assert_str_eq(detail(), "Not found.");
 }
@@ -156,16 +161,17 @@ START_TEST(test_dispatch_auth_api_envelope)
     /* /auth-api/ errors use {"status": N} (api-auth.md §1), and a trailing
      * slash there is a different path. */
     init_request("GET", "/auth-api/browser/v1/no/such/thing");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 404);
     ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"status\":404}");
-    ob_auth_api_status(&R, 405);
+    init_request("DELETE", "/auth-api/browser/v1/config");
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 405);
     ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"status\":405}");
     ck_assert_ptr_null(R.res.content_type);
     /* Paths that merely start alike keep the REST envelope. */
     init_request("GET", "/auth-apix/");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_str_eq(detail(), "Not found.");
 }
 END_TEST
@@ -173,7 +179,7 @@ END_TEST
 START_TEST(test_dispatch_405_with_allow)
 {
     init_request("POST", "/api/core/sites/");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 405);
     ck_assert_str_eq(detail(), "Method \"POST\" not allowed.");
     ck_assert_ptr_nonnull(strstr(ob_buf_cstr(&R.res.headers), "Allow: GET, HEAD, OPTIONS\r\n"));
@@ -183,7 +189,7 @@ END_TEST
 START_TEST(test_dispatch_options)
 {
     init_request("OPTIONS", "/api/core/sites");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 204);
     ck_assert_ptr_nonnull(strstr(ob_buf_cstr(&R.res.headers), "Allow: GET, HEAD, OPTIONS\r\n"));
     ck_assert_uint_eq(R.res.body.len, 0);
@@ -195,7 +201,7 @@ START_TEST(test_dispatch_api_root_get_and_head)
     static const char *const methods[] = {"GET", "HEAD"};
     for (int m = 0; m < 2; m++) {
         init_request(methods[m], "/api");
-        ob_route_dispatch(&R);
+        ob_route_dispatch(&R, &ROUTER);
         ck_assert_int_eq(R.res.status, 200);
         cJSON *v = cJSON_ParseWithLength(R.res.body.data, R.res.body.len);
         ck_assert_ptr_nonnull(v);
@@ -218,6 +224,40 @@ START_TEST(test_dispatch_api_root_get_and_head)
         cJSON_Delete(v);
         ob_arena_reset(&A);
     }
+}
+END_TEST
+
+/* Without hooks the router answers in the {"detail"} envelope; the table
+ * is the caller's alone. */
+static void answer_x(ob_request *r)
+{
+    ob_json *j = ob_json_response(r, 200);
+    ob_json_object_begin(j);
+    ob_json_kv_string(j, "x", r->path_params[0]);
+    ob_json_object_end(j);
+}
+
+START_TEST(test_dispatch_own_table_no_hooks)
+{
+    static const ob_route table[] = {
+        {"/x/{v}", OB_GET, answer_x, 0, NULL},
+        {"/auth-api/y", OB_POST, answer_x, 0, NULL},
+    };
+    const ob_router bare = {table, 2, NULL, NULL};
+    init_request("GET", "/x/7");
+    ob_route_dispatch(&R, &bare);
+    ck_assert_int_eq(R.res.status, 200);
+    ck_assert_str_eq(ob_buf_cstr(&R.res.body), "{\"x\":\"7\"}");
+    init_request("GET", "/api/");
+    ob_route_dispatch(&R, &bare);
+    ck_assert_int_eq(R.res.status, 404);
+    ck_assert_str_eq(detail(), "Not found.");
+    /* No special envelope for /auth-api/ without the application's hook. */
+    init_request("GET", "/auth-api/y");
+    ob_route_dispatch(&R, &bare);
+    ck_assert_int_eq(R.res.status, 405);
+    ck_assert_str_eq(detail(), "Method \"GET\" not allowed.");
+    ck_assert_ptr_nonnull(strstr(ob_buf_cstr(&R.res.headers), "Allow: POST, OPTIONS\r\n"));
 }
 END_TEST
 
@@ -244,15 +284,15 @@ START_TEST(test_dispatch_413_after_path)
     CFG.max_body_bytes = 1024;
     /* An unknown path is 404 whatever the body size. */
     init_request_cl("POST", "/no/such/", 5000);
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 404);
     /* A known path with a body over the limit is 413, before 405. */
     init_request_cl("POST", "/api/core/sites/", 1025);
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 413);
     ck_assert_str_eq(detail(), "Request body too large.");
     init_request_cl("POST", "/api/core/sites/", 1024);
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 405);
 }
 END_TEST
@@ -260,38 +300,38 @@ END_TEST
 START_TEST(test_dispatch_hook_order)
 {
     CFG.max_body_bytes = 1024;
-    ob_dispatch_hook = hook_refuse;
+    ROUTER.access = hook_refuse;
     hook_calls = 0;
     /* Path (404) and size (413) come before the access checks. */
     init_request("GET", "/no/such/");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 404);
     init_request_cl("POST", "/api/core/sites/", 2048);
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 413);
     ck_assert_int_eq(hook_calls, 0);
     /* Access checks come before 405 and OPTIONS. */
     init_request("POST", "/api/core/sites/");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 403);
     ck_assert_int_eq(hook_calls, 1);
     ck_assert_ptr_nonnull(hook_route);
     ck_assert_str_eq(hook_route->pattern, "/api/core/sites/");
     init_request("OPTIONS", "/api/core/sites/");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(R.res.status, 403);
     ck_assert_int_eq(hook_calls, 2);
     /* A hook that lets the request pass leaves 405 to the router, and is
      * told which route matched. */
-    ob_dispatch_hook = hook_allow;
+    ROUTER.access = hook_allow;
     init_request("DELETE", "/api/core/sites/5");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(hook_calls, 3);
     ck_assert_str_eq(hook_route->pattern, "/api/core/sites/{id}/");
     ck_assert_int_eq(R.res.status, 405);
     ck_assert_str_eq(detail(), "Method \"DELETE\" not allowed.");
     init_request("GET", "/api/");
-    ob_route_dispatch(&R);
+    ob_route_dispatch(&R, &ROUTER);
     ck_assert_int_eq(hook_calls, 4);
     ck_assert_str_eq(hook_route->pattern, "/api/");
     ck_assert_int_eq(R.res.status, 200);
@@ -340,6 +380,7 @@ Suite *router_suite(void)
     tcase_add_test(tc, test_dispatch_api_root_get_and_head);
     tcase_add_test(tc, test_dispatch_413_after_path);
     tcase_add_test(tc, test_dispatch_hook_order);
+    tcase_add_test(tc, test_dispatch_own_table_no_hooks);
     tcase_add_test(tc, test_route_table_well_formed);
     suite_add_tcase(s, tc);
     return s;

@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
-#include "openbook/registry.h"
-#include "openbook/router.h"
-#include "openbook/routes.h"
+#include "openbook/core/alloc.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
+#include "openbook/api/registry.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
 #include "tests.h"
 
 static cJSON *document(void)

@@ -2,7 +2,7 @@
  * the sort key SQL orders by, and dependency expressions. */
 #include <stdlib.h>
 #include <string.h>
-#include "openbook/semver.h"
+#include "openbook/files/semver.h"
 #include "tests.h"
 
 static ob_arena A;

@@ -9,10 +9,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include "openbook/filename.h"
-#include "openbook/mime.h"
-#include "openbook/parse.h"
-#include "openbook/staging.h"
+#include "openbook/files/filename.h"
+#include "openbook/files/mime.h"
+#include "openbook/http/parse.h"
+#include "openbook/files/staging.h"
 #include "tests.h"
 
 static ob_arena A;

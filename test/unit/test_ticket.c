@@ -4,8 +4,8 @@
  * wire format, not just sign/verify agreeing with each other. */
 #include <string.h>
 #include <sodium.h>
-#include "openbook/config.h"
-#include "openbook/ticket.h"
+#include "openbook/core/config.h"
+#include "openbook/core/ticket.h"
 #include "tests.h"
 
 #define SECRET_KEY "unit-test-secret-key-0123456789-abcdef"

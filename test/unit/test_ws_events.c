@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 #include <hiredis.h>
-#include "openbook/events.h"
-#include "openbook/redis.h"
+#include "openbook/redis/events.h"
+#include "openbook/redis/redis.h"
 #include "tests.h"
 
 extern char **environ;

@@ -2,7 +2,7 @@
  * key, SHA-1, Origin hosts and query parameters (src/http/ws_handshake.c). */
 #include <stdio.h>
 #include <string.h>
-#include "openbook/ws_handshake.h"
+#include "openbook/http/ws_handshake.h"
 #include "tests.h"
 
 #define KEY "dGhlIHNhbXBsZSBub25jZQ=="

@@ -6,12 +6,12 @@
 #include <string.h>
 #include <time.h>
 #include <cjson/cJSON.h>
-#include "openbook/alloc.h"
-#include "openbook/auth.h"
-#include "openbook/config.h"
-#include "openbook/http.h"
-#include "openbook/ticket.h"
-#include "openbook/ws.h"
+#include "openbook/core/alloc.h"
+#include "openbook/auth/auth.h"
+#include "openbook/core/config.h"
+#include "openbook/http/http.h"
+#include "openbook/core/ticket.h"
+#include "openbook/api/ws.h"
 #include "tests.h"
 
 #define SECRET "ticket-api-unit-test-secret-key-0123456789"

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
-#include "openbook/arena.h"
+#include "openbook/core/arena.h"
 
 Suite *arena_suite(void);
 Suite *buf_suite(void);
@@ -33,6 +33,8 @@ Suite *semver_suite(void);
 Suite *manifest_suite(void);
 Suite *staging_suite(void);
 Suite *archive_suite(void);
+Suite *backup_suite(void);
+Suite *net_suite(void);
 
 /* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
  * (mutable strings).  The list must end with NULL. */
