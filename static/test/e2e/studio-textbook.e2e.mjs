@@ -201,3 +201,31 @@ test('two editors on one page: the second to save sees both versions and chooses
     await e.context.close();
   }
 });
+
+test('the content limits are explained before the server would refuse', async () => {
+  const teacher = await user('teach', ['teacher']);
+  const g = await group('Big books', teacher.username);
+  const { api } = await import('./harness.mjs');
+  const tb = await api('POST', '/api/content/textbooks/', { slug: 'big', name: 'Big', group: g.id });
+  const text = 'x'.repeat(1024 * 1024 - 200);
+  const p = await api('POST', '/api/content/textbook_pages/', { textbook: tb.id, name: 'Nearly full', position: 0,
+    content: { type: 'root', children: [{ type: 'element', tag: 'p', attributes: {}, children: [{ type: 'text', text }] }] } });
+  const { context, page } = await openPage(s.browser, { colorScheme: 'dark' });
+  await stubDefinitions(context);
+  await login(page, teacher);
+  await page.goto(url(`/app/#/studio/textbooks/${tb.id}/pages/${p.id}`));
+  // Near the limit, the editor says so before anything is sent.
+  await page.locator('.limits.near', { hasText: 'The server stores at most 1 MiB' }).waitFor();
+  assert.deepEqual(await axeViolations(page), []);
+  let patches = 0;
+  page.on('request', (r) => { if (r.method() === 'PATCH') patches++; });
+  await page.locator('.pm-editor p').click();
+  await page.keyboard.press('End');
+  await page.keyboard.insertText('y'.repeat(500));
+  await page.locator('.save-state[data-state="limits"]', { hasText: 'Not saved: the page is larger than 1 MiB' }).waitFor();
+  assert.equal(patches, 0, 'nothing over the limit was sent');
+  const stored = (await pagesOf(tb.id))[0];
+  assert.equal(stored.modified_at, p.modified_at);
+  assert.deepEqual(page.problems, []);
+  await context.close();
+});
