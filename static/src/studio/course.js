@@ -8,7 +8,7 @@ import { buildTree } from '../textbook-tree.js';
 import { live } from '../live.js';
 import { href } from '../router.js';
 import { loadGrants, courseScope, COURSE } from './session.js';
-import { messages } from './forms.js';
+import { messages, attempt, textFields, settingsBox, crumbs } from './forms.js';
 import './scope-admin.js';
 
 const C = 'openbook_content';
@@ -88,17 +88,8 @@ class ObStudioCourse extends View {
     return Boolean(this.grants && this.grants.can(`${C}.${perm}`, { scope: courseScope(this.course) }));
   }
 
-  async run(key, fn, done) {
-    this.errors = { ...this.errors, [key]: null };
-    try {
-      await fn();
-      if (done) announce(done);
-      await this.load();
-      return true;
-    } catch (err) {
-      this.errors = { ...this.errors, [key]: messages(err) };
-      return false;
-    }
+  run(key, fn, done) {
+    return attempt(this, key, fn, done);
   }
 
   saveSettings(e) {
@@ -224,29 +215,22 @@ class ObStudioCourse extends View {
 
   renderSettings() {
     const c = this.course;
-    const canChange = this.can('change_course');
-    const canDelete = this.can('delete_course');
-    if (!canChange && !canDelete) return nothing;
-    return html`<details class="settings"><summary>${t('studio.course.settings')}</summary>
-      ${canChange ? html`<form @submit=${(e) => this.saveSettings(e)}>
-        <div class="field"><label for="c-name">${t('studio.name')}</label><input id="c-name" name="name" .value=${c.name} required maxlength="255"></div>
-        <div class="field"><label for="c-slug">${t('studio.slug')}</label><input id="c-slug" name="slug" .value=${c.slug} required maxlength="50"></div>
-        <div class="field"><label for="c-desc">${t('studio.description')}</label><textarea id="c-desc" name="description" rows="3" .value=${c.description || ''}></textarea></div>
+    return settingsBox({
+      summary: t('studio.course.settings'), errors: this.errors.settings,
+      form: this.can('change_course') ? html`<form @submit=${(e) => this.saveSettings(e)}>${textFields('c', c)}
         <div class="field"><label for="c-group">${t('studio.group')}</label><select id="c-group" name="group">
           ${this.groups.map((g) => html`<option value=${g.id} ?selected=${g.id === c.group}>${g.name}</option>`)}</select></div>
         <label class="check"><input type="checkbox" name="is_template" ?checked=${c.is_template}> ${t('studio.course.isTemplate')}</label>
-        <button type="submit">${t('studio.save')}</button></form>` : nothing}
-      ${formErrors(this.errors.settings)}
-      ${canDelete ? html`<p><button type="button" class="danger" @click=${() => this.deleteCourse()}>${t('studio.course.delete')}</button></p>` : nothing}
-    </details>`;
+        <button type="submit">${t('studio.save')}</button></form>` : null,
+      deleteLabel: t('studio.course.delete'), onDelete: this.can('delete_course') ? () => this.deleteCourse() : null,
+    });
   }
 
   render() {
     if (this.error) return loadError(this.error);
     if (!this.course) return loading();
     const c = this.course;
-    return html`<nav aria-label=${t('nav.breadcrumbs')} class="breadcrumbs"><ol>
-        <li><a href="#/studio">${t('studio.title')}</a></li><li><span aria-current="page">${c.name}</span></li></ol></nav>
+    return html`${crumbs(c.name)}
       <h1>${c.name}</h1>
       <p><a href=${href(`/courses/${c.id}`)}>${t('studio.course.view')}</a></p>
       ${this.renderSettings()}

@@ -7,7 +7,7 @@ import { View, html, nothing, t, announce, setTitle, focusHeading, loading, load
 import { get, listAll, create, patch, destroy } from '../api.js';
 import { href } from '../router.js';
 import { loadGrants, groupScope, GROUP } from './session.js';
-import { messages } from './forms.js';
+import { messages, attempt, textFields, settingsBox, crumbs } from './forms.js';
 import './scope-admin.js';
 
 const C = 'openbook_content';
@@ -58,15 +58,8 @@ class ObStudioGroup extends View {
     return Boolean(this.grants && this.grants.can(`${C}.${perm}`, { scope: groupScope(this.group) }));
   }
 
-  async run(key, fn, done) {
-    this.errors = { ...this.errors, [key]: null };
-    try {
-      await fn();
-      if (done) announce(done);
-      await this.load();
-    } catch (err) {
-      this.errors = { ...this.errors, [key]: messages(err) };
-    }
+  run(key, fn, done) {
+    return attempt(this, key, fn, done);
   }
 
   saveSettings(e) {
@@ -115,29 +108,22 @@ class ObStudioGroup extends View {
 
   renderSettings() {
     const g = this.group;
-    const canChange = this.can('change_librarygroup');
-    const canDelete = this.can('delete_librarygroup');
-    if (!canChange && !canDelete) return nothing;
-    return html`<details class="settings"><summary>${t('studio.group.settings')}</summary>
-      ${canChange ? html`<form @submit=${(e) => this.saveSettings(e)}>
-        <div class="field"><label for="g-name">${t('studio.name')}</label><input id="g-name" name="name" .value=${g.name} required maxlength="255"></div>
-        <div class="field"><label for="g-slug">${t('studio.slug')}</label><input id="g-slug" name="slug" .value=${g.slug} required maxlength="50"></div>
-        <div class="field"><label for="g-desc">${t('studio.description')}</label><textarea id="g-desc" name="description" rows="3" .value=${g.description || ''}></textarea></div>
+    return settingsBox({
+      summary: t('studio.group.settings'), errors: this.errors.settings,
+      form: this.can('change_librarygroup') ? html`<form @submit=${(e) => this.saveSettings(e)}>${textFields('g', g)}
         <div class="field"><label for="g-parent">${t('studio.parentGroup')}</label><select id="g-parent" name="parent">
           <option value="">${t('studio.topLevel')}</option>
           ${this.groups.filter((x) => x.id !== g.id).map((x) => html`<option value=${x.id} ?selected=${x.id === g.parent}>${x.name}</option>`)}</select></div>
-        <button type="submit">${t('studio.save')}</button></form>` : nothing}
-      ${formErrors(this.errors.settings)}
-      ${canDelete ? html`<p><button type="button" class="danger" @click=${() => this.deleteGroup()}>${t('studio.group.delete')}</button></p>` : nothing}
-    </details>`;
+        <button type="submit">${t('studio.save')}</button></form>` : null,
+      deleteLabel: t('studio.group.delete'), onDelete: this.can('delete_librarygroup') ? () => this.deleteGroup() : null,
+    });
   }
 
   render() {
     if (this.error) return loadError(this.error);
     if (!this.group) return loading();
     const g = this.group;
-    return html`<nav aria-label=${t('nav.breadcrumbs')} class="breadcrumbs"><ol>
-        <li><a href="#/studio">${t('studio.title')}</a></li><li><span aria-current="page">${g.name}</span></li></ol></nav>
+    return html`${crumbs(g.name)}
       <h1>${g.name}</h1>
       <p><a href=${href(`/groups/${g.id}`)}>${t('studio.group.view')}</a></p>
       ${this.renderSettings()}

@@ -11,7 +11,7 @@ import { View, html, nothing, t, announce, formErrors } from '../ui.js';
 import { listAll, create, patch, destroy, action } from '../api.js';
 import { formatDate } from '../i18n.js';
 import { live } from '../live.js';
-import { messages, isoOrNull } from './forms.js';
+import { isoOrNull, attempt } from './forms.js';
 
 const AUTH = 'openbook_auth';
 
@@ -72,17 +72,8 @@ class ObScopeAdmin extends View {
     return this.roles?.find((r) => r.slug === slug)?.priority ?? 0;
   }
 
-  async run(key, fn, done) {
-    this.errors = { ...this.errors, [key]: null };
-    try {
-      await fn();
-      if (done) announce(done);
-      await this.load();
-      return true;
-    } catch (err) {
-      this.errors = { ...this.errors, [key]: messages(err) };
-      return false;
-    }
+  run(key, fn, done) {
+    return attempt(this, key, fn, done);
   }
 
   checked(form, name) {

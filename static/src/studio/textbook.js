@@ -5,13 +5,13 @@
 // textbook's group (perms.js); live on textbook:<id>, so other editors'
 // changes to the tree show at once.
 import { View, html, nothing, t, announce, setTitle, loading, loadError, formErrors } from '../ui.js';
-import { get, listAll, create, patch, destroy, ApiError } from '../api.js';
+import { get, listAll, create, patch, destroy } from '../api.js';
 import { buildTree } from '../textbook-tree.js';
 import { live } from '../live.js';
 import { href } from '../router.js';
 import { planMove, keyboardTarget, endPosition, isWithin } from './tree-moves.js';
 import { loadGrants, groupScope } from './session.js';
-import { slugify, messages } from './forms.js';
+import { messages, textFields, settingsBox, crumbs } from './forms.js';
 import './editor.js';
 
 const TREE_FIELDS = ['id', 'parent', 'position', 'name'];
@@ -292,22 +292,14 @@ class ObStudioTextbook extends View {
 
   renderSettings() {
     const tb = this.textbook;
-    const canChange = this.can('openbook_content.change_textbook');
-    const canDelete = this.can('openbook_content.delete_textbook');
-    if (!canChange && !canDelete) return nothing;
-    return html`<details class="settings" @toggle=${(e) => { if (e.target.open) this.loadGroups(); }}>
-      <summary>${t('studio.textbook.settings')}</summary>
-      ${canChange ? html`<form @submit=${(e) => this.saveSettings(e)}>
-        <div class="field"><label for="tb-name">${t('studio.name')}</label><input id="tb-name" name="name" .value=${tb.name} required maxlength="255"></div>
-        <div class="field"><label for="tb-slug">${t('studio.slug')}</label><input id="tb-slug" name="slug" .value=${tb.slug} required maxlength="50" pattern="[a-zA-Z0-9_\\-]+"></div>
-        <div class="field"><label for="tb-desc">${t('studio.description')}</label><textarea id="tb-desc" name="description" rows="3" .value=${tb.description || ''}></textarea></div>
+    return settingsBox({
+      summary: t('studio.textbook.settings'), errors: this.errors.settings, onToggle: () => this.loadGroups(),
+      form: this.can('openbook_content.change_textbook') ? html`<form @submit=${(e) => this.saveSettings(e)}>${textFields('tb', tb)}
         ${this.groups ? html`<div class="field"><label for="tb-group">${t('studio.group')}</label><select id="tb-group" name="group">
           ${this.groups.map((g) => html`<option value=${g.id} ?selected=${g.id === tb.group}>${g.name}</option>`)}</select></div>` : nothing}
-        <button type="submit">${t('studio.save')}</button>
-      </form>` : nothing}
-      ${formErrors(this.errors.settings)}
-      ${canDelete ? html`<p><button type="button" class="danger" @click=${() => this.deleteTextbook()}>${t('studio.textbook.delete')}</button></p>` : nothing}
-    </details>`;
+        <button type="submit">${t('studio.save')}</button></form>` : null,
+      deleteLabel: t('studio.textbook.delete'), onDelete: this.can('openbook_content.delete_textbook') ? () => this.deleteTextbook() : null,
+    });
   }
 
   render() {
@@ -316,8 +308,7 @@ class ObStudioTextbook extends View {
     const tb = this.textbook;
     const tree = buildTree(this.pages);
     const canAdd = this.can('openbook_content.add_textbookpage');
-    return html`<nav aria-label=${t('nav.breadcrumbs')} class="breadcrumbs"><ol>
-        <li><a href="#/studio">${t('studio.title')}</a></li><li><span aria-current="page">${tb.name}</span></li></ol></nav>
+    return html`${crumbs(tb.name)}
       <div class="studio-textbook">
         <aside class="studio-side">
           <h1>${tb.name}</h1>
@@ -349,4 +340,3 @@ class ObStudioTextbook extends View {
 }
 
 customElements.define('ob-studio-textbook', ObStudioTextbook);
-export { ApiError, slugify };
