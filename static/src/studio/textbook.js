@@ -279,10 +279,10 @@ class ObStudioTextbook extends View {
                 aria-current=${current ? 'page' : nothing} aria-describedby=${canChange ? 'move-hint' : nothing}
                 @keydown=${(e) => this.onTreeKey(e, p)}>${p.name}</a>
               <span class="row-tools">
-                ${canChange ? html`<button type="button" class="secondary small" aria-label=${t('studio.pages.renameNamed', { name: p.name })}
-                  @click=${async () => { this.renaming = p.id; await this.updateComplete; this.querySelector(`#rn-${p.id}`)?.select(); }}>${t('studio.pages.rename')}</button>` : nothing}
-                ${canDelete ? html`<button type="button" class="danger small" aria-label=${t('studio.pages.deleteNamed', { name: p.name })}
-                  @click=${() => this.deletePage(p)}>${t('studio.delete')}</button>` : nothing}
+                ${canChange ? html`<button type="button" class="secondary small icon-button" aria-label=${t('studio.pages.renameNamed', { name: p.name })}
+                  title=${t('studio.pages.rename')} @click=${async () => { this.renaming = p.id; await this.updateComplete; this.querySelector(`#rn-${p.id}`)?.select(); }}>✎</button>` : nothing}
+                ${canDelete ? html`<button type="button" class="danger small icon-button" aria-label=${t('studio.pages.deleteNamed', { name: p.name })}
+                  title=${t('studio.delete')} @click=${() => this.deletePage(p)}>✕</button>` : nothing}
               </span>`}
         </div>
         ${n.children.length ? this.renderNodes(n.children) : nothing}

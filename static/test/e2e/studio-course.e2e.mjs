@@ -78,6 +78,18 @@ test('a course from a template: materials, roles, enrolment; a student enrols an
     [['Open enrolment', 'student', true, false], ['Tutors', 'tutor', false, true]]);
   assert.deepEqual(await axeViolations(page), []);
 
+  // Give a role by username; change the public permissions.
+  const helper = await user('help');
+  await page.getByLabel('Username').fill(helper.username);
+  await page.locator('#a-role').selectOption('tutor');
+  await page.getByRole('button', { name: 'Give role' }).click();
+  await page.locator('#sa-assign + table tr', { hasText: helper.username }).waitFor();
+  await page.locator(`input[name="public"][value="${C}.view_coursematerial"]`).uncheck();
+  await page.getByRole('button', { name: 'Save public permissions' }).click();
+  await page.locator('#ob-announce', { hasText: 'Saved.' }).waitFor();
+  const pub = (await api('GET', `/api/content/courses/${course}/?_fields=public_permissions`)).public_permissions;
+  assert.ok(pub.includes(`${C}.view_course`) && !pub.includes(`${C}.view_coursematerial`), JSON.stringify(pub));
+
   // A student enrols, then asks to be a tutor.
   const student = await user('stud');
   const st = await openPage(s.browser);

@@ -28,7 +28,7 @@ async function textbookControls(page) {
     settingsForm: await has('details.settings form'),
     deleteTextbook: await has('details.settings button.danger'),
     addPage: await has('form.add-page'),
-    renamePage: await has('.page-tree button:text("Rename")'),
+    renamePage: await has('.page-tree button[aria-label^="Rename"]'),
     movePage: await has('.page-tree .row[draggable="true"]'),
     editPage: await has('.toolbar'),
     deletePage: await has('.page-tree button.danger'),

@@ -94,6 +94,7 @@ test('a teacher builds a textbook, writes a page, and a reader sees it live', as
   await page.getByLabel('Link target (address)').fill('javascript:alert(1)');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByText('Only http(s), mailto and addresses on this site are allowed.').waitFor();
+  assert.deepEqual(await axeViolations(page), []);
   await page.getByLabel('Link target (address)').fill('https://example.org/');
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByRole('button', { name: 'Image', exact: true }).click();
