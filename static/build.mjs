@@ -22,7 +22,7 @@ await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 
 const result = await esbuild.build({
-  entryPoints: { main: join(src, 'main.js'), app: join(src, 'styles.css') },
+  entryPoints: { main: join(src, 'main.js'), app: join(src, 'styles.css'), studio: join(src, 'studio', 'studio.css') },
   outdir: out,
   bundle: true,
   splitting: true,
@@ -60,9 +60,9 @@ async function walk(dir) {
 const built = (await walk(out)).filter((f) => !f.endsWith('.map')).map((f) => relative(out, f)).sort();
 
 // What the service worker stores at install: everything but the parts
-// few people use (the administration): its entry chunk, the chunks only
+// few people use (the administration, the studio): its entry chunk, the chunks only
 // it reaches, and its stylesheet, so readers' browsers never fetch them.
-const FEW_USERS = /^src\/admin\//;
+const FEW_USERS = /^src\/(admin|studio)\//;
 const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([k, v]) => [relative(out, k), v]));
 const reached = new Set();
 (function reach(f) {

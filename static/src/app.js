@@ -12,6 +12,7 @@ import './views/textbook.js';
 const admin = () => import('./admin/index.js');
 const account = () => import('./account/index.js');
 const courses = () => import('./views/courses.js');
+const studio = () => import('./studio/index.js');
 
 /** Every screen.  Reader views are in the main bundle (the first page
  * shows without a second round trip); the rest are chunks loaded on first
@@ -34,6 +35,11 @@ export const ROUTES = [
   { pattern: '/account/password/reset/key/:key', element: 'ob-password-reset', load: account },
   { pattern: '/account', element: 'ob-account', load: account },
   { pattern: '/account/:section', element: 'ob-account', load: account },
+  { pattern: '/studio', element: 'ob-studio-home', load: studio },
+  { pattern: '/studio/textbooks/:id', element: 'ob-studio-textbook', load: studio },
+  { pattern: '/studio/textbooks/:id/pages/:page', element: 'ob-studio-textbook', load: studio },
+  { pattern: '/studio/courses/:id', element: 'ob-studio-course', load: studio },
+  { pattern: '/studio/groups/:id', element: 'ob-studio-group', load: studio },
   { pattern: '*', element: 'ob-not-found' },
 ];
 
@@ -147,6 +153,7 @@ class ObApp extends View {
         <nav class="primary" aria-label=${t('nav.main')}><ul>
           <li><a href="#/">${t('nav.library')}</a></li>
           <li><a href="#/courses">${t('nav.courses')}</a></li>
+          ${u ? html`<li><a href="#/studio">${t('nav.studio')}</a></li>` : nothing}
         </ul></nav>
         <div class="tools">
           <label class="visually-hidden" for="ob-lang">${t('nav.language')}</label>

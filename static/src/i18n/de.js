@@ -10,6 +10,7 @@ export default {
   'nav.library': 'Bibliothek',
   'nav.admin': 'Verwaltung',
   'nav.courses': 'Kurse',
+  'nav.studio': 'Studio',
   'nav.login': 'Anmelden',
   'nav.signup': 'Registrieren',
   'nav.logout': 'Abmelden',

@@ -9,6 +9,7 @@ export default {
   'nav.main': 'Main',
   'nav.library': 'Library',
   'nav.courses': 'Courses',
+  'nav.studio': 'Studio',
   'nav.login': 'Log in',
   'nav.signup': 'Sign up',
   'nav.logout': 'Log out',

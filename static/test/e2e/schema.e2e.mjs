@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RESOURCES, ACTIONS, AUTH, AUTH_BASE } from '../../src/endpoints.js';
+import '../../src/studio/endpoints.js';   // the studio's declarations join the tables (as when it loads)
 import { url } from './harness.mjs';
 import { registerEndpoints } from '../../src/admin/endpoints.js';
 

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { addStrings } from '../../src/i18n.js';
 import { TABLES, t, setLanguage, initialLanguage, tn } from '../../src/i18n.js';
+import '../../src/studio/strings.js';   // the studio's strings join the tables when it loads
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
 
