@@ -34,6 +34,8 @@ jsonvalue http
 log core
 mail mail
 manifest files
+metrics pool
+metrics_http http
 migrations db
 mime files
 multipart http
@@ -42,6 +44,7 @@ parse http
 password auth
 perm api
 pool pool
+promtext core
 ratelimit auth
 read_cache api
 redis redis

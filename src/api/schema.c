@@ -908,10 +908,17 @@ static bool expandable(const ob_resource *res, const ob_field *f)
     return ref && ref->expand && ref->key_sql;
 }
 
+/* What _expand may name: references, and fields shown only when named
+ * there (auth config translations, current_user permissions). */
+static bool expand_name(const ob_resource *res, const ob_field *f)
+{
+    return expandable(res, f) || (f->flags & OB_FF_EXPAND_ONLY);
+}
+
 static bool any_expand(const ob_resource *res)
 {
     for (size_t i = 0; i < res->nfields; i++)
-        if (expandable(res, &res->fields[i]))
+        if (expand_name(res, &res->fields[i]))
             return true;
     return false;
 }
@@ -929,7 +936,7 @@ static void shaping_params(gen *g, const ob_resource *res)
                     "Comma-separated references to replace by the referenced item.");
         list_begin(g, "x-openbook-fields");
         for (size_t i = 0; i < res->nfields; i++)
-            if (expandable(res, &res->fields[i]))
+            if (expand_name(res, &res->fields[i]))
                 ob_json_string(j, res->fields[i].name);
         ob_json_array_end(j);
         ob_json_object_end(j);

@@ -7,6 +7,7 @@
 #include "openbook/auth/auth.h"
 #include "openbook/core/config.h"
 #include "openbook/core/log.h"
+#include "openbook/pool/metrics.h"
 #include "openbook/auth/ratelimit.h"
 #include "openbook/redis/redis.h"
 
@@ -22,6 +23,19 @@ const ob_rate ob_rate_code_email = {"request_login_code_email", 3, 60};
 const ob_rate ob_rate_change_password = {"change_password", 5, 60};
 const ob_rate ob_rate_manage_email = {"manage_email", 10, 60};
 const ob_rate ob_rate_reauthenticate = {"reauthenticate", 10, 60};
+/* Every limit above, in the order of the metrics' labels. */
+static const ob_rate *const rates[] = {
+    &ob_rate_login_ip,        &ob_rate_login_failed_ip, &ob_rate_login_failed_user,
+    &ob_rate_signup_ip,       &ob_rate_reset_ip,        &ob_rate_reset_email,
+    &ob_rate_reset_key_ip,    &ob_rate_code_ip,         &ob_rate_code_email,
+    &ob_rate_change_password, &ob_rate_manage_email,    &ob_rate_reauthenticate,
+};
+#define NRATES (sizeof rates / sizeof rates[0])
+
+const char *ob_ratelimit_name(size_t i)
+{
+    return i < NRATES ? rates[i]->action : NULL;
+}
 
 /* One round trip, atomic: the first hit of a window sets its expiry, so a
  * counter can never be left without one. */
@@ -159,15 +173,24 @@ static long local_count(ob_request *r, const ob_rate *rate, const char *key)
     return ++s->count > local_limit(r, rate) ? (left < 1 ? 1 : left) : 0;
 }
 
+static long refused(const ob_rate *rate, long wait)
+{
+    if (wait)
+        for (size_t i = 0; i < NRATES; i++)
+            if (rates[i] == rate)
+                ob_metrics_ratelimit_refused(i);
+    return wait;
+}
+
 long ob_ratelimit_hit(ob_request *r, const ob_rate *rate, const char *key)
 {
     long count, ttl;
     key = key ? key : "";
     if (redis_count(r, hit_script, rate, key, &count, &ttl) != 0)
-        return local_count(r, rate, key);
+        return refused(rate, local_count(r, rate, key));
     if (count <= rate->limit)
         return 0;
-    return ttl < 1 ? 1 : ttl;
+    return refused(rate, ttl < 1 ? 1 : ttl);
 }
 
 void ob_ratelimit_undo(ob_request *r, const ob_rate *rate, const char *key)

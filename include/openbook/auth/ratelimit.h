@@ -33,6 +33,11 @@ extern const ob_rate ob_rate_change_password;     /* 5/min per user */
 extern const ob_rate ob_rate_manage_email;        /* 10/min per user */
 extern const ob_rate ob_rate_reauthenticate;      /* 10/min per user */
 
+/* The name (ob_rate.action) of limit i of the list above, NULL past the
+ * last: the labels of the pool's refusal counters (ob_app.ratelimit_name;
+ * ob_ratelimit_hit counts a refusal under its limit's index). */
+const char *ob_ratelimit_name(size_t i);
+
 /* Counts one event for key.  Returns 0 when it is within the limit, else
  * the seconds until the window ends (>= 1, for Retry-After). */
 long ob_ratelimit_hit(ob_request *r, const ob_rate *rate, const char *key);
