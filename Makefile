@@ -53,7 +53,7 @@ CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/http/*.c)
 # src/files (media root, library archives) needs libzip: not in CORE, so the
 # relay does not link it.
 FILES_SRC := $(wildcard src/files/*.c)
-APP_SRC  := $(FILES_SRC) $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/api/*.c) $(wildcard src/pool/*.c) \
+APP_SRC  := $(FILES_SRC) $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/perm/*.c) $(wildcard src/api/*.c) $(wildcard src/api/resources/*.c) $(wildcard src/pool/*.c) \
             $(wildcard src/cli/*.c) $(wildcard src/redis/*.c) $(wildcard src/mail/*.c)
 MAIN_SRC := src/main.c
 MIGRATIONS := $(sort $(wildcard src/db/migrations/*.sql))

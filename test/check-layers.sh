@@ -23,10 +23,13 @@ api
 cli
 main
 '
-# Beside the order: what else may include what (its layer first).
+# Beside the order: what else may include what (its layer first).  The
+# fuzz targets of the API's pure cores (the query compiler, the field
+# validator) compile against the resource descriptions' header and link
+# only those files (test/test.mk).
 EXTRA='
 relay core http
-fuzz core http relay files
+fuzz core http relay files api
 '
 
 awk -v order="$ORDER" -v extra="$EXTRA" '

@@ -90,6 +90,10 @@ build/fuzz/%: test/fuzz/%.c $(FUZZ_LIB_OBJ)
 # libev's clock) stood in for by the target.
 build/fuzz/fuzz_relay_proto: build/fuzz/obj/src/relay/proto.o
 .SECONDARY: build/fuzz/obj/src/relay/proto.o
+# The API's pure cores: the query compiler and the field validator.
+build/fuzz/fuzz_query: build/fuzz/obj/src/api/query.o build/fuzz/obj/src/db/sql.o
+build/fuzz/fuzz_wfield: build/fuzz/obj/src/api/validate.o
+.SECONDARY: build/fuzz/obj/src/api/query.o build/fuzz/obj/src/db/sql.o build/fuzz/obj/src/api/validate.o
 -include $(wildcard build/fuzz/*.d build/fuzz/obj/src/*/*.d)
 
 fuzz: $(FUZZ_BIN)

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "openbook/auth/auth.h"
 #include "openbook/auth/auth_api.h"
-#include "openbook/api/perm.h"
+#include "openbook/perm/perm.h"
 #include "openbook/http/router.h"
 #include "openbook/api/routes.h"
 

@@ -63,7 +63,7 @@ static void handle(ob_request *r)
 {
     langs_refresh(r->db, r->arena);
     resolve_language(r);
-    ob_route_dispatch(r, &ob_api_router);
+    ob_route_dispatch(r, ob_api_router());
     /* Every /auth-api/browser/ answer, errors from the router and the
      * access checks included, hands out a CSRF cookie if the client has
      * none (api-auth.md §1); a no-op when the handler already did. */
@@ -75,6 +75,6 @@ const ob_app ob_api_app = {
     /* The common-password list and the dummy hash: once, not per request. */
     .worker_init = ob_auth_worker_init,
     .handle = handle,
-    .router = &ob_api_router,
+    .router = &ob_api_router_state,
     .ratelimit_name = ob_ratelimit_name,
 };

@@ -1,105 +1,111 @@
-/* routes.c - the routing table: every path the FastCGI app answers.
- * Collections carry their API-root name; GET /api/ is built from them. */
+/* routes.c - the routing table of the FastCGI application, derived from
+ * the table of descriptions (registry.h); GET /api/, which lists its
+ * collections, and GET /api/schema/, which documents it (schema.c). */
 #include <string.h>
-#include "openbook/http/router.h"
-#include "openbook/api/routes.h"
+#include "openbook/core/alloc.h"
 #include "openbook/auth/auth_api.h"
+#include "openbook/api/registry.h"
+#include "openbook/api/routes.h"
 #include "openbook/api/ws.h"
 
-const ob_route ob_routes[] = {
-    {"/api/", OB_GET, ob_api_root, OB_ANON, NULL},
-    {"/api/schema/", OB_GET, ob_api_schema, OB_ANON, NULL},
-    {"/api/core/sites/health/", OB_GET, ob_api_health, OB_ANON, NULL},
+/* Paths that are not resources.  Health comes before the sites' item
+ * route, which would otherwise own /api/core/sites/health/. */
+static const ob_route plain_routes[] = {
+    {"/api/", OB_GET, ob_api_root, OB_ANON, NULL, NULL},
+    {"/api/schema/", OB_GET, ob_api_schema, OB_ANON, NULL, NULL},
+    {"/api/core/sites/health/", OB_GET, ob_api_health, OB_ANON, NULL, NULL},
     /* WebSocket tickets (websocket.md §3): anonymous callers allowed. */
-    {"/api/ws/ticket/", OB_POST, ob_api_ws_ticket, OB_ANON, NULL},
-    {"/api/core/sites/", OB_GET, ob_api_sites_list, OB_ANON_READ, "core/sites"},
-    {"/api/core/sites/{id}/", OB_GET | OB_PUT | OB_PATCH, ob_api_sites_get, OB_ANON_READ, NULL},
-    {"/api/core/languages/", OB_GET | OB_POST, ob_api_languages, OB_ANON_READ, "core/languages"},
-    {"/api/core/languages/{code}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_languages,
-     OB_ANON_READ, NULL},
-    {"/api/auth/current_user/", OB_GET, ob_api_current_user, OB_ANON, "auth/current_user"},
-    {"/api/auth/users/", OB_GET | OB_POST, ob_api_users, OB_LOGIN, "auth/users"},
-    {"/api/auth/users/{username}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_user, OB_LOGIN, NULL},
-    {"/api/auth/auth_tokens/", OB_GET | OB_POST, ob_api_auth_tokens, OB_LOGIN, "auth/auth_tokens"},
-    {"/api/auth/auth_tokens/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_auth_token, OB_LOGIN, NULL},
-    /* The permission model (api-resources.md §1). */
-    {"/api/auth/permissions/", OB_GET, ob_api_permissions, OB_ANON_READ, "auth/permissions"},
-    {"/api/auth/permissions/{id}/", OB_GET, ob_api_permissions, OB_ANON_READ, NULL},
-    {"/api/auth/permission_texts/", OB_GET | OB_POST, ob_api_permission_texts, OB_ANON_READ,
-     "auth/permission_texts"},
-    {"/api/auth/permission_texts/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE,
-     ob_api_permission_texts, OB_ANON_READ, NULL},
-    {"/api/auth/allowed_role_permissions/", OB_GET | OB_POST, ob_api_allowed_role_permissions,
-     OB_ANON_READ, "auth/allowed_role_permissions"},
-    {"/api/auth/allowed_role_permissions/{id}/", OB_GET | OB_DELETE,
-     ob_api_allowed_role_permissions, OB_ANON_READ, NULL},
-    {"/api/auth/anonymous_permissions/", OB_GET | OB_POST, ob_api_anonymous_permissions, OB_LOGIN,
-     "auth/anonymous_permissions"},
-    {"/api/auth/anonymous_permissions/{id}/", OB_GET | OB_DELETE, ob_api_anonymous_permissions,
-     OB_LOGIN, NULL},
-    {"/api/auth/groups/", OB_GET | OB_POST, ob_api_groups, OB_LOGIN, "auth/groups"},
-    {"/api/auth/groups/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_groups, OB_LOGIN,
-     NULL},
-    {"/api/auth/scope_types/", OB_GET, ob_api_scope_types, OB_LOGIN, "auth/scope_types"},
-    {"/api/auth/scope_types/{key}/", OB_GET, ob_api_scope_type, OB_LOGIN, NULL},
-    {"/api/auth/roles/", OB_GET | OB_POST, ob_api_roles, OB_LOGIN, "auth/roles"},
-    {"/api/auth/roles/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_roles, OB_LOGIN,
-     NULL},
-    {"/api/auth/role_assignments/", OB_GET | OB_POST, ob_api_role_assignments, OB_LOGIN,
-     "auth/role_assignments"},
-    {"/api/auth/role_assignments/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE,
-     ob_api_role_assignments, OB_LOGIN, NULL},
-    {"/api/auth/enrollment_methods/", OB_GET | OB_POST, ob_api_enrollment_methods, OB_LOGIN,
-     "auth/enrollment_methods"},
-    {"/api/auth/enrollment_methods/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE,
-     ob_api_enrollment_methods, OB_LOGIN, NULL},
-    {"/api/auth/enrollment_methods/{id}/enroll/", OB_PUT, ob_api_enroll, OB_LOGIN, NULL},
-    {"/api/auth/access_requests/", OB_GET | OB_POST, ob_api_access_requests, OB_LOGIN,
-     "auth/access_requests"},
-    {"/api/auth/access_requests/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE,
-     ob_api_access_requests, OB_LOGIN, NULL},
-    {"/api/auth/access_requests/{id}/accept/", OB_PUT, ob_api_access_request_accept, OB_LOGIN,
-     NULL},
-    {"/api/auth/access_requests/{id}/deny/", OB_PUT, ob_api_access_request_deny, OB_LOGIN, NULL},
-    {"/api/auth/auth_configs/", OB_GET, ob_api_auth_configs, OB_ANON_READ, "auth/auth_configs"},
-    {"/api/auth/auth_configs/{site}/", OB_GET | OB_PUT | OB_PATCH, ob_api_auth_configs,
-     OB_ANON_READ, NULL},
-    {"/api/auth/signup_group_assignments/", OB_GET | OB_POST, ob_api_signup_group_assignments,
-     OB_LOGIN, "auth/signup_group_assignments"},
-    {"/api/auth/signup_group_assignments/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE,
-     ob_api_signup_group_assignments, OB_LOGIN, NULL},
-    /* The learning content (api-resources.md §3): anonymous reads. */
-    {"/api/content/library_groups/", OB_GET | OB_POST, ob_api_library_groups, OB_ANON_READ, "content/library_groups"},
-    {"/api/content/library_groups/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_library_groups, OB_ANON_READ,
-     NULL},
-    {"/api/content/library_links/", OB_GET | OB_POST, ob_api_library_links, OB_ANON_READ, "content/library_links"},
-    {"/api/content/library_links/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_library_links, OB_ANON_READ,
-     NULL},
-    {"/api/content/textbooks/", OB_GET | OB_POST, ob_api_textbooks, OB_ANON_READ, "content/textbooks"},
-    {"/api/content/textbooks/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_textbooks, OB_ANON_READ,
-     NULL},
-    {"/api/content/textbook_pages/", OB_GET | OB_POST, ob_api_textbook_pages, OB_ANON_READ, "content/textbook_pages"},
-    {"/api/content/textbook_pages/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_textbook_pages, OB_ANON_READ,
-     NULL},
-    {"/api/content/courses/", OB_GET | OB_POST, ob_api_courses, OB_ANON_READ, "content/courses"},
-    {"/api/content/courses/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_courses, OB_ANON_READ,
-     NULL},
-    {"/api/content/course_materials/", OB_GET | OB_POST, ob_api_course_materials, OB_ANON_READ, "content/course_materials"},
-    {"/api/content/course_materials/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_course_materials, OB_ANON_READ,
-     NULL},
-    {"/api/content/course_material_page_ranges/", OB_GET | OB_POST, ob_api_course_material_page_ranges, OB_ANON_READ, "content/course_material_page_ranges"},
-    {"/api/content/course_material_page_ranges/{id}/", OB_GET | OB_PUT | OB_PATCH | OB_DELETE, ob_api_course_material_page_ranges, OB_ANON_READ,
-     NULL},
+    {"/api/ws/ticket/", OB_POST, ob_api_ws_ticket, OB_ANON, NULL, NULL},
+};
+
+static const ob_route auth_routes[] = {
 #include "../auth/routes_auth.inc"
 };
-const size_t ob_nroutes = sizeof ob_routes / sizeof ob_routes[0];
 
-const ob_router ob_api_router = {
-    .routes = ob_routes,
-    .nroutes = sizeof ob_routes / sizeof ob_routes[0],
-    .access = ob_access_check,
-    .refuse = ob_api_refuse,
-};
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct {
+    ob_route *v;
+    size_t n;
+} table;
+
+static void add(ob_route rt)
+{
+    table.v[table.n++] = rt;
+}
+
+/* The methods of an operation mask, at the collection or at an item. */
+static unsigned methods_of(unsigned ops, bool item)
+{
+    if (!item)
+        return (ops & OB_CAN_LIST ? OB_GET : 0) | (ops & OB_CAN_CREATE ? OB_POST : 0);
+    return (ops & OB_CAN_RETRIEVE ? OB_GET : 0) | (ops & OB_CAN_UPDATE ? OB_PUT : 0) |
+           (ops & OB_CAN_PATCH ? OB_PATCH : 0) | (ops & OB_CAN_DELETE ? OB_DELETE : 0);
+}
+
+static char *joined(const char *a, const char *b, const char *c, const char *d)
+{
+    size_t n = strlen(a) + strlen(b) + strlen(c) + strlen(d) + 1;
+    char *s = ob_malloc(n);
+    strcpy(s, a);
+    strcat(s, b);
+    strcat(s, c);
+    strcat(s, d);
+    return s;
+}
+
+/* A resource's routes: its collection, its items, its actions. */
+static void add_resource(const ob_resource *res)
+{
+    unsigned ops = res->ops ? res->ops : OB_CAN_READ;
+    bool single = res->kind == OB_RES_SINGLE;
+    bool array = res->kind == OB_RES_ARRAY;
+    ob_handler coll = res->list ? res->list : ob_resource_serve;
+    unsigned cm = single || array ? OB_GET : methods_of(ops, false);
+    add((ob_route){res->path, cm, coll, res->access, ob_api_collection(res), res});
+    if (single)
+        return;
+    const char *key = res->key_name ? res->key_name : res->pk->name;
+    const char *item = joined(res->path, "{", key, "}/");
+    unsigned im = array ? OB_GET : methods_of(ops, true);
+    if (im)
+        add((ob_route){item, im, res->retrieve ? res->retrieve : ob_resource_serve, res->access,
+                       NULL, res});
+    for (size_t i = 0; i < res->nactions; i++)
+        add((ob_route){joined(item, res->actions[i].name, "/", ""), res->actions[i].methods,
+                       res->actions[i].handler, res->access, NULL, res});
+}
+
+const ob_route *ob_api_routes(size_t *nroutes)
+{
+    if (!table.v) {
+        size_t max = N(plain_routes) + N(auth_routes);
+        for (size_t i = 0; i < ob_api_nresources; i++)
+            max += 2 + ob_api_resources[i]->nactions;
+        table.v = ob_calloc(max, sizeof *table.v);
+        for (size_t i = 0; i < N(plain_routes); i++)
+            add(plain_routes[i]);
+        for (size_t i = 0; i < ob_api_nresources; i++)
+            if (ob_api_resources[i]->kind != OB_RES_SHAPE)
+                add_resource(ob_api_resources[i]);
+        for (size_t i = 0; i < N(auth_routes); i++)
+            add(auth_routes[i]);
+    }
+    *nroutes = table.n;
+    return table.v;
+}
+
+ob_router ob_api_router_state;
+
+const ob_router *ob_api_router(void)
+{
+    if (!ob_api_router_state.routes) {
+        ob_api_router_state.routes = ob_api_routes(&ob_api_router_state.nroutes);
+        ob_api_router_state.access = ob_access_check;
+        ob_api_router_state.refuse = ob_api_refuse;
+    }
+    return &ob_api_router_state;
+}
 
 /* GET /api/ - maps every collection to its absolute URL. */
 void ob_api_root(ob_request *r)
@@ -107,11 +113,55 @@ void ob_api_root(ob_request *r)
     const char *base = ob_request_base_url(r);
     ob_json *j = ob_json_response(r, 200);
     ob_json_object_begin(j);
-    for (size_t i = 0; i < ob_nroutes; i++) {
-        if (!ob_routes[i].collection)
+    for (size_t i = 0; i < ob_api_nresources; i++) {
+        const char *coll = ob_api_collection(ob_api_resources[i]);
+        if (!coll)
             continue;
-        ob_json_key(j, ob_routes[i].collection);
-        ob_json_string(j, ob_arena_printf(r->arena, "%s/api/%s/", base, ob_routes[i].collection));
+        ob_json_key(j, coll);
+        ob_json_string(j, ob_arena_printf(r->arena, "%s/api/%s/", base, coll));
     }
     ob_json_object_end(j);
+}
+
+/* ---- GET /api/schema/ ---- */
+
+static ob_buf cached_json, cached_yaml;
+
+const char *ob_schema_json(size_t *len)
+{
+    if (!cached_json.len) {
+        ob_buf_init(&cached_json, NULL);
+        size_t n;
+        const ob_route *all = ob_api_routes(&n);
+        ob_schema_write(&cached_json, all, n);
+        ob_buf_cstr(&cached_json);
+    }
+    *len = cached_json.len;
+    return cached_json.data;
+}
+
+const char *ob_schema_yaml(size_t *len)
+{
+    if (!cached_yaml.len) {
+        size_t n;
+        const char *json = ob_schema_json(&n);
+        ob_buf_init(&cached_yaml, NULL);
+        ob_yaml_from_json(&cached_yaml, json, n);
+        ob_buf_cstr(&cached_yaml);
+    }
+    *len = cached_yaml.len;
+    return cached_yaml.data;
+}
+
+/* GET /api/schema/: JSON, as everywhere under /api/; ?format=yaml for YAML. */
+void ob_api_schema(ob_request *r)
+{
+    const char *format = ob_request_query(r, "format");
+    bool yaml = format && strcmp(format, "yaml") == 0;
+    size_t len;
+    const char *doc = yaml ? ob_schema_yaml(&len) : ob_schema_json(&len);
+    r->res.status = 200;
+    ob_buf_reset(&r->res.body);
+    ob_buf_append(&r->res.body, doc, len);
+    r->res.content_type = yaml ? "application/yaml; charset=utf-8" : NULL;
 }

@@ -32,7 +32,6 @@
 #include <strings.h>
 #include "openbook/api/registry.h"
 #include "openbook/http/router.h"
-#include "openbook/api/routes.h"
 
 #ifndef OB_VERSION
 #define OB_VERSION "0"
@@ -43,6 +42,8 @@
 typedef struct gen {
     ob_json *j;
     ob_arena *a;
+    const ob_route *routes; /* the routing table the document describes */
+    size_t nroutes;
     /* Expansion targets without a registry row: emitted as schemas of their
      * own so every $ref resolves (the unit test asks for a row). */
     const ob_resource *extra[MAX_SHAPES];
@@ -115,31 +116,24 @@ static const ob_field *field_by_sql(const ob_resource *res, const char *sql, siz
     return NULL;
 }
 
-/* The write side: the description's own, else the registry's (handlers
- * written by hand). */
-static const ob_wfield *wfields_of(const ob_registry_entry *e, const ob_resource *res,
-                                   size_t *n)
+/* The write side of a description. */
+static const ob_wfield *wfields_of(const ob_resource *res, size_t *n)
 {
-    if (res->wfields && res->nwfields) {
-        *n = res->nwfields;
-        return res->wfields;
-    }
-    *n = e ? e->nwfields : 0;
-    return e ? e->wfields : NULL;
+    *n = res->wfields ? res->nwfields : 0;
+    return res->wfields;
 }
 
-static const ob_wfield *wfield_of(const ob_registry_entry *e, const ob_resource *res,
-                                  const char *name)
+static const ob_wfield *wfield_of(const ob_resource *res, const char *name)
 {
     size_t n;
-    const ob_wfield *w = wfields_of(e, res, &n);
+    const ob_wfield *w = wfields_of(res, &n);
     for (size_t i = 0; i < n; i++)
         if (w[i].name && strcmp(w[i].name, name) == 0)
             return &w[i];
     return NULL;
 }
 
-static const ob_field_note *note_of(const ob_registry_entry *e, const char *name)
+static const ob_field_note *note_of(const ob_resource *e, const char *name)
 {
     for (size_t i = 0; e && i < e->nnotes; i++)
         if (strcmp(e->notes[i].name, name) == 0)
@@ -149,12 +143,9 @@ static const ob_field_note *note_of(const ob_registry_entry *e, const char *name
 
 static const char *schema_name(gen *g, const ob_resource *res)
 {
-    const ob_registry_entry *e = ob_registry_of(res);
-    if (e && e->schema_name)
-        return e->schema_name;
-    if (e)
-        return res->class_name;
-    return ob_arena_printf(g->a, "%sExpanded", res->class_name);
+    if (!ob_api_listed(res))
+        return ob_arena_printf(g->a, "%sExpanded", res->class_name);
+    return res->schema_name ? res->schema_name : res->class_name;
 }
 
 static const char *schema_ref(gen *g, const char *name)
@@ -214,13 +205,13 @@ static const char *gate_name(ob_admin_gate gate)
     }
 }
 
-/* The admin gate of an operation: the description's, or the registry's
- * for handlers written by hand. */
-static ob_admin_gate gate_of(const ob_registry_entry *e, const ob_resource *res, op o)
+/* The admin gate of an operation (a write gate may cover only some
+ * writes: gate_ops). */
+static ob_admin_gate gate_of(const ob_resource *res, op o)
 {
-    if (e && (e->gated_ops & ops[o].bit))
-        return e->gate;
-    return o == OP_LIST || o == OP_RETRIEVE ? res->read_gate : res->write_gate;
+    if (o == OP_LIST || o == OP_RETRIEVE)
+        return res->read_gate;
+    return !res->gate_ops || (res->gate_ops & ops[o].bit) ? res->write_gate : OB_ADMIN_NONE;
 }
 
 static const char *lower(gen *g, const char *s)
@@ -243,19 +234,25 @@ static const char *ident(gen *g, const char *s)
 
 /* ---- routes ---- */
 
+
+static const char *coll_of(const ob_resource *res)
+{
+    return res ? ob_api_collection(res) : NULL;
+}
+
 /* Where a registered resource lives in the routing table. */
 typedef struct placed {
-    const ob_registry_entry *e;
-    const ob_route *coll;   /* the route carrying e->collection */
+    const ob_resource *e;
+    const ob_route *coll;   /* the route carrying coll_of(e) */
     const ob_route *item;   /* <collection>{key}/, or NULL */
     const char *key_param;  /* the placeholder's name, e.g. "id" */
 } placed;
 
-static const ob_route *collection_route(const char *collection)
+static const ob_route *collection_route(const gen *g, const char *collection)
 {
-    for (size_t i = 0; i < ob_nroutes; i++)
-        if (ob_routes[i].collection && strcmp(ob_routes[i].collection, collection) == 0)
-            return &ob_routes[i];
+    for (size_t i = 0; i < g->nroutes; i++)
+        if (g->routes[i].collection && strcmp(g->routes[i].collection, collection) == 0)
+            return &g->routes[i];
     return NULL;
 }
 
@@ -271,18 +268,18 @@ static const char *item_param(gen *g, const char *pattern, const char *prefix)
     return ob_arena_strndup(g->a, pattern + n + 1, (size_t)(close - pattern - n - 1));
 }
 
-static placed place(gen *g, const ob_registry_entry *e)
+static placed place(gen *g, const ob_resource *e)
 {
     placed p = {.e = e};
-    if (!e->collection)
+    if (!coll_of(e))
         return p;
-    p.coll = collection_route(e->collection);
-    if (!p.coll || (e->kind != OB_REG_COLLECTION && e->kind != OB_REG_ARRAY))
+    p.coll = collection_route(g, coll_of(e));
+    if (!p.coll || (e->kind != OB_RES_COLLECTION && e->kind != OB_RES_ARRAY))
         return p;
-    for (size_t i = 0; i < ob_nroutes && !p.item; i++) {
-        const char *name = item_param(g, ob_routes[i].pattern, p.coll->pattern);
+    for (size_t i = 0; i < g->nroutes && !p.item; i++) {
+        const char *name = item_param(g, g->routes[i].pattern, p.coll->pattern);
         if (name) {
-            p.item = &ob_routes[i];
+            p.item = &g->routes[i];
             p.key_param = name;
         }
     }
@@ -290,21 +287,21 @@ static placed place(gen *g, const ob_registry_entry *e)
 }
 
 /* Methods offered at a pattern (several rows may share one). */
-static unsigned pattern_methods(const char *pattern)
+static unsigned pattern_methods(const gen *g, const char *pattern)
 {
     unsigned m = 0;
-    for (size_t i = 0; i < ob_nroutes; i++)
-        if (strcmp(ob_routes[i].pattern, pattern) == 0)
-            m |= ob_routes[i].methods;
+    for (size_t i = 0; i < g->nroutes; i++)
+        if (strcmp(g->routes[i].pattern, pattern) == 0)
+            m |= g->routes[i].methods;
     return m;
 }
 
 /* The row that answers method m at a pattern. */
-static const ob_route *pattern_route(const char *pattern, unsigned m)
+static const ob_route *pattern_route(const gen *g, const char *pattern, unsigned m)
 {
-    for (size_t i = 0; i < ob_nroutes; i++)
-        if (strcmp(ob_routes[i].pattern, pattern) == 0 && (ob_routes[i].methods & m))
-            return &ob_routes[i];
+    for (size_t i = 0; i < g->nroutes; i++)
+        if (strcmp(g->routes[i].pattern, pattern) == 0 && (g->routes[i].methods & m))
+            return &g->routes[i];
     return NULL;
 }
 
@@ -320,9 +317,9 @@ static const unsigned doc_methods[] = {OB_GET, OB_POST, OB_PUT, OB_PATCH, OB_DEL
 /* The operation a method at a placed path stands for, or -1. */
 static int op_of(const placed *p, bool item, unsigned m)
 {
-    if (!p->e->resource)
-        return -1; /* described by hand: plain operations */
-    if (p->e->kind == OB_REG_SINGLE)
+    if (p->e->kind == OB_RES_ARRAY)
+        return -1; /* written by hand: plain operations */
+    if (p->e->kind == OB_RES_SINGLE)
         return !item && m == OB_GET ? OP_RETRIEVE : -1;
     if (!item)
         return m == OB_GET ? OP_LIST : m == OB_POST ? OP_CREATE : -1;
@@ -343,13 +340,13 @@ static int op_of(const placed *p, bool item, unsigned m)
 /* Whether a resource really offers method m at its collection or item
  * path: the router lets it through, and a generic resource (res->ops set)
  * has the operation; otherwise the handler answers 405 itself. */
-static bool offers(const placed *p, bool item, unsigned m)
+static bool offers(const gen *g, const placed *p, bool item, unsigned m)
 {
     const ob_route *rt = item ? p->item : p->coll;
-    if (!rt || !(pattern_methods(rt->pattern) & m))
+    if (!rt || !(pattern_methods(g, rt->pattern) & m))
         return false;
     int o = op_of(p, item, m);
-    unsigned have = p->e->resource ? p->e->resource->ops : 0;
+    unsigned have = p->e ? p->e->ops : 0;
     if (o >= 0 && have)
         return (have & ops[o].bit) != 0;
     return true;
@@ -366,13 +363,13 @@ typedef struct fmeta {
     bool nullable;              /* in answers */
 } fmeta;
 
-static fmeta meta(const ob_registry_entry *e, const ob_resource *res, const ob_field *f,
+static fmeta meta(const ob_resource *e, const ob_resource *res, const ob_field *f,
                   const ob_wfield *w)
 {
     fmeta m = {.f = f, .w = w};
-    m.name = f ? f->name : w->name;
+    m.name = f ? f->name : w ? w->name : "";
     if (!m.w)
-        m.w = wfield_of(e, res, m.name);
+        m.w = wfield_of(res, m.name);
     m.note = note_of(e, m.name);
     m.ref = ref_of(res, m.name);
     unsigned nf = m.note ? m.note->flags : 0;
@@ -514,6 +511,7 @@ static void write_type(gen *g, const fmeta *m, const ob_resource *res)
     case OB_W_OBJECT_LIST:
         object_array(g, m->w, res);
         break;
+    case OB_W_FILE:
     case OB_W_CUSTOM:
         if (m->f)
             read_type(g, m, res, true);
@@ -561,8 +559,8 @@ static void ref_of_kind(const ob_wfield *w, const char **coll, const char **key)
 static void ref_target(const ob_resource *target, const ob_field *from, const char **coll,
                        const char **key)
 {
-    const ob_registry_entry *t = ob_registry_of(target);
-    *coll = t ? (t->collection ? t->collection : t->shape_of) : NULL;
+    bool listed = ob_api_listed(target);
+    *coll = !listed ? NULL : target->shape_of ? coll_of(target->shape_of) : coll_of(target);
     *key = target->pk ? target->pk->name : NULL;
     const ob_field *f = target->ref_sql
                             ? field_by_sql(target, target->ref_sql, strlen(target->ref_sql))
@@ -608,6 +606,8 @@ static const char *format_label(ob_format f)
         return "email";
     case OB_FMT_COLOR:
         return "color";
+    case OB_FMT_USERNAME:
+        return "username";
     default:
         return "unknown";
     }
@@ -620,6 +620,8 @@ static const char *format_pattern(ob_format f)
         return "^[-a-zA-Z0-9_]+$";
     case OB_FMT_COLOR:
         return "^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$";
+    case OB_FMT_USERNAME:
+        return "^[A-Za-z0-9@.+_-]+$";
     default:
         return NULL;
     }
@@ -649,6 +651,8 @@ static void property_body(gen *g, const fmeta *m, const ob_resource *res, bool r
             ob_json_kv_string(j, "x-openbook-format", format_label(w->format));
         if (text && w->max_len > 0)
             ob_json_kv_int(j, "maxLength", w->max_len);
+        if (text && w->min_len > 0)
+            ob_json_kv_int(j, "minLength", w->min_len);
         if (w->choices) {
             list_begin(g, "enum");
             for (size_t i = 0; w->choices[i]; i++)
@@ -664,10 +668,6 @@ static void property_body(gen *g, const fmeta *m, const ob_resource *res, bool r
         if (w->kind == OB_W_JSON && w->json_max_depth)
             ob_json_kv_int(j, "x-openbook-max-depth", w->json_max_depth);
     }
-    if (m->note && m->note->min_length > 0)
-        ob_json_kv_int(j, "minLength", m->note->min_length);
-    if (m->note && m->note->pattern)
-        ob_json_kv_string(j, "pattern", m->note->pattern);
     bool nullable = request ? (w && (w->flags & OB_WF_NULL)) : m->nullable;
     flag(j, "nullable", nullable);
 
@@ -705,7 +705,7 @@ static void response_property(gen *g, const ob_resource *res, const fmeta *m)
     ob_json_object_end(j);
 }
 
-static void response_schema(gen *g, const ob_registry_entry *e, const ob_resource *res,
+static void response_schema(gen *g, const ob_resource *e, const ob_resource *res,
                             const char *name)
 {
     ob_json *j = g->j;
@@ -733,12 +733,12 @@ static void response_schema(gen *g, const ob_registry_entry *e, const ob_resourc
 
 /* The body of a create or PUT; patch: of a PATCH (nothing required, no
  * create-only fields).  In the order the description validates them. */
-static void request_schema(gen *g, const ob_registry_entry *e, const ob_resource *res,
+static void request_schema(gen *g, const ob_resource *e, const ob_resource *res,
                            const char *name, bool patch)
 {
     ob_json *j = g->j;
     size_t n;
-    const ob_wfield *ws = wfields_of(e, res, &n);
+    const ob_wfield *ws = wfields_of(res, &n);
     ob_json_key(j, name);
     ob_json_object_begin(j);
     ob_json_kv_string(j, "type", "object");
@@ -756,8 +756,7 @@ static void request_schema(gen *g, const ob_registry_entry *e, const ob_resource
         flag(j, "writeOnly", !f || (w->flags & OB_WF_WRITE_ONLY));
         flag(j, "x-openbook-admin-write", (w->flags & OB_WF_SUPERUSER) != 0);
         flag(j, "x-openbook-create-only", (w->flags & OB_WF_CREATE_ONLY) != 0);
-        flag(j, "x-openbook-update-optional",
-             m.note && (m.note->flags & OB_NOTE_UPDATE_OPTIONAL));
+        flag(j, "x-openbook-update-optional", (w->flags & OB_WF_UPDATE_OPTIONAL) != 0);
         /* (A choice refuses "" as a bad choice instead.) */
         flag(j, "x-openbook-not-blank",
              w->kind == OB_W_TEXT && !(w->flags & OB_WF_BLANK) && !w->choices);
@@ -952,7 +951,7 @@ static bool custom_filter_named(const ob_resource *res, const char *name)
     return false;
 }
 
-/* One field filter (api-conventions.md §7.3), read as resource.c's
+/* One field filter (api-conventions.md §7.3), read as query.c's
  * filter_sql reads it.  The resource's own filters win over a field
  * filter of the same name, as there. */
 static void field_filter(gen *g, const ob_resource *res, const ob_field *f, const char *suffix,
@@ -1107,40 +1106,40 @@ static void key_param(gen *g, const ob_resource *res, const char *name)
     ob_json_object_end(j);
 }
 
-static bool has_writes(const ob_registry_entry *e, const ob_resource *res)
+static bool has_writes(const ob_resource *res)
 {
     size_t n;
-    wfields_of(e, res, &n);
+    wfields_of(res, &n);
     return n > 0;
 }
 
-static const char *name_of(const ob_registry_entry *e)
+static const char *name_of(const ob_resource *e)
 {
-    return e->schema_name ? e->schema_name : e->resource->class_name;
+    return e->schema_name ? e->schema_name : e->class_name;
 }
 
 /* An operation of a registered resource at its collection or item path. */
 static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsigned m, op o)
 {
     ob_json *j = g->j;
-    const ob_registry_entry *e = p->e;
-    const ob_resource *res = e->resource;
+    const ob_resource *e = p->e;
+    const ob_resource *res = e;
     const char *name = name_of(e);
     bool login = needs_login(rt, m);
 
     ob_json_key(j, lower(g, ob_method_name((ob_method)m)));
     ob_json_object_begin(j);
     ob_json_kv_string(j, "operationId",
-                      ob_arena_printf(g->a, "%s_%s", ident(g, e->collection), ops[o].name));
+                      ob_arena_printf(g->a, "%s_%s", ident(g, coll_of(e)), ops[o].name));
     ob_json_kv_string(j, "summary", ops[o].summary);
     list_begin(g, "tags");
-    ob_json_string(j, ob_arena_strndup(g->a, e->collection, strcspn(e->collection, "/")));
+    ob_json_string(j, ob_arena_strndup(g->a, coll_of(e), strcspn(coll_of(e), "/")));
     ob_json_array_end(j);
     security(g, login);
     ob_json_kv_string(j, "x-openbook-operation", ops[o].name);
     ob_json_kv_string(j, "x-openbook-access", login ? "login" : "anon");
     ob_json_kv_string(j, "x-openbook-permission", perm(g, res, ops[o].action));
-    const char *gate = gate_name(gate_of(e, res, o));
+    const char *gate = gate_name(gate_of(res, o));
     if (gate)
         ob_json_kv_string(j, "x-openbook-gate", gate);
 
@@ -1154,7 +1153,7 @@ static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsi
     ob_json_array_end(j);
 
     bool body = o == OP_CREATE || o == OP_UPDATE || o == OP_PARTIAL_UPDATE;
-    if (body && has_writes(e, res)) {
+    if (body && has_writes(res)) {
         ob_json_key(j, "requestBody");
         ob_json_object_begin(j);
         ob_json_key(j, "required");
@@ -1166,7 +1165,7 @@ static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsi
         bool files = false;
         for (size_t i = 0; i < res->nfields; i++)
             files = files || (res->fields[i].type == OB_FT_FILE &&
-                              wfield_of(e, res, res->fields[i].name));
+                              wfield_of(res, res->fields[i].name));
         for (int k = 0; k < (files ? 2 : 1); k++) {
             ob_json_key(j, k ? "multipart/form-data" : "application/json");
             ob_json_object_begin(j);
@@ -1206,7 +1205,7 @@ static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsi
         break;
     default:
         response(g, 200, "The item.", name);
-        if (e->kind == OB_REG_COLLECTION)
+        if (e->kind == OB_RES_COLLECTION)
             response(g, 404, "No such item, or not visible.", "Error");
         break;
     }
@@ -1219,11 +1218,11 @@ static void resource_operation(gen *g, const placed *p, const ob_route *rt, unsi
 /* Known paths that are not resources: a word on what they answer. */
 static const char *plain_summary(const ob_route *rt)
 {
-    if (rt->handler == ob_api_root)
+    if (strcmp(rt->pattern, "/api/") == 0)
         return "The API root: every collection name mapped to its absolute URL.";
-    if (rt->handler == ob_api_schema)
+    if (strcmp(rt->pattern, "/api/schema/") == 0)
         return "This document (OpenAPI 3; `?format=yaml` for YAML).";
-    if (rt->handler == ob_api_health)
+    if (strcmp(rt->pattern, "/api/core/sites/health/") == 0)
         return "Health: {\"status\": \"GOOD\"} when the database answers, else 503 BAD.";
     return NULL;
 }
@@ -1247,7 +1246,7 @@ static void plain_operation(gen *g, const ob_route *rt, unsigned m, const placed
     security(g, login);
     ob_json_kv_string(j, "x-openbook-access", login ? "login" : "anon");
     if (owner)
-        ob_json_kv_string(j, "x-openbook-action-of", owner->e->collection);
+        ob_json_kv_string(j, "x-openbook-action-of", coll_of(owner->e));
     ob_json_key(j, "responses");
     ob_json_object_begin(j);
     ob_json_key(j, "default");
@@ -1255,7 +1254,7 @@ static void plain_operation(gen *g, const ob_route *rt, unsigned m, const placed
     ob_json_kv_string(j, "description", "A JSON answer.");
     ob_json_key(j, "content");
     ob_json_object_begin(j);
-    int types = rt->handler == ob_api_schema ? 2 : 1;
+    int types = strcmp(rt->pattern, "/api/schema/") == 0 ? 2 : 1;
     for (int k = 0; k < types; k++) {
         ob_json_key(j, k ? "application/yaml" : "application/json");
         ob_json_object_begin(j);
@@ -1320,10 +1319,10 @@ static void path_params(gen *g, const char *pattern)
     ob_json_array_end(j);
 }
 
-static bool first_of_pattern(size_t i)
+static bool first_of_pattern(const gen *g, size_t i)
 {
     for (size_t k = 0; k < i; k++)
-        if (strcmp(ob_routes[k].pattern, ob_routes[i].pattern) == 0)
+        if (strcmp(g->routes[k].pattern, g->routes[i].pattern) == 0)
             return false;
     return true;
 }
@@ -1333,31 +1332,31 @@ static void paths(gen *g, const placed *pl, size_t npl)
     ob_json *j = g->j;
     ob_json_key(j, "paths");
     ob_json_object_begin(j);
-    for (size_t i = 0; i < ob_nroutes; i++) {
-        const char *pattern = ob_routes[i].pattern;
+    for (size_t i = 0; i < g->nroutes; i++) {
+        const char *pattern = g->routes[i].pattern;
         /* /auth-api/ has its own envelope and document (api-auth.md). */
-        if (strncmp(pattern, "/api/", 5) != 0 || !first_of_pattern(i))
+        if (strncmp(pattern, "/api/", 5) != 0 || !first_of_pattern(g, i))
             continue;
         const placed *p = NULL;
         role ro = role_of(pl, npl, pattern, &p);
         bool item = ro == ROLE_ITEM;
         bool res_path = ro == ROLE_COLLECTION || ro == ROLE_ITEM;
-        unsigned methods = pattern_methods(pattern);
+        unsigned methods = pattern_methods(g, pattern);
         ob_json_key(j, pattern);
         ob_json_object_begin(j);
         if (res_path)
-            ob_json_kv_string(j, "x-openbook-resource", p->e->collection);
+            ob_json_kv_string(j, "x-openbook-resource", coll_of(p->e));
         /* Resource operations declare their key themselves. */
-        bool keyed = item && p->e->resource && p->e->kind == OB_REG_COLLECTION;
+        bool keyed = item && p->e && p->e->kind == OB_RES_COLLECTION;
         if (!keyed && strchr(pattern, '{'))
             path_params(g, pattern);
         for (size_t k = 0; k < sizeof doc_methods / sizeof *doc_methods; k++) {
             unsigned m = doc_methods[k];
             if (!(methods & m))
                 continue;
-            const ob_route *rt = pattern_route(pattern, m);
+            const ob_route *rt = pattern_route(g, pattern, m);
             int o = res_path ? op_of(p, item, m) : -1;
-            if (o >= 0 && !offers(p, item, m))
+            if (o >= 0 && !offers(g, p, item, m))
                 continue; /* routed, but the resource answers 405 */
             if (o >= 0)
                 resource_operation(g, p, rt, m, (op)o);
@@ -1446,7 +1445,7 @@ static void self_rule(gen *g, const ob_resource *res)
 static void array_summary(gen *g, const placed *p)
 {
     ob_json *j = g->j;
-    ob_json_key(j, p->e->collection);
+    ob_json_key(j, coll_of(p->e));
     ob_json_object_begin(j);
     ob_json_kv_string(j, "kind", "array");
     if (p->e->summary)
@@ -1455,9 +1454,9 @@ static void array_summary(gen *g, const placed *p)
     key_string_or_null(j, "item_path", p->item ? p->item->pattern : NULL);
     ob_json_kv_string(j, "access", p->coll ? access_name(p->coll->access) : "login");
     list_begin(g, "operations");
-    if (p->coll && (pattern_methods(p->coll->pattern) & OB_GET))
+    if (p->coll && (pattern_methods(g, p->coll->pattern) & OB_GET))
         ob_json_string(j, ops[OP_LIST].name);
-    if (p->item && (pattern_methods(p->item->pattern) & OB_GET))
+    if (p->item && (pattern_methods(g, p->item->pattern) & OB_GET))
         ob_json_string(j, ops[OP_RETRIEVE].name);
     ob_json_array_end(j);
     ob_json_object_end(j);
@@ -1466,23 +1465,23 @@ static void array_summary(gen *g, const placed *p)
 static void resource_summary(gen *g, const placed *p, const placed *all, size_t nall)
 {
     ob_json *j = g->j;
-    const ob_registry_entry *e = p->e;
-    const ob_resource *res = e->resource;
-    if (!res) {
+    const ob_resource *e = p->e;
+    const ob_resource *res = e;
+    if (res->kind == OB_RES_ARRAY) {
         array_summary(g, p);
         return;
     }
     const char *name = name_of(e);
-    ob_json_key(j, e->collection);
+    ob_json_key(j, coll_of(e));
     ob_json_object_begin(j);
-    ob_json_kv_string(j, "kind", e->kind == OB_REG_SINGLE ? "single" : "collection");
+    ob_json_kv_string(j, "kind", e->kind == OB_RES_SINGLE ? "single" : "collection");
     if (e->summary)
         ob_json_kv_string(j, "summary", e->summary);
     key_string_or_null(j, "collection_path", p->coll ? p->coll->pattern : NULL);
     key_string_or_null(j, "item_path", p->item ? p->item->pattern : NULL);
     ob_json_kv_string(j, "access", p->coll ? access_name(p->coll->access) : "login");
     ob_json_kv_string(j, "schema", schema_ref(g, name));
-    if (has_writes(e, res)) {
+    if (has_writes(res)) {
         ob_json_kv_string(j, "request_schema",
                           schema_ref(g, ob_arena_printf(g->a, "%sRequest", name)));
         ob_json_kv_string(j, "patch_schema",
@@ -1502,9 +1501,9 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
                     o == OP_DESTROY;
         static const unsigned method[NOPS] = {OB_GET, OB_POST, OB_GET, OB_PUT, OB_PATCH,
                                               OB_DELETE};
-        if (e->kind == OB_REG_SINGLE)
+        if (e->kind == OB_RES_SINGLE)
             item = false;
-        if (op_of(p, item, method[o]) == o && offers(p, item, method[o]))
+        if (op_of(p, item, method[o]) == o && offers(g, p, item, method[o]))
             ob_json_string(j, ops[o].name);
     }
     ob_json_array_end(j);
@@ -1518,7 +1517,7 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
     ob_json_key(j, "gates");
     ob_json_object_begin(j);
     for (int o = 0; o < NOPS; o++) {
-        const char *gate = gate_name(gate_of(e, res, (op)o));
+        const char *gate = gate_name(gate_of(res, (op)o));
         if (gate)
             ob_json_kv_string(j, ops[o].name, gate);
     }
@@ -1581,15 +1580,15 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
     ob_json_array_end(j);
 
     list_begin(g, "actions");
-    for (size_t i = 0; p->coll && i < ob_nroutes; i++) {
-        const char *pat = ob_routes[i].pattern;
+    for (size_t i = 0; p->coll && i < g->nroutes; i++) {
+        const char *pat = g->routes[i].pattern;
         const placed *owner = NULL;
-        if (!first_of_pattern(i) || role_of(all, nall, pat, &owner) != ROLE_ACTION || owner != p)
+        if (!first_of_pattern(g, i) || role_of(all, nall, pat, &owner) != ROLE_ACTION || owner != p)
             continue;
         ob_json_object_begin(j);
         ob_json_kv_string(j, "path", pat);
         list_begin(g, "methods");
-        unsigned ms = pattern_methods(pat);
+        unsigned ms = pattern_methods(g, pat);
         for (size_t k = 0; k < sizeof doc_methods / sizeof *doc_methods; k++)
             if (ms & doc_methods[k])
                 ob_json_string(j, ob_method_name((ob_method)doc_methods[k]));
@@ -1604,7 +1603,7 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
 
 static void note_extra(gen *g, const ob_resource *res)
 {
-    if (ob_registry_of(res))
+    if (ob_api_listed(res))
         return;
     for (size_t i = 0; i < g->nextra; i++)
         if (g->extra[i] == res)
@@ -1687,16 +1686,16 @@ static void components(gen *g)
     ob_json_key(j, "schemas");
     ob_json_object_begin(j);
     fixed_schemas(g);
-    for (size_t i = 0; i < ob_nregistry; i++) {
-        const ob_registry_entry *e = &ob_registry[i];
-        const ob_resource *res = e->resource;
-        if (!res)
+    for (size_t i = 0; i < ob_api_nresources; i++) {
+        const ob_resource *e = ob_api_resources[i];
+        const ob_resource *res = e;
+        if (res->kind == OB_RES_ARRAY)
             continue;
         const char *name = name_of(e);
         response_schema(g, e, res, name);
-        if (e->kind == OB_REG_COLLECTION && e->collection)
+        if (e->kind == OB_RES_COLLECTION && coll_of(e))
             paginated_schema(g, name);
-        if (has_writes(e, res)) {
+        if (has_writes(res)) {
             request_schema(g, e, res, ob_arena_printf(g->a, "%sRequest", name), false);
             request_schema(g, e, res, ob_arena_printf(g->a, "Patched%sRequest", name), true);
         }
@@ -1716,10 +1715,10 @@ static void components(gen *g)
 static void document(gen *g)
 {
     ob_json *j = g->j;
-    size_t npl = ob_nregistry;
+    size_t npl = ob_api_nresources;
     placed *pl = ob_arena_calloc(g->a, npl ? npl : 1, sizeof *pl);
     for (size_t i = 0; i < npl; i++)
-        pl[i] = place(g, &ob_registry[i]);
+        pl[i] = place(g, ob_api_resources[i]);
 
     ob_json_object_begin(j);
     ob_json_kv_string(j, "openapi", "3.0.3");
@@ -1742,156 +1741,19 @@ static void document(gen *g)
     ob_json_key(j, "x-openbook-resources");
     ob_json_object_begin(j);
     for (size_t i = 0; i < npl; i++)
-        if (pl[i].e->collection && pl[i].e->kind != OB_REG_SHAPE)
+        if (coll_of(pl[i].e) && pl[i].e->kind != OB_RES_SHAPE)
             resource_summary(g, &pl[i], pl, npl);
     ob_json_object_end(j);
     ob_json_object_end(j);
 }
 
-void ob_schema_write(ob_buf *out)
+void ob_schema_write(ob_buf *out, const ob_route *table, size_t ntable)
 {
     ob_arena a;
     ob_arena_init(&a, 16384);
     ob_json j;
     ob_json_init(&j, out);
-    gen g = {.j = &j, .a = &a};
+    gen g = {.j = &j, .a = &a, .routes = table, .nroutes = table ? ntable : 0};
     document(&g);
     ob_arena_destroy(&a);
-}
-
-/* ---- YAML ---- */
-
-/* Plain (unquoted) YAML keys only where no reader could take them for
- * anything but that string. */
-static bool plain_key(const char *s)
-{
-    if (!*s || !(isalpha((unsigned char)*s) || *s == '/' || *s == '_'))
-        return false;
-    for (const char *c = s; *c; c++)
-        if (!isalnum((unsigned char)*c) && !strchr("_./{}-", *c))
-            return false;
-    static const char *const words[] = {"y", "n", "yes", "no", "on", "off", "true", "false",
-                                        "null"};
-    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if (strcasecmp(s, words[i]) == 0)
-            return false;
-    return true;
-}
-
-static void yaml_key(ob_buf *o, const char *k)
-{
-    if (plain_key(k))
-        ob_buf_puts(o, k);
-    else
-        ob_json_escape(o, k, strlen(k));
-    ob_buf_putc(o, ':');
-}
-
-/* Scalars: strings as JSON string literals, which YAML reads as
- * double-quoted scalars with the same escapes. */
-static void yaml_scalar(ob_buf *o, const cJSON *v)
-{
-    if (cJSON_IsString(v)) {
-        ob_json_escape(o, v->valuestring, strlen(v->valuestring));
-    } else if (cJSON_IsTrue(v)) {
-        ob_buf_puts(o, "true");
-    } else if (cJSON_IsFalse(v)) {
-        ob_buf_puts(o, "false");
-    } else if (cJSON_IsNumber(v)) {
-        double d = v->valuedouble;
-        if (d > -9e15 && d < 9e15 && d == (double)(long long)d)
-            ob_buf_printf(o, "%lld", (long long)d);
-        else
-            ob_buf_printf(o, "%.17g", d);
-    } else {
-        ob_buf_puts(o, "null");
-    }
-}
-
-/* Writes v after "key:" or "-": scalars and empty containers on the same
- * line, the rest as an indented block below. */
-static void yaml_value(ob_buf *o, const cJSON *v, int indent)
-{
-    bool object = cJSON_IsObject(v), array = cJSON_IsArray(v);
-    if ((!object && !array) || !v->child) {
-        ob_buf_putc(o, ' ');
-        if (object)
-            ob_buf_puts(o, "{}");
-        else if (array)
-            ob_buf_puts(o, "[]");
-        else
-            yaml_scalar(o, v);
-        ob_buf_putc(o, '\n');
-        return;
-    }
-    ob_buf_putc(o, '\n');
-    for (const cJSON *c = v->child; c; c = c->next) {
-        for (int i = 0; i < indent; i++)
-            ob_buf_putc(o, ' ');
-        if (object)
-            yaml_key(o, c->string);
-        else
-            ob_buf_putc(o, '-');
-        yaml_value(o, c, indent + 2);
-    }
-}
-
-static void yaml_from_json(ob_buf *o, const char *json, size_t len)
-{
-    cJSON *root = cJSON_ParseWithLength(json, len);
-    if (!root || !cJSON_IsObject(root)) {
-        /* Not reached (the writer writes valid JSON), and JSON is YAML. */
-        cJSON_Delete(root);
-        ob_buf_append(o, json, len);
-        return;
-    }
-    ob_buf_puts(o, "# The OpenBook API: the document of GET /api/schema/, as YAML.\n");
-    for (const cJSON *c = root->child; c; c = c->next) {
-        yaml_key(o, c->string);
-        yaml_value(o, c, 2);
-    }
-    cJSON_Delete(root);
-}
-
-/* ---- the endpoint ---- */
-
-/* This process's copies, built on first use: the document depends only on
- * the compiled-in tables. */
-static ob_buf cached_json, cached_yaml;
-
-const char *ob_schema_json(size_t *len)
-{
-    if (!cached_json.len) {
-        ob_buf_init(&cached_json, NULL);
-        ob_schema_write(&cached_json);
-        ob_buf_cstr(&cached_json);
-    }
-    *len = cached_json.len;
-    return cached_json.data;
-}
-
-const char *ob_schema_yaml(size_t *len)
-{
-    if (!cached_yaml.len) {
-        size_t n;
-        const char *json = ob_schema_json(&n);
-        ob_buf_init(&cached_yaml, NULL);
-        yaml_from_json(&cached_yaml, json, n);
-        ob_buf_cstr(&cached_yaml);
-    }
-    *len = cached_yaml.len;
-    return cached_yaml.data;
-}
-
-/* GET /api/schema/: JSON, as everywhere under /api/; ?format=yaml for YAML. */
-void ob_api_schema(ob_request *r)
-{
-    const char *format = ob_request_query(r, "format");
-    bool yaml = format && strcmp(format, "yaml") == 0;
-    size_t len;
-    const char *doc = yaml ? ob_schema_yaml(&len) : ob_schema_json(&len);
-    r->res.status = 200;
-    ob_buf_reset(&r->res.body);
-    ob_buf_append(&r->res.body, doc, len);
-    r->res.content_type = yaml ? "application/yaml; charset=utf-8" : NULL;
 }

@@ -149,7 +149,6 @@ static void free_state(void *p)
 {
     ob_authapi *a = p;
     cJSON_Delete(a->data);
-    cJSON_Delete(a->body);
 }
 
 static double epoch_now(void)
@@ -187,47 +186,6 @@ static int body_fail(ob_authapi *a, int status)
     return -1;
 }
 
-static int read_raw(ob_authapi *a, char **out, size_t *len)
-{
-    ob_request *r = a->r;
-    size_t want = (size_t)r->content_length;
-    char *body = ob_arena_alloc(r->arena, want + 1);
-    size_t got = 0;
-    while (got < want && r->read_body) {
-        long n = r->read_body(r->io, body + got, want - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    body[got] = '\0';
-    *out = body;
-    *len = got;
-    return got == want ? 0 : -1;
-}
-
-static int parse_body(ob_authapi *a, const char *body, size_t len)
-{
-    const char *bad = ob_json_bad_string_member(a->r->arena, body, len);
-    if (bad) {
-        ob_authapi_add_error(a, "invalid", bad, ob_authapi_msg(a, "invalid_chars"));
-        ob_authapi_errors(a);
-        return -1;
-    }
-    if (!ob_utf8_valid(body, len) || memchr(body, '\0', len) ||
-        ob_json_depth(body, len) > (size_t)a->r->cfg->max_json_depth)
-        return body_fail(a, 400);
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!root)
-        return body_fail(a, 400);
-    a->body = root; /* freed with the request (free_state) */
-    while (end && (size_t)(end - body) < len && isspace((unsigned char)*end))
-        end++;
-    if ((end && (size_t)(end - body) < len) || !cJSON_IsObject(root))
-        return body_fail(a, 400);
-    return 0;
-}
-
 int ob_authapi_read_body(ob_authapi *a)
 {
     ob_request *r = a->r;
@@ -236,15 +194,22 @@ int ob_authapi_read_body(ob_authapi *a)
     if (r->content_length > 0 &&
         (!r->content_type || strcmp(r->content_type, "application/json") != 0))
         return body_fail(a, 415);
-    char *body;
-    size_t len;
-    if (read_raw(a, &body, &len) != 0)
+    if (ob_request_read_body(r) != 0)
         return body_fail(a, 400);
-    if (len == 0) {
-        a->body = cJSON_CreateObject();
-        return 0;
+    /* A string a C string cannot carry is named, before anything else. */
+    const char *bad = r->body_len ? ob_json_bad_string_member(r->arena, r->body, r->body_len)
+                                  : NULL;
+    if (bad) {
+        ob_authapi_add_error(a, "invalid", bad, ob_authapi_msg(a, "invalid_chars"));
+        ob_authapi_errors(a);
+        return -1;
     }
-    return parse_body(a, body, len);
+    size_t at;
+    const char *type;
+    if (ob_request_parse_json(r, &at, &type) != OB_BODY_OK)
+        return body_fail(a, 400);
+    a->body = r->json; /* freed with the request */
+    return 0;
 }
 
 static const char *trim(ob_authapi *a, const char *s)
@@ -379,12 +344,17 @@ void ob_authapi_throttled(ob_authapi *a, long retry_after)
 void ob_authapi_db_failure(ob_authapi *a)
 {
     ob_request *r = a->r;
-    ob_warn("database error on %s %s: %s", r->method_name, r->path, ob_db_last_error(r->db));
+    /* The same meaning as on /api/ (ob_db_classify): a value the database
+     * refused is the request's fault (400), anything else is 503. */
+    int status = ob_db_class_status(ob_db_classify(ob_db_last_sqlstate(r->db)));
+    if (status >= 500)
+        ob_warn("database error on %s %s: %s", r->method_name, r->path,
+                ob_db_last_error(r->db));
     ob_db_rollback(r->db);
     /* Nothing of the failed attempt may reach the client (cookies). */
     ob_buf_reset(&r->res.headers);
     a->rotate_csrf = false;
-    ob_authapi_status(a, 503);
+    ob_authapi_status(a, status);
 }
 
 void ob_authapi_write_user(ob_authapi *a, ob_json *j, const ob_user *u)

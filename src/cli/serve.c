@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "openbook/core/alloc.h"
 #include "openbook/api/app.h"
+#include "openbook/api/routes.h"
 #include "openbook/cli/cli.h"
 #include "openbook/core/log.h"
 #include "openbook/mail/mail.h"
@@ -91,6 +92,9 @@ int ob_cmd_serve(int argc, char **argv, char **envp)
     static const char *origins[] = {"opened", "inherited on fd 0", "from systemd"};
     ob_info("serve: listening socket %s%s%s", origins[origin],
             origin == OB_LISTEN_OWN ? ": " : "", origin == OB_LISTEN_OWN ? cfg.listen : "");
+    /* The routing table, derived from the resource descriptions, exists
+     * before the pool starts: its metrics count requests by route. */
+    ob_api_router();
     int rc = single ? ob_worker_run(&cfg, &ob_api_app, fd, NULL, NULL, true)
                     : ob_master_run(&cfg, &ob_api_app, path, envp, fd);
     close(fd);

@@ -221,6 +221,10 @@ static PGresult *finish(ob_db *db, ob_arena *a, PGresult *res)
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         if (a)
             ob_arena_defer(a, result_clear, res);
+        /* A failure is classified by its own SQLSTATE, never by an older
+         * one (of an earlier request on this connection, say). */
+        db->last_sqlstate[0] = '\0';
+        db->last_constraint[0] = '\0';
         return res;
     }
     set_error(db, res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn),

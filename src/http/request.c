@@ -277,6 +277,60 @@ static void json_delete(void *p)
     cJSON_Delete(p);
 }
 
+int ob_request_read_body(ob_request *r)
+{
+    size_t want = r->content_length > 0 ? (size_t)r->content_length : 0;
+    char *body = ob_arena_alloc(r->arena, want + 1);
+    size_t got = 0;
+    while (got < want && r->read_body) {
+        long n = r->read_body(r->io, body + got, want - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    body[got] = '\0';
+    r->body = body;
+    r->body_len = got;
+    return got == want ? 0 : -1;
+}
+
+ob_body_status ob_request_parse_json(ob_request *r, size_t *at, const char **type)
+{
+    const char *body = r->body ? r->body : "";
+    size_t len = r->body ? r->body_len : 0;
+    *at = 0;
+    *type = NULL;
+    if (len == 0) {
+        r->json = cJSON_CreateObject();
+        ob_arena_defer(r->arena, json_delete, r->json);
+        return OB_BODY_OK;
+    }
+    if (!ob_utf8_valid(body, len) || memchr(body, '\0', len))
+        return OB_BODY_NOT_UTF8;
+    if (ob_json_depth(body, len) > (size_t)r->cfg->max_json_depth)
+        return OB_BODY_TOO_DEEP;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!root) {
+        *at = end ? (size_t)(end - body) : 0;
+        return OB_BODY_SYNTAX;
+    }
+    ob_arena_defer(r->arena, json_delete, root);
+    /* Trailing garbage after the value is also malformed. */
+    while (end && (size_t)(end - body) < len && isspace((unsigned char)*end))
+        end++;
+    if (end && (size_t)(end - body) < len) {
+        *at = (size_t)(end - body);
+        return OB_BODY_TRAILING;
+    }
+    if (!cJSON_IsObject(root)) {
+        *type = ob_json_type_name(root);
+        return OB_BODY_NOT_OBJECT;
+    }
+    r->json = root;
+    return OB_BODY_OK;
+}
+
 int ob_request_read_json(ob_request *r)
 {
     if (r->content_length > r->cfg->max_body_bytes) {
@@ -290,66 +344,41 @@ int ob_request_read_json(ob_request *r)
             return -1;
         }
     }
-    size_t want = (size_t)r->content_length;
-    char *body = ob_arena_alloc(r->arena, want + 1);
-    size_t got = 0;
-    while (got < want && r->read_body) {
-        long n = r->read_body(r->io, body + got, want - got);
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    body[got] = '\0';
-    if (got < want) {
+    if (ob_request_read_body(r) != 0) {
         ob_fail(r, 400, "Incomplete request body.");
         return -1;
     }
-    r->body = body;
-    r->body_len = got;
-    if (got == 0) {
-        r->json = cJSON_CreateObject();
-        ob_arena_defer(r->arena, json_delete, r->json);
+    size_t at;
+    const char *type;
+    switch (ob_request_parse_json(r, &at, &type)) {
+    case OB_BODY_OK:
         return 0;
-    }
-    if (!ob_utf8_valid(body, got) || memchr(body, '\0', got)) {
+    case OB_BODY_NOT_UTF8:
         ob_fail(r, 400, "JSON parse error - request body is not valid UTF-8");
         return -1;
-    }
-    if (ob_json_depth(body, got) > (size_t)r->cfg->max_json_depth) {
+    case OB_BODY_TOO_DEEP:
         ob_failf(r, 400, "JSON parse error - nesting deeper than %ld levels",
                   r->cfg->max_json_depth);
         return -1;
-    }
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, got, &end, 0);
-    if (!root) {
-        size_t off = end ? (size_t)(end - body) : 0;
-        ob_failf(r, 400, "JSON parse error - invalid JSON at byte %zu", off);
+    case OB_BODY_SYNTAX:
+        ob_failf(r, 400, "JSON parse error - invalid JSON at byte %zu", at);
         return -1;
-    }
-    ob_arena_defer(r->arena, json_delete, root);
-    /* Trailing garbage after the value is also malformed. */
-    while (end && (size_t)(end - body) < got && isspace((unsigned char)*end))
-        end++;
-    if (end && (size_t)(end - body) < got) {
-        ob_failf(r, 400, "JSON parse error - extra data at byte %zu", (size_t)(end - body));
+    case OB_BODY_TRAILING:
+        ob_failf(r, 400, "JSON parse error - extra data at byte %zu", at);
         return -1;
+    case OB_BODY_NOT_OBJECT:
+        break;
     }
-    if (!cJSON_IsObject(root)) {
-        ob_json *j = ob_json_response(r, 400);
-        ob_json_object_begin(j);
-        ob_json_key(j, "non_field_errors");
-        ob_json_array_begin(j);
-        char msg[96];
-        snprintf(msg, sizeof msg, "Invalid data. Expected a dictionary, but got %s.",
-                 ob_json_type_name(root));
-        ob_json_string(j, msg);
-        ob_json_array_end(j);
-        ob_json_object_end(j);
-        return -1;
-    }
-    r->json = root;
-    return 0;
+    ob_json *j = ob_json_response(r, 400);
+    ob_json_object_begin(j);
+    ob_json_key(j, "non_field_errors");
+    ob_json_array_begin(j);
+    char msg[96];
+    snprintf(msg, sizeof msg, "Invalid data. Expected a dictionary, but got %s.", type);
+    ob_json_string(j, msg);
+    ob_json_array_end(j);
+    ob_json_object_end(j);
+    return -1;
 }
 
 const char *ob_request_base_url(ob_request *r)

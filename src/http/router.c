@@ -116,5 +116,6 @@ void ob_route_dispatch(ob_request *r, const ob_router *router)
         return;
     }
     ob_route_match(hit->pattern, r->path, r->path_len, r);
+    r->route_data = hit->data;
     hit->handler(r);
 }

@@ -80,6 +80,9 @@ int main(void)
     srunner_add_suite(sr, ws_events_suite());
     srunner_add_suite(sr, ws_ticket_api_suite());
     srunner_add_suite(sr, cache_suite());
+    srunner_add_suite(sr, query_suite());
+    srunner_add_suite(sr, perm_suite());
+    srunner_add_suite(sr, wfield_suite());
     srunner_add_suite(sr, multipart_suite());
     srunner_add_suite(sr, semver_suite());
     srunner_add_suite(sr, manifest_suite());

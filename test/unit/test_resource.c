@@ -2,6 +2,7 @@
  * and ISO 8601 date-times (api-conventions.md §3); the LEFT JOIN pruning
  * of the list's key query; the parameter list's bound. */
 #include <string.h>
+#include "openbook/db/db.h"
 #include "openbook/api/resource.h"
 #include "tests.h"
 
@@ -92,11 +93,36 @@ START_TEST(test_sql_params_bound)
 }
 END_TEST
 
+/* One meaning of a SQLSTATE for every API: the request's data (classes
+ * 22 and 23) is a 400, everything else (and no SQLSTATE at all) a 503. */
+START_TEST(test_db_classify)
+{
+    ck_assert_int_eq(ob_db_classify("22P02"), OB_DB_BAD_VALUE); /* invalid text representation */
+    ck_assert_int_eq(ob_db_classify("22001"), OB_DB_BAD_VALUE); /* string too long */
+    ck_assert_int_eq(ob_db_classify("23505"), OB_DB_UNIQUE);
+    ck_assert_int_eq(ob_db_classify("23503"), OB_DB_REFERENCE);
+    ck_assert_int_eq(ob_db_classify("23514"), OB_DB_INTEGRITY); /* check */
+    ck_assert_int_eq(ob_db_classify("23502"), OB_DB_INTEGRITY); /* not null */
+    ck_assert_int_eq(ob_db_classify("08006"), OB_DB_UNAVAILABLE);
+    ck_assert_int_eq(ob_db_classify("57014"), OB_DB_UNAVAILABLE); /* statement timeout */
+    ck_assert_int_eq(ob_db_classify("40001"), OB_DB_UNAVAILABLE);
+    ck_assert_int_eq(ob_db_classify(""), OB_DB_UNAVAILABLE);
+    ck_assert_int_eq(ob_db_classify(NULL), OB_DB_UNAVAILABLE);
+    ck_assert_int_eq(ob_db_classify("2"), OB_DB_UNAVAILABLE);
+    ck_assert_int_eq(ob_db_class_status(OB_DB_BAD_VALUE), 400);
+    ck_assert_int_eq(ob_db_class_status(OB_DB_UNIQUE), 400);
+    ck_assert_int_eq(ob_db_class_status(OB_DB_REFERENCE), 400);
+    ck_assert_int_eq(ob_db_class_status(OB_DB_INTEGRITY), 400);
+    ck_assert_int_eq(ob_db_class_status(OB_DB_UNAVAILABLE), 503);
+}
+END_TEST
+
 Suite *resource_suite(void)
 {
     Suite *s = suite_create("resource");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, test_uuid);
+    tcase_add_test(tc, test_db_classify);
     tcase_add_test(tc, test_datetime);
     tcase_add_test(tc, test_prune_left_joins);
     tcase_add_test(tc, test_sql_params_bound);

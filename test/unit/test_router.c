@@ -5,6 +5,8 @@
 #include <cjson/cJSON.h>
 #include "openbook/core/alloc.h"
 #include "openbook/core/config.h"
+#include "openbook/api/registry.h"
+#include "openbook/api/resource.h"
 #include "openbook/http/router.h"
 #include "openbook/api/routes.h"
 #include "tests.h"
@@ -25,7 +27,7 @@ static void setup(void)
     CFG.allowed_hosts.items = ob_malloc(sizeof(char *));
     CFG.allowed_hosts.items[0] = ob_strdup("example.org");
     CFG.allowed_hosts.count = 1;
-    ROUTER = ob_api_router;
+    ROUTER = *ob_api_router();
     ROUTER.access = NULL;
 }
 
@@ -186,6 +188,54 @@ START_TEST(test_dispatch_405_with_allow)
 }
 END_TEST
 
+/* The methods of a resource's routes are its description's operations
+ * (routes.c): the Allow of its collection, items and actions. */
+static const char *allow_of(const char *path)
+{
+    init_request("OPTIONS", path);
+    ob_route_dispatch(&R, &ROUTER);
+    ck_assert_int_eq(R.res.status, 204);
+    const char *h = strstr(ob_buf_cstr(&R.res.headers), "Allow: ");
+    ck_assert_ptr_nonnull(h);
+    return ob_arena_strndup(&A, h + 7, strcspn(h + 7, "\r"));
+}
+
+START_TEST(test_methods_follow_the_description)
+{
+    /* sites: read, PUT and PATCH (no create, no delete) */
+    ck_assert_str_eq(allow_of("/api/core/sites/"), "GET, HEAD, OPTIONS");
+    ck_assert_str_eq(allow_of("/api/core/sites/1/"), "GET, PUT, PATCH, HEAD, OPTIONS");
+    /* languages: every operation; the item's placeholder is named by the
+     * description ({code}), not by its key field */
+    ck_assert_str_eq(allow_of("/api/core/languages/"), "GET, POST, HEAD, OPTIONS");
+    ck_assert_str_eq(allow_of("/api/core/languages/de/"),
+                     "GET, PUT, PATCH, DELETE, HEAD, OPTIONS");
+    /* permissions: read only; the current user: one item, no key */
+    ck_assert_str_eq(allow_of("/api/auth/permissions/"), "GET, HEAD, OPTIONS");
+    ck_assert_str_eq(allow_of("/api/auth/current_user/"), "GET, HEAD, OPTIONS");
+    /* an action of a description */
+    ck_assert_str_eq(allow_of("/api/auth/access_requests/x/accept/"), "PUT, OPTIONS");
+    /* a literal route listed before a resource owns its path */
+    ck_assert_str_eq(allow_of("/api/core/sites/health/"), "GET, HEAD, OPTIONS");
+    const ob_route *routes = ROUTER.routes;
+    for (size_t i = 0; i < ROUTER.nroutes; i++) {
+        const ob_resource *res = routes[i].data;
+        if (!res || routes[i].handler != ob_resource_serve)
+            continue;
+        /* a generic route offers no method its resource lacks */
+        unsigned ops = res->ops ? res->ops : OB_CAN_READ;
+        bool item = strchr(routes[i].pattern, '{') != NULL;
+        unsigned want = item ? (ops & OB_CAN_RETRIEVE ? OB_GET : 0) |
+                                   (ops & OB_CAN_UPDATE ? OB_PUT : 0) |
+                                   (ops & OB_CAN_PATCH ? OB_PATCH : 0) |
+                                   (ops & OB_CAN_DELETE ? OB_DELETE : 0)
+                             : (ops & OB_CAN_LIST ? OB_GET : 0) | (ops & OB_CAN_CREATE ? OB_POST : 0);
+        ck_assert_msg(routes[i].methods == want, "%s: methods %u, ops say %u", routes[i].pattern,
+                      routes[i].methods, want);
+    }
+}
+END_TEST
+
 START_TEST(test_dispatch_options)
 {
     init_request("OPTIONS", "/api/core/sites");
@@ -208,13 +258,13 @@ START_TEST(test_dispatch_api_root_get_and_head)
         ck_assert(cJSON_IsObject(v));
         /* Every collection of the table is listed with its canonical URL. */
         size_t listed = 0;
-        for (size_t i = 0; i < ob_nroutes; i++) {
-            if (!ob_routes[i].collection)
+        for (size_t i = 0; i < ROUTER.nroutes; i++) {
+            if (!ROUTER.routes[i].collection)
                 continue;
             listed++;
-            const cJSON *u = cJSON_GetObjectItemCaseSensitive(v, ob_routes[i].collection);
+            const cJSON *u = cJSON_GetObjectItemCaseSensitive(v, ROUTER.routes[i].collection);
             char want[256];
-            snprintf(want, sizeof want, "http://example.org/api/%s/", ob_routes[i].collection);
+            snprintf(want, sizeof want, "http://example.org/api/%s/", ROUTER.routes[i].collection);
             bool ok = cJSON_IsString(u) && strcmp(u->valuestring, want) == 0;
             if (!ok)
                 cJSON_Delete(v);
@@ -240,8 +290,8 @@ static void answer_x(ob_request *r)
 START_TEST(test_dispatch_own_table_no_hooks)
 {
     static const ob_route table[] = {
-        {"/x/{v}", OB_GET, answer_x, 0, NULL},
-        {"/auth-api/y", OB_POST, answer_x, 0, NULL},
+        {"/x/{v}", OB_GET, answer_x, 0, NULL, NULL},
+        {"/auth-api/y", OB_POST, answer_x, 0, NULL, NULL},
     };
     const ob_router bare = {table, 2, NULL, NULL};
     init_request("GET", "/x/7");
@@ -340,8 +390,8 @@ END_TEST
 
 START_TEST(test_route_table_well_formed)
 {
-    for (size_t i = 0; i < ob_nroutes; i++) {
-        const ob_route *rt = &ob_routes[i];
+    for (size_t i = 0; i < ROUTER.nroutes; i++) {
+        const ob_route *rt = &ROUTER.routes[i];
         ck_assert_int_eq(rt->pattern[0], '/');
         ck_assert_ptr_nonnull(rt->handler);
         ck_assert_uint_ne(rt->methods, 0);
@@ -377,6 +427,7 @@ Suite *router_suite(void)
     tcase_add_test(tc, test_dispatch_auth_api_envelope);
     tcase_add_test(tc, test_dispatch_405_with_allow);
     tcase_add_test(tc, test_dispatch_options);
+    tcase_add_test(tc, test_methods_follow_the_description);
     tcase_add_test(tc, test_dispatch_api_root_get_and_head);
     tcase_add_test(tc, test_dispatch_413_after_path);
     tcase_add_test(tc, test_dispatch_hook_order);

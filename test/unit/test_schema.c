@@ -17,7 +17,9 @@ static cJSON *document(void)
 {
     ob_buf out;
     ob_buf_init(&out, NULL);
-    ob_schema_write(&out);
+    size_t n;
+    const ob_route *routes = ob_api_routes(&n);
+    ob_schema_write(&out, routes, n);
     cJSON *doc = cJSON_ParseWithLength(out.data, out.len);
     ck_assert_msg(doc != NULL, "not JSON near: %.200s",
                   cJSON_GetErrorPtr() ? cJSON_GetErrorPtr() : "?");
@@ -45,16 +47,18 @@ START_TEST(test_valid_openapi)
 }
 END_TEST
 
-/* Every collection the API root lists has its resource entry, and every
- * registered collection is routed: the two lists cannot drift apart. */
+/* Every collection route has its resource entry and every path its
+ * document entry; every description of the table is routed (or is a
+ * shape that says whose items it shows). */
 START_TEST(test_every_route_collection)
 {
     cJSON *doc = document();
     const cJSON *res = member(doc, "x-openbook-resources");
     const cJSON *paths = member(doc, "paths");
-    size_t ncollections = 0;
-    for (size_t i = 0; i < ob_nroutes; i++) {
-        const ob_route *rt = &ob_routes[i];
+    size_t ncollections = 0, nroutes;
+    const ob_route *routes = ob_api_routes(&nroutes);
+    for (size_t i = 0; i < nroutes; i++) {
+        const ob_route *rt = &routes[i];
         if (strncmp(rt->pattern, "/api/", 5) == 0)
             ck_assert_msg(cJSON_GetObjectItemCaseSensitive(paths, rt->pattern) != NULL,
                           "path %s missing from the document", rt->pattern);
@@ -62,29 +66,27 @@ START_TEST(test_every_route_collection)
             continue;
         ncollections++;
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(res, rt->collection);
-        ck_assert_msg(e != NULL, "route collection %s has no x-openbook-resources entry "
-                                 "(add it to ob_registry[], src/api/registry.c)",
+        ck_assert_msg(e != NULL, "route collection %s has no x-openbook-resources entry",
                       rt->collection);
         ck_assert_str_eq(member(e, "collection_path")->valuestring, rt->pattern);
         ck_assert_msg(cJSON_GetArraySize(member(e, "operations")) > 0, "%s: no operations",
                       rt->collection);
     }
     ck_assert_int_eq(cJSON_GetArraySize(res), (int)ncollections);
-    for (size_t i = 0; i < ob_nregistry; i++) {
-        const ob_registry_entry *e = &ob_registry[i];
-        ck_assert_msg(e->resource || e->kind == OB_REG_ARRAY, "%s without a description",
-                      e->collection);
-        if (e->kind == OB_REG_SHAPE) {
-            ck_assert_msg(e->collection == NULL && e->shape_of != NULL, "shape %s",
-                          e->resource->class_name);
+    for (size_t i = 0; i < ob_api_nresources; i++) {
+        const ob_resource *d = ob_api_resources[i];
+        if (d->kind == OB_RES_SHAPE) {
+            ck_assert_msg(d->path == NULL && d->shape_of != NULL, "shape %s", d->class_name);
             continue;
         }
+        const char *coll = ob_api_collection(d);
+        ck_assert_msg(coll != NULL, "%s has no path under /api/", d->class_name);
         bool routed = false;
-        for (size_t k = 0; k < ob_nroutes && !routed; k++)
-            routed = ob_routes[k].collection && e->collection &&
-                     strcmp(ob_routes[k].collection, e->collection) == 0;
-        ck_assert_msg(routed, "registered collection %s has no route", e->collection);
-        ck_assert_ptr_eq(ob_registry_find(e->collection), e);
+        for (size_t k = 0; k < nroutes && !routed; k++)
+            routed = routes[k].collection && strcmp(routes[k].collection, coll) == 0 &&
+                     routes[k].data == d;
+        ck_assert_msg(routed, "collection %s has no route", coll);
+        ck_assert_ptr_eq(ob_api_resource(coll), d);
     }
     cJSON_Delete(doc);
 }

@@ -1,7 +1,7 @@
 /* read_cache.h - which API answers the response cache keeps, under which
  * key (see cache.h for how entries are kept and dropped).
  *
- * Cached: the 200 answers of the generic list and retrieve (resource.c),
+ * Cached: the 200 answers of the generic list and retrieve (read.c),
  * which depend only on the stored data, the requester (their user id:
  * everything else about them is stored data), the request URL, the base
  * URL of generated links and the request language. */

@@ -1,19 +1,15 @@
-/* registry.h - every resource description the API serves, in one list.
+/* registry.h - what is derived from the one table of descriptions
+ * (OB_API_RESOURCES, resources.h): the list itself, lookups, the routing
+ * table and the OpenAPI document.
  *
- * The OpenAPI document (GET /api/schema/, src/api/schema.c) is generated
- * from this list, the routing table (paths, methods, access) and the
- * descriptions themselves (fields, writable fields and their validation,
- * filters, search, ordering, expansion, guard, gates).  The contract suite
- * (test/integration/test_contract.py) derives its tests from that
- * document, so a resource listed here gets them for free.
- *
- * Adding a resource: define its ob_resource (non-static) and declare it in
- * resources.h, add a row to ob_registry[] (src/api/registry.c) and its
- * routes to src/api/routes.c.  test/unit/test_schema.c fails while a route
- * collection has no row there, or a row no route.  What a description
- * carries (fields, wfields, filters, ops, gates, guard) reaches the
- * document by itself; a row only names the collection and, for handlers
- * written by hand, what their description does not say. */
+ * A description carries its path, access, operations, actions and
+ * handlers (resource.h); from those the routing table gets, per resource,
+ * a collection route (GET when it lists, POST when it creates), an item
+ * route (GET / PUT / PATCH / DELETE by its ops) and its action routes, so
+ * the router's 405 and Allow header and the document's operations all say
+ * what the description offers.  The contract suite
+ * (test/integration/test_contract.py) derives its tests from the document,
+ * so a resource listed there gets them for free. */
 #ifndef OPENBOOK_REGISTRY_H
 #define OPENBOOK_REGISTRY_H
 
@@ -21,69 +17,34 @@
 #include "openbook/core/buf.h"
 #include "openbook/api/resource.h"
 #include "openbook/api/resources.h"
+#include "openbook/http/router.h"
 
-/* The descriptions, defined next to their handlers (the permission model's
- * are declared in resources.h). */
-extern const ob_resource sites, languages;                          /* core.c */
-extern const ob_resource users, users_public, current_user, tokens; /* auth_users.c */
+/* The table, in its order. */
+extern const ob_resource *const ob_api_resources[];
+extern const size_t ob_api_nresources;
 
-typedef enum {
-    OB_REG_COLLECTION = 0, /* list at the collection, items at .../{key}/ */
-    OB_REG_SINGLE,         /* the requester's own item: no key, no paging (current_user) */
-    OB_REG_SHAPE,          /* no path of its own: what a reference expands to */
-    OB_REG_ARRAY,          /* written by hand, no description: a plain JSON array at the
-                              collection, no paging (scope_types); resource is NULL */
-} ob_reg_kind;
+/* The API-root name of a description ("core/sites", from its path), or
+ * NULL for shapes. */
+const char *ob_api_collection(const ob_resource *res);
+/* The description of a collection name / whether a description is in the
+ * table; NULL / false when absent. */
+const ob_resource *ob_api_resource(const char *collection);
+bool ob_api_listed(const ob_resource *res);
 
-/* What a description does not say about a field (yet), for the document. */
-enum {
-    OB_NOTE_NULLABLE = 1 << 0,        /* may be null in answers */
-    OB_NOTE_NOT_NULLABLE = 1 << 1,    /* never null, although its type usually may be */
-    OB_NOTE_UPDATE_OPTIONAL = 1 << 2, /* required on create only, not on PUT */
-    OB_NOTE_SHOWN_ONCE = 1 << 3,      /* its value appears in the create's 201 only,
-                                         null everywhere else (tokens) */
-};
+/* The routing table of the FastCGI application: /api/ itself, the
+ * document, health and WebSocket tickets, every resource's routes in
+ * table order, then the authentication API (src/auth/routes_auth.inc).
+ * Built on first use and kept for the life of the process. */
+const ob_route *ob_api_routes(size_t *nroutes);
 
-typedef struct ob_field_note {
-    const char *name;
-    unsigned flags;          /* OB_NOTE_* */
-    int min_length;          /* characters; 0: none */
-    const char *pattern;     /* ECMA regular expression the value matches */
-} ob_field_note;
-
-typedef struct ob_registry_entry {
-    /* The API-root name ("core/sites"): the route with this `collection`
-     * gives the path, methods and access; NULL for shapes. */
-    const char *collection;
-    const ob_resource *resource;    /* NULL only for OB_REG_ARRAY */
-    ob_reg_kind kind;
-    const char *schema_name;    /* components/schemas name; NULL: class_name */
-    const char *shape_of;       /* OB_REG_SHAPE: the collection whose items these are */
-    const char *summary;        /* one line for the document */
-    /* Resources whose writes are written by hand (no wfields in the
-     * description): their write side in the description's own terms, and
-     * the admin gate of the operations in gated_ops (OB_CAN_*).  The
-     * contract suite checks the handlers against these. */
-    const ob_wfield *wfields;
-    size_t nwfields;
-    unsigned gated_ops;
-    ob_admin_gate gate;
-    const ob_field_note *notes;
-    size_t nnotes;
-} ob_registry_entry;
-
-extern const ob_registry_entry ob_registry[];
-extern const size_t ob_nregistry;
-
-/* The row of a collection name / of a description; NULL when absent. */
-const ob_registry_entry *ob_registry_find(const char *collection);
-const ob_registry_entry *ob_registry_of(const ob_resource *res);
-
-/* schema.c: the OpenAPI document.  ob_schema_write appends it to out;
- * ob_schema_json/_yaml return this process's copy, built on first use and
- * kept for the life of the worker. */
-void ob_schema_write(ob_buf *out);
+/* schema.c: the OpenAPI document of a routing table (the /api/ part)
+ * and the descriptions it serves, appended to out.  routes.c:
+ * ob_schema_json/_yaml return this process's copy for ob_api_routes(),
+ * built on first use and kept for the life of the worker. */
+void ob_schema_write(ob_buf *out, const ob_route *routes, size_t nroutes);
 const char *ob_schema_json(size_t *len);
 const char *ob_schema_yaml(size_t *len);
+/* yaml.c: appends the JSON text json[0..len) as YAML. */
+void ob_yaml_from_json(ob_buf *out, const char *json, size_t len);
 
 #endif

@@ -2,12 +2,15 @@
  *
  * A resource is a table plus a list of fields; from that one description
  * the machinery answers list (envelope, paging, _search, _sort, filters,
- * _fields/_omit/_expand) and retrieve (resource.c), and create, PUT,
- * PATCH and delete (resource_write.c), with the visibility predicate of
- * the permission engine (perm.h) inside the SQL, so there is one query per
- * page whatever the number of rows.
+ * _fields/_omit/_expand) and retrieve (src/api/read.c, with query.c,
+ * mask.c, expand.c, render.c), and create, PUT, PATCH and delete
+ * (write.c, with validate.c, write_input.c, write_facts.c,
+ * write_state.c), with the visibility predicate of the permission engine
+ * (perm.h) inside the SQL, so there is one query per page whatever the
+ * number of rows.
  *
- * Describing a resource (see auth_roles.c for complete examples):
+ * Describing a resource (see src/api/resources/roles.c for complete
+ * examples; the README walks through adding one):
  * - read side: fields (ob_field, response order), refs (sort key,
  *   expansion target; a JSON-typed field with a ref is a list of keys),
  *   filters, search_sql, default_order;
@@ -27,7 +30,11 @@
 
 #include <stdbool.h>
 #include <libpq-fe.h>
+#include "openbook/db/db.h"
 #include "openbook/http/http.h"
+#include "openbook/perm/perm.h"
+#include "openbook/http/router.h"
+#include "openbook/api/routes.h"
 
 typedef enum {
     OB_FT_INT,
@@ -75,23 +82,6 @@ typedef struct ob_field_ref {
     const char *link_sql;
 } ob_field_ref;
 
-typedef enum {
-    /* Rows visible when the requester holds the view (or change) permission
-     * globally: permissions.md §7 step 1 (superuser, anonymous permission,
-     * model permission of the user or their groups). */
-    OB_GUARD_GLOBAL,
-    /* Global, plus the requester's own rows (rule U; rule T when self_perm
-     * is set): permissions.md §7 step 2. */
-    OB_GUARD_SELF,
-    /* Global, plus rule R on the row's scope (scope_*_sql): scope items
-     * (courses, library groups) and the extension types of §5. */
-    OB_GUARD_SCOPE,
-    /* Global, plus rule S (owner; R for view; R for change with the
-     * priority guard): roles, role assignments, enrollment methods. */
-    OB_GUARD_SCOPED,
-    /* Rule S, plus the requester's own requests (user_sql). */
-    OB_GUARD_ACCESS_REQUEST,
-} ob_guard;
 
 /* Operations a resource offers (the letters of api-resources.md §0). */
 enum {
@@ -130,6 +120,8 @@ typedef enum {
     OB_W_SCOPE_TYPE, /* "app_label.model" of a scope type -> content_types.id */
     OB_W_SCOPE_UUID, /* UUID of an existing object of the posted scope type */
     OB_W_LANGUAGE,   /* language code of an existing language */
+    OB_W_FILE,       /* a media path (column): JSON can only clear it with "" (uploads
+                        are multipart); anything else is "not a file" */
     OB_W_CUSTOM,     /* parsed by the resource's validate hook */
     /* A list of objects whose fields are `items` (parsed as a create
      * parses the top level; a bad item's errors stay with it, as
@@ -150,6 +142,7 @@ enum {
     OB_WF_SUPERUSER = 1 << 6,   /* writable by superusers only; ignored otherwise */
     OB_WF_WHITELIST = 1 << 7,   /* PERM_LIST: allowed_role_permissions of the scope type */
     OB_WF_DEFAULT_REQUESTER = 1 << 8, /* USER: absent on create = the requester (owner) */
+    OB_WF_UPDATE_OPTIONAL = 1 << 9, /* with REQUIRED: required on create only, not on PUT */
 };
 
 typedef enum {
@@ -158,7 +151,11 @@ typedef enum {
     OB_FMT_URL,    /* http(s)/ftp(s) URL, as Django's URLValidator */
     OB_FMT_EMAIL,
     OB_FMT_COLOR,  /* #rgb or #rrggbb */
+    OB_FMT_USERNAME, /* ASCII letters, digits and @ . + - _ */
 } ob_format;
+
+struct ob_write;
+struct ob_wvalue;
 
 /* The write side of one field, kept apart from ob_field (as ob_field_ref)
  * so that the positional read-side tables stay as they are.  Write-only
@@ -169,6 +166,7 @@ typedef struct ob_wfield {
     const char *column;     /* column of res->table; NULL: stored by a hook or m2m */
     unsigned flags;         /* OB_WF_* */
     int max_len;            /* characters (TEXT), 0: no limit */
+    int min_len;            /* characters (TEXT), 0: no minimum */
     ob_format format;
     const char *const *choices; /* NULL-terminated */
     long long min, max;     /* INT bounds, NUMBER minimum */
@@ -183,6 +181,11 @@ typedef struct ob_wfield {
     const char *m2m_type_col;
     size_t json_max_bytes;  /* JSON: serialised size limit, 0: none */
     int json_max_depth;     /* JSON: nesting limit, 0: none */
+    /* More checks of a given, valid value that look at other fields (a
+     * password against the user's names): its errors are reported with
+     * every other field's, which a validate hook's are not.  0, or -1
+     * after answering. */
+    int (*check)(struct ob_write *w, const struct ob_wfield *f, struct ob_wvalue *v);
     const struct ob_wfield *items; /* OBJECT_LIST: the fields of one item */
     size_t nitems;
 } ob_wfield;
@@ -216,10 +219,39 @@ typedef struct ob_filter {
     const char *sql_false;  /* ISNULL */
 } ob_filter;
 
-struct ob_write;
 /* Hooks: 0 to go on; -1 when the hook has answered (error or 503).  A
  * validate hook that only adds field errors returns 0. */
 typedef int (*ob_write_hook)(struct ob_write *w);
+
+/* What a description stands for in the API. */
+typedef enum {
+    OB_RES_COLLECTION = 0, /* a paged list at path, items at path{key}/ */
+    OB_RES_SINGLE,         /* one item at path: no key, no paging (the current user) */
+    OB_RES_SHAPE,          /* no path of its own: what a reference expands to */
+    OB_RES_ARRAY,          /* a plain JSON array at path and items at path{key}/, both
+                              written by hand (list, retrieve); no fields */
+} ob_res_kind;
+
+/* An action on an item: <path>{key}/<name>/, e.g. PUT .../{id}/enroll/.
+ * The handler finds the description in r->route_data. */
+typedef struct ob_action {
+    const char *name;
+    unsigned methods;        /* mask of ob_method */
+    ob_handler handler;
+} ob_action;
+
+/* What the fields do not say about a field, for the document. */
+enum {
+    OB_NOTE_NULLABLE = 1 << 0,     /* may be null in answers */
+    OB_NOTE_NOT_NULLABLE = 1 << 1, /* never null, although its type usually may be */
+    OB_NOTE_SHOWN_ONCE = 1 << 2,   /* its value appears in the create's 201 only, null
+                                      everywhere else (tokens) */
+};
+
+typedef struct ob_field_note {
+    const char *name;
+    unsigned flags;          /* OB_NOTE_* */
+} ob_field_note;
 
 typedef struct ob_resource {
     const char *app_label;   /* "openbook_core" */
@@ -247,10 +279,32 @@ typedef struct ob_resource {
     size_t nrefs;
 
     /* ---- everything below is optional (zero: absent) ---- */
-    const char *path;        /* "/api/auth/roles/": collection path (docs, schema) */
+
+    /* Serving: the routes, the API root and the document come from these
+     * (registry.h).  A collection answers at `path`, its items at
+     * path{key}/, its actions at path{key}/<name>/; the methods follow
+     * from ops, the access from `access`. */
+    ob_res_kind kind;
+    const char *path;        /* "/api/auth/roles/"; NULL for shapes */
+    const char *key_name;    /* the item path's placeholder ("code"); NULL: the pk's name */
+    int access;              /* OB_LOGIN (zero), OB_ANON_READ or OB_ANON (router.h) */
     unsigned ops;            /* OB_CAN_*; 0 means OB_CAN_READ */
-    bool read_anon;          /* reads allowed without login ("Read: anon") */
+    /* Reads written by hand (kinds SINGLE and ARRAY); NULL: the generic
+     * list and retrieve. */
+    ob_handler list, retrieve;
+    const ob_action *actions;
+    size_t nactions;
+    /* The document: a one-line summary, the schema's name when it is not
+     * class_name, the collection a shape's items belong to, and what the
+     * fields do not say. */
+    const char *summary;
+    const char *schema_name;
+    const struct ob_resource *shape_of;
+    const ob_field_note *notes;
+    size_t nnotes;
+
     ob_admin_gate read_gate, write_gate;
+    unsigned gate_ops;       /* the writes (OB_CAN_*) write_gate applies to; 0: every write */
     const char *const *search_sql; /* NULL-terminated: more _search expressions */
     const ob_filter *filters;
     size_t nfilters;
@@ -371,17 +425,11 @@ void ob_resource_item(ob_request *r, const ob_resource *res, const char *key,
 
 /* SQL building blocks for handlers that write: parameters travel apart
  * from the text, and the visibility predicate is the one lists use. */
-#define OB_SQL_MAX_PARAMS 64
-typedef struct ob_sql_params {
-    const char *v[OB_SQL_MAX_PARAMS];
-    int n;
-    bool full; /* a parameter did not fit: the statement must not run */
-} ob_sql_params;
-/* Adds a parameter; returns its number ($n), or -1 (and sets full) when
- * there is no room.  Whoever builds a statement from request values
- * (filters, search terms) checks for -1 or `full` before running it. */
-int ob_sql_param(ob_sql_params *p, const char *v);
-/* Appends visible(requester, res) over the aliases of res->from. */
+/* Appends visible(requester, res) over the aliases of res->from: the
+ * permission engine's predicate for the description's facts.  0, or -1
+ * after answering 503 (ob_resource_visible_sql then writes "false", which
+ * keeps the SQL valid for callers that go on). */
+int ob_resource_visible(ob_buf *sql, ob_sql_params *p, const ob_resource *res, ob_request *r);
 void ob_resource_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_resource *res,
                              ob_request *r);
 /* `from` (a description's from clause) without the LEFT JOINs whose alias
@@ -393,18 +441,14 @@ const char *ob_sql_prune_left_joins(ob_arena *a, const char *from, const char *u
  * cannot name an item (the caller answers 404). */
 const char *ob_resource_key(ob_request *r, const ob_resource *res, const char *key);
 
-/* Whether the requester holds <app_label>.<codename> globally
- * (permissions.md §6 without an item: superuser, anonymous permission,
- * model permission).  One query; no query for superusers.  Returns 1, 0,
- * or -1 after answering 503. */
-int ob_perm_global(ob_request *r, const char *app_label, const char *codename);
 
-/* ---- the generic handler (resource_write.c) ---- */
+/* ---- the generic handler (serve.c) and the write engine (write*.c) ---- */
 
-/* Serves a resource on its collection route (no path parameter) and its
- * item route (key = path parameter 0): list, create, retrieve, PUT,
- * PATCH, delete, each only when res->ops has it (else 405 with Allow). */
-void ob_resource_serve(ob_request *r, const ob_resource *res);
+/* The handler of a resource's collection and item routes (routes.c):
+ * serves the description in r->route_data, list and create at the
+ * collection, retrieve, PUT, PATCH and delete at an item (key = path
+ * parameter 0).  The route offers only the methods of its ops. */
+void ob_resource_serve(ob_request *r);
 
 /* The value of one writable field in a write. */
 typedef enum { OB_WV_ABSENT = 0, OB_WV_GIVEN = 1, OB_WV_INVALID = -1 } ob_wv_state;
@@ -450,15 +494,39 @@ typedef struct ob_write {
     struct ob_events *events;  /* lazily created by ob_write_event */
     int64_t revoke[8];         /* users whose relay connections end */
     int nrevoke;
+    const char *unlink[4];     /* media files that go (paths under media_root) */
+    int nunlink;
+    /* A value the answer of a create shows once, in place of its column
+     * (a token, stored hashed). */
+    const char *show_field, *show_value;
 } ob_write;
+
+/* The field validator (validate.c, pure): one JSON value of a writable
+ * field, parsed as its kind wants it, without looking anything up.  For
+ * the kinds whose value is final (TEXT, FILE, BOOL, INT, NUMBER,
+ * DATETIME, JSON) v->text is what is stored (NULL: SQL NULL); for the
+ * references it is the key the write engine then looks up (a normalised
+ * UUID, an id, a username, a language code, a perm or scope type string,
+ * a role slug; lists in v->list, non-strings as NULL).  Writes its error
+ * messages to errs (two at most: a length minimum and a format are both
+ * reported) and returns their number; v->state is OB_WV_INVALID then. */
+int ob_wfield_parse(ob_arena *a, const ob_wfield *f, const struct cJSON *in, ob_wvalue *v,
+                    const char *errs[2]);
 
 /* Queues a live event for after the COMMIT (see events.h). */
 void ob_write_event(ob_write *w, const char *channel, const char *type,
                     const char *payload_json);
 /* Queues revoke_user for after the COMMIT (duplicates are merged). */
 void ob_write_revoke(ob_write *w, int64_t user_id);
-/* After a successful COMMIT: publishes the queued events and revokes the
- * queued users.  Redis failures are logged only. */
+/* Queues the removal of a media file (a path under media_root, as a file
+ * column stores it; "" is none) for after the COMMIT. */
+void ob_write_remove_file(ob_write *w, const char *path);
+/* [validity]: end_date after start_date, on the values as they will be
+ * stored (a validate hook). */
+int ob_write_check_dates(ob_write *w);
+/* After a successful COMMIT: publishes the queued events, revokes the
+ * queued users and removes the queued files.  Redis failures are logged
+ * only. */
 void ob_write_after_commit(ob_write *w);
 
 void ob_write_error(ob_write *w, const char *field, const char *msg);
@@ -480,7 +548,6 @@ long long ob_write_datetime_us(const ob_write *w, const char *name, const char *
                                bool *set);
 /* {"field": ["message", ...]} with 400. */
 void ob_write_answer_errors(ob_request *r, const ob_write *w);
-
 /* Maps a failed statement: unique violation -> 400 with the resource's
  * message, foreign key violation -> 400, anything else -> 503/400. */
 void ob_write_db_error(ob_write *w);

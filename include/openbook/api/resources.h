@@ -1,27 +1,52 @@
-/* resources.h - the resource descriptions of the permission model
- * (src/api/auth_perms.c, auth_roles.c, core.c), for expansions across
- * files, the registry and the OpenAPI document. */
+/* resources.h - the one table of resource descriptions.
+ *
+ * OB_API_RESOURCES lists every description the API serves, in the order
+ * of the API root and of the OpenAPI document.  The routes (with their
+ * methods, access and Allow header), the API root, the registry and the
+ * document are all derived from it (registry.h).  Adding a resource is its
+ * description, in the file of its area (src/api/resources/), and its line
+ * here (and its table in a migration).  Shapes (OB_RES_SHAPE) come last:
+ * they have no path. */
 #ifndef OPENBOOK_RESOURCES_H
 #define OPENBOOK_RESOURCES_H
 
 #include "openbook/api/resource.h"
 
-/* auth_perms.c */
-extern const ob_resource ob_res_permissions, ob_res_permission_texts,
-    ob_res_allowed_role_permissions, ob_res_anonymous_permissions, ob_res_groups;
-/* auth_roles.c */
-extern const ob_resource ob_res_roles, ob_res_role_assignments, ob_res_enrollment_methods,
-    ob_res_access_requests;
-/* content.c (api-resources.md §3) */
-extern const ob_resource ob_res_library_groups, ob_res_library_links, ob_res_textbooks,
-    ob_res_textbook_pages, ob_res_courses, ob_res_course_materials,
-    ob_res_course_material_page_ranges;
-/* auth_configs.c */
-extern const ob_resource ob_res_auth_configs;
-/* signup_groups.c */
-extern const ob_resource ob_res_signup_group_assignments;
-/* auth_users.c: what a user reference expands to */
-extern const ob_resource users_public;
+#define OB_API_RESOURCES(X)                                                                \
+    /* resources/core.c (api-resources.md §2) */                                           \
+    X(ob_res_sites)                                                                        \
+    X(ob_res_languages)                                                                    \
+    /* resources/users.c */                                                                \
+    X(ob_res_current_user)                                                                 \
+    X(ob_res_users)                                                                        \
+    X(ob_res_auth_tokens)                                                                  \
+    /* resources/permissions.c, roles.c, auth_configs.c, signup_groups.c (§1) */           \
+    X(ob_res_permissions)                                                                  \
+    X(ob_res_permission_texts)                                                             \
+    X(ob_res_allowed_role_permissions)                                                     \
+    X(ob_res_anonymous_permissions)                                                        \
+    X(ob_res_groups)                                                                       \
+    X(ob_res_scope_types)                                                                  \
+    X(ob_res_roles)                                                                        \
+    X(ob_res_role_assignments)                                                             \
+    X(ob_res_enrollment_methods)                                                           \
+    X(ob_res_access_requests)                                                              \
+    X(ob_res_auth_configs)                                                                 \
+    X(ob_res_signup_group_assignments)                                                     \
+    /* resources/content.c: the learning content (§3) */                                   \
+    X(ob_res_library_groups)                                                               \
+    X(ob_res_library_links)                                                                \
+    X(ob_res_textbooks)                                                                    \
+    X(ob_res_textbook_pages)                                                               \
+    X(ob_res_courses)                                                                      \
+    X(ob_res_course_materials)                                                             \
+    X(ob_res_course_material_page_ranges)                                                  \
+    /* shapes */                                                                           \
+    X(ob_res_users_public)
+
+#define OB_DECLARE_RESOURCE(name) extern const ob_resource name;
+OB_API_RESOURCES(OB_DECLARE_RESOURCE)
+#undef OB_DECLARE_RESOURCE
 
 /* Enroll (permissions.md §8), shared by self-enrolment and accepted
  * access requests, in the caller's transaction.  method is

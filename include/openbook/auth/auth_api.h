@@ -86,7 +86,7 @@ void ob_authapi_authenticated(ob_authapi *a);               /* 200 user+methods 
 void ob_authapi_unauthenticated(ob_authapi *a);             /* 401 flows */
 void ob_authapi_reauth_required(ob_authapi *a);             /* 401, is_authenticated */
 void ob_authapi_throttled(ob_authapi *a, long retry_after); /* 429 + Retry-After */
-void ob_authapi_db_failure(ob_authapi *a);                  /* rollback, 503 */
+void ob_authapi_db_failure(ob_authapi *a);                  /* rollback, 503 (400: ob_db_classify) */
 /* Writes a User object (§3). */
 void ob_authapi_write_user(ob_authapi *a, ob_json *j, const ob_user *u);
 /* Starts a body {"status":N, ...}: the caller adds members and closes it

@@ -46,17 +46,45 @@ unsigned ob_db_take_changes(ob_db *db, bool read_socket);
 PGresult *ob_db_query(ob_db *db, ob_arena *a, const char *sql, int nparams,
                       const char *const *params);
 const char *ob_db_last_error(const ob_db *db);
-/* SQLSTATE of the last failed statement ("" if none). */
+/* SQLSTATE of the last statement when it failed ("" after a success, and
+ * "08006" when there was no connection to run it on). */
 const char *ob_db_last_sqlstate(const ob_db *db);
 /* Constraint named by the last failed statement (unique, foreign key,
  * check), "" if none. */
 const char *ob_db_last_constraint(const ob_db *db);
 
-/* Answers the request whose statement failed (after a NULL result) and
- * logs it: 400 for a value the database refused (SQLSTATE class 22), else
- * 503.  In db/failure.c, the one place a request meets a libpq error. */
+/* What a failed statement means for the request that ran it: the one
+ * mapping of SQLSTATEs that every API answers by (src/db/classify.c). */
+typedef enum {
+    OB_DB_UNAVAILABLE = 0, /* the database failed (connection, timeout, anything else) */
+    OB_DB_BAD_VALUE,       /* class 22, data exception: a value of the request it refused */
+    OB_DB_UNIQUE,          /* 23505: the constraint (ob_db_last_constraint) says which */
+    OB_DB_REFERENCE,       /* 23503: a referenced row is gone, or a row still refers */
+    OB_DB_INTEGRITY,       /* the rest of class 23: check, not null, exclusion */
+} ob_db_class;
+ob_db_class ob_db_classify(const char *sqlstate);
+/* The HTTP status of a class: 400 when the request's data is at fault
+ * (classes 22 and 23: never a 5xx), else 503. */
+int ob_db_class_status(ob_db_class c);
+
+/* The /api/ answer after a NULL result (src/db/failure.c): 400 "Invalid
+ * value in request." for the request's data, else 503 (and a log line).
+ * /auth-api/ answers in its own envelope (ob_authapi_db_failure). */
 struct ob_request;
 void ob_db_failure(struct ob_request *r);
+
+/* SQL text is built from identifiers the program wrote; every value
+ * travels apart from it, as a parameter: $n is the n-th of these. */
+#define OB_SQL_MAX_PARAMS 64
+typedef struct ob_sql_params {
+    const char *v[OB_SQL_MAX_PARAMS];
+    int n;
+    bool full; /* a parameter did not fit: the statement must not run */
+} ob_sql_params;
+/* Adds a parameter; returns its number ($n), or -1 (and sets full) when
+ * there is no room.  Whoever builds a statement from request values
+ * (filters, search terms) checks for -1 or `full` before running it. */
+int ob_sql_param(ob_sql_params *p, const char *v);
 
 /* Transactions for multi-statement writes. */
 int ob_db_begin(ob_db *db);

@@ -76,7 +76,7 @@ typedef struct ob_request {
     const char *language;      /* resolved request language */
     bool accepts_gzip;         /* Accept-Encoding gives gzip a weight > 0 */
 
-    /* Body: read lazily by ob_request_read_body(). */
+    /* Body: read lazily (ob_request_read_json, ob_request_read_body). */
     long content_length;
     char *body;
     size_t body_len;
@@ -87,12 +87,13 @@ typedef struct ob_request {
     int auth_method;           /* ob_auth_method */
     struct ob_session *session;
     bool bad_app_session;      /* X-Session-Token presented but unknown */
-    void *perm;                /* what the requester holds, loaded once (api/perm.c) */
+    void *perm;                /* what the requester holds, loaded once (src/perm/) */
 
     /* Routing. */
     const struct ob_route *route; /* the pattern that matched the path; NULL: none */
     const char *path_params[OB_MAX_PATH_PARAMS];
     size_t npath_params;
+    const void *route_data;    /* the matched route's data (router.h) */
 
     /* I/O hooks, so unit tests and the fuzzers can run without libfcgi. */
     void *io;
@@ -124,6 +125,25 @@ int ob_request_init(ob_request *r, ob_arena *a, const struct ob_config *cfg, cha
 /* Reads and parses the body according to its content type.  Returns 0, or
  * -1 with the error response set (413, 415, 400). */
 int ob_request_read_json(ob_request *r);
+
+/* The two steps under every API's body reader, which answer nothing (each
+ * API words the errors in its own envelope; the caller has checked the
+ * size and the media type).  ob_request_read_body reads content_length
+ * bytes into r->body (NUL-terminated): 0, or -1 when the client sent
+ * fewer.  ob_request_parse_json parses r->body as one JSON object into
+ * r->json (freed with the request; an empty body is {}); *at is the byte
+ * of a syntax error or of trailing data, *type the JSON type of a value
+ * that is not an object. */
+typedef enum {
+    OB_BODY_OK = 0,
+    OB_BODY_NOT_UTF8,   /* invalid UTF-8, or a NUL byte */
+    OB_BODY_TOO_DEEP,   /* nested deeper than max_json_depth */
+    OB_BODY_SYNTAX,     /* not JSON */
+    OB_BODY_TRAILING,   /* data after the value */
+    OB_BODY_NOT_OBJECT, /* JSON, but not an object */
+} ob_body_status;
+int ob_request_read_body(ob_request *r);
+ob_body_status ob_request_parse_json(ob_request *r, size_t *at, const char **type);
 
 /* The absolute URL base ("https://host") for generated links. */
 const char *ob_request_base_url(ob_request *r);

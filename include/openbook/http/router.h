@@ -23,6 +23,9 @@ typedef struct ob_route {
      * items and actions).  The router does not look at them. */
     int access;
     const char *collection;
+    /* Handed to the handler as r->route_data (a generic handler's
+     * resource description); NULL for most routes. */
+    const void *data;
 } ob_route;
 
 typedef struct ob_router {

@@ -17,12 +17,41 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "openbook/db/db.h"
 #include "openbook/http/http.h"
 
-struct ob_resource;
-struct ob_sql_params;
+typedef enum {
+    /* Rows visible when the requester holds the view (or change) permission
+     * globally: permissions.md §7 step 1 (superuser, anonymous permission,
+     * model permission of the user or their groups). */
+    OB_GUARD_GLOBAL,
+    /* Global, plus the requester's own rows (rule U; rule T when self_perm
+     * is set): permissions.md §7 step 2. */
+    OB_GUARD_SELF,
+    /* Global, plus rule R on the row's scope (scope_*_sql): scope items
+     * (courses, library groups) and the extension types of §5. */
+    OB_GUARD_SCOPE,
+    /* Global, plus rule S (owner; R for view; R for change with the
+     * priority guard): roles, role assignments, enrollment methods. */
+    OB_GUARD_SCOPED,
+    /* Rule S, plus the requester's own requests (user_sql). */
+    OB_GUARD_ACCESS_REQUEST,
+} ob_guard;
+
 
 /* ---- catalogue (cached per process) ---- */
+
+/* One row of the catalogue: kind 'c', a content type (name: the model,
+ * label: its verbose name), or 'p', a permission (name: the codename). */
+typedef struct ob_perm_cat_row {
+    char kind;
+    int id;
+    const char *app_label, *name, *label;
+} ob_perm_cat_row;
+/* Replaces the catalogue with these rows (copied): what the first lookup
+ * of a process loads from the database, and what unit tests set.  NULL:
+ * forgets it (the next lookup loads it). */
+void ob_perm_catalogue_set(const ob_perm_cat_row *rows, size_t n);
 
 /* The content-type id of "app_label.model", or 0.  May query (once per
  * process, and again after a miss). */
@@ -43,14 +72,9 @@ typedef struct ob_scope_type {
     const char *app_label;   /* "openbook_content" */
     const char *model;       /* "course" */
     const char *label;       /* "Course" (verbose name) */
-    /* The resource of the scope items, once it exists (informational:
-     * GET /api/auth/scope_types/{key}/ lists the objects of the view
-     * scope_objects that rule R lets the requester view, which is the
-     * same set as that resource's list). */
-    const struct ob_resource *resource;
 } ob_scope_type;
 
-/* The registry (src/api/perm.c).  The scope objects themselves are found
+/* The registry (src/perm/catalogue.c).  The scope objects themselves are found
  * through the SQL view scope_objects (migration 0003; the migration that
  * creates the scope tables redefines it). */
 extern const ob_scope_type ob_scope_types[];
@@ -101,6 +125,8 @@ void ob_perm_preload(ob_request *r, const char *text);
 /* Global check (§6 without an item): superuser, anonymous permission,
  * model permission.  1, 0, or -1 (answered). */
 int ob_perm_global_id(ob_request *r, int perm_id);
+/* The same for <app_label>.<codename>: no query for superusers. */
+int ob_perm_global(ob_request *r, const char *app_label, const char *codename);
 /* Whether perm_id is one of the requester's *model* permissions (user or
  * group, not anonymous): the admin gate counts only these (§9). */
 int ob_perm_model(ob_request *r, int perm_id);
@@ -140,16 +166,34 @@ int ob_perm_allowed(ob_request *r, const char *perm, const ob_perm_item *item);
 
 /* ---- list visibility (§7) ---- */
 
-/* Appends the predicate "the requester may view this row" for a resource
- * (its guard and fact expressions), equivalent to allowed(view_<model>)
- * row by row.  Returns 0, or -1 after answering 503. */
-int ob_perm_visible_sql(ob_buf *sql, struct ob_sql_params *p, const struct ob_resource *res,
-                        ob_request *r);
+/* What the predicate needs of a kind of row: its model (for the view and
+ * change permissions), its guard, and SQL over its table's aliases for
+ * the row's permission facts (permissions.md §5; resource.h says what
+ * each is).  NULL: the row has no such fact. */
+typedef struct ob_perm_rows {
+    const char *app_label, *model;
+    ob_guard guard;
+    const char *key_sql;         /* the row's key: a scope item whose scope is itself */
+    const char *self_sql;        /* SELF: the row's user */
+    const char *self_perm;       /* SELF: codename held globally to see own rows */
+    const char *owner_sql;       /* the row's own owner */
+    const char *user_sql;        /* ACCESS_REQUEST: the requesting user */
+    const char *scope_type_sql;  /* the scope's content type, or ... */
+    const char *scope_type_name; /* ... a fixed one, "app.model" */
+    const char *scope_uuid_sql;
+    const char *priority_sql;    /* SCOPED: what the priority guard compares */
+    const char *restrict_sql;    /* rows only superusers see otherwise */
+} ob_perm_rows;
+
+/* Appends the predicate "the requester may view this row", equivalent to
+ * allowed(view_<model>) row by row.  Returns 0, or -1 after answering
+ * 503. */
+int ob_perm_visible_sql(ob_buf *sql, ob_sql_params *p, const ob_perm_rows *rows, ob_request *r);
 
 /* Rule R as a predicate for a scope given by SQL expressions (type id and
  * uuid) and perm ids (view and change of the type).  Used by
  * ob_perm_visible_sql and by the scope_types objects list. */
-int ob_perm_scope_sql(ob_buf *sql, struct ob_sql_params *p, ob_request *r, const char *type_sql,
+int ob_perm_scope_sql(ob_buf *sql, ob_sql_params *p, ob_request *r, const char *type_sql,
                       const char *uuid_sql, const int *perm_ids, int nperm);
 
 /* The requester's effective assignment with the highest priority in a

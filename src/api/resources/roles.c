@@ -1,4 +1,4 @@
-/* auth_roles.c - roles, role assignments, enrollment methods (with
+/* roles.c - roles, role assignments, enrollment methods (with
  * self-enrolment) and access requests (with accept/deny): the scoped
  * items of permissions.md §8, guarded by rule S.  The descriptions drive
  * the generic machinery; the hooks here add the rules that look at more
@@ -12,7 +12,7 @@
 #include "openbook/db/db.h"
 #include "openbook/http/fields.h"
 #include "openbook/auth/password.h"
-#include "openbook/api/perm.h"
+#include "openbook/perm/perm.h"
 #include "openbook/api/resource.h"
 #include "openbook/api/resources.h"
 #include "openbook/api/routes.h"
@@ -30,17 +30,6 @@
     " WHERE lx.role_id = t.id)"
 
 static const char *const decisions[] = {"pending", "accepted", "denied", NULL};
-
-/* [validity]: end after start, on the values as they will be stored. */
-static int check_dates(ob_write *w)
-{
-    bool has_start, has_end;
-    long long s = ob_write_datetime_us(w, "start_date", "start_date", &has_start);
-    long long e = ob_write_datetime_us(w, "end_date", "end_date", &has_end);
-    if (has_start && has_end && e <= s)
-        ob_write_error(w, "non_field_errors", "End date must be later than start date.");
-    return 0;
-}
 
 /* ---- roles ---- */
 
@@ -69,7 +58,7 @@ static const ob_field_ref role_refs[] = {
      .key_sql = ID_LIST("enrollment_methods"), .link_sql = "t.role_id"},
     {.field = "access_requests", .expand = &ob_res_access_requests,
      .key_sql = ID_LIST("access_requests"), .link_sql = "t.role_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_filter scope_filters[] = {OB_SCOPE_FILTERS};
@@ -110,6 +99,7 @@ const ob_resource ob_res_roles = {
     .refs = role_refs,
     .nrefs = N(role_refs),
     .path = "/api/auth/roles/",
+    .summary = "Roles within a scope.",
     .ops = OB_CAN_ALL,
     .filters = scope_filters,
     .nfilters = N(scope_filters),
@@ -304,12 +294,12 @@ static const ob_field assignment_fields[] = {
 static const ob_field_ref assignment_refs[] = {
     {.field = "scope_type", .sort_sql = "t.scope_type_id"},
     {.field = "role", .sort_sql = "t.role_id", .expand = &ob_res_roles, .key_sql = "t.role_id"},
-    {.field = "user", .sort_sql = "t.user_id", .expand = &users_public, .key_sql = "t.user_id"},
+    {.field = "user", .sort_sql = "t.user_id", .expand = &ob_res_users_public, .key_sql = "t.user_id"},
     {.field = "enrollment_method", .expand = &ob_res_enrollment_methods,
      .key_sql = "t.enrollment_method_id"},
     {.field = "access_request", .expand = &ob_res_access_requests,
      .key_sql = "t.access_request_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const char *const user_role_search[] = {
@@ -348,6 +338,7 @@ const ob_resource ob_res_role_assignments = {
     .refs = assignment_refs,
     .nrefs = N(assignment_refs),
     .path = "/api/auth/role_assignments/",
+    .summary = "Who holds which role in a scope.",
     .ops = OB_CAN_ALL,
     .search_sql = user_role_search,
     .filters = scope_filters,
@@ -362,7 +353,7 @@ const ob_resource ob_res_role_assignments = {
     .uniques = assignment_uniques,
     .nuniques = N(assignment_uniques),
     .priority_field = "role",
-    .validate = check_dates,
+    .validate = ob_write_check_dates,
     .after_save = assignment_after_save,
     .before_delete = assignment_before_delete,
 };
@@ -408,7 +399,7 @@ static const ob_field method_fields[] = {
 static const ob_field_ref method_refs[] = {
     {.field = "scope_type", .sort_sql = "t.scope_type_id"},
     {.field = "role", .sort_sql = "t.role_id", .expand = &ob_res_roles, .key_sql = "t.role_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const char *const method_search[] = {"tr.slug", "tr.name", "tr.description", NULL};
@@ -423,6 +414,9 @@ static const ob_wfield method_wfields[] = {
      .max_len = 100},
     {.name = "is_active", .kind = OB_W_BOOL, .column = "is_active"},
 };
+
+static void enroll(ob_request *r);
+static const ob_action method_actions[] = {{"enroll", OB_PUT, enroll}};
 
 const ob_resource ob_res_enrollment_methods = {
     .app_label = APP,
@@ -440,6 +434,9 @@ const ob_resource ob_res_enrollment_methods = {
     .refs = method_refs,
     .nrefs = N(method_refs),
     .path = "/api/auth/enrollment_methods/",
+    .actions = method_actions,
+    .nactions = N(method_actions),
+    .summary = "Self-enrolment into a role; PUT {id}/enroll/ enrols the requester.",
     .ops = OB_CAN_ALL,
     .search_sql = method_search,
     .filters = scope_filters,
@@ -472,9 +469,9 @@ static const ob_field request_fields[] = {
 
 static const ob_field_ref request_refs[] = {
     {.field = "scope_type", .sort_sql = "t.scope_type_id"},
-    {.field = "user", .sort_sql = "t.user_id", .expand = &users_public, .key_sql = "t.user_id"},
+    {.field = "user", .sort_sql = "t.user_id", .expand = &ob_res_users_public, .key_sql = "t.user_id"},
     {.field = "role", .sort_sql = "t.role_id", .expand = &ob_res_roles, .key_sql = "t.role_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_wfield request_wfields[] = {
@@ -710,6 +707,10 @@ static int request_after_save(ob_write *w)
     return apply_decision(w, now, w->new_key);
 }
 
+static void accept(ob_request *r);
+static void deny(ob_request *r);
+static const ob_action request_actions[] = {{"accept", OB_PUT, accept}, {"deny", OB_PUT, deny}};
+
 const ob_resource ob_res_access_requests = {
     .app_label = APP,
     .model = "accessrequest",
@@ -726,6 +727,9 @@ const ob_resource ob_res_access_requests = {
     .refs = request_refs,
     .nrefs = N(request_refs),
     .path = "/api/auth/access_requests/",
+    .actions = request_actions,
+    .nactions = N(request_actions),
+    .summary = "Requests for a role; PUT {id}/accept/ and {id}/deny/ decide them.",
     .ops = OB_CAN_ALL,
     .search_sql = user_role_search,
     .filters = scope_filters,
@@ -748,16 +752,6 @@ const ob_resource ob_res_access_requests = {
     .after_save = request_after_save,
 };
 
-void ob_api_roles(ob_request *r) { ob_resource_serve(r, &ob_res_roles); }
-void ob_api_role_assignments(ob_request *r) { ob_resource_serve(r, &ob_res_role_assignments); }
-void ob_api_enrollment_methods(ob_request *r)
-{
-    ob_resource_serve(r, &ob_res_enrollment_methods);
-}
-void ob_api_access_requests(ob_request *r) { ob_resource_serve(r, &ob_res_access_requests); }
-
-/* ---- actions ---- */
-
 static void forbidden(ob_request *r, const char *detail)
 {
     ob_db_rollback(r->db);
@@ -767,7 +761,7 @@ static void forbidden(ob_request *r, const char *detail)
 #define NOT_ALLOWED "You do not have permission to perform this action."
 
 /* PUT /api/auth/enrollment_methods/{id}/enroll/ (permissions.md §8). */
-void ob_api_enroll(ob_request *r)
+static void enroll(ob_request *r)
 {
     ob_write w = {.r = r, .res = &ob_res_enrollment_methods};
     if (ob_db_begin(r->db) != 0) {
@@ -900,5 +894,5 @@ static void decide(ob_request *r, const char *decision)
     ob_resource_item(r, &ob_res_access_requests, w.key, &(ob_item_opts){.skip_visibility = true});
 }
 
-void ob_api_access_request_accept(ob_request *r) { decide(r, "accepted"); }
-void ob_api_access_request_deny(ob_request *r) { decide(r, "denied"); }
+static void accept(ob_request *r) { decide(r, "accepted"); }
+static void deny(ob_request *r) { decide(r, "denied"); }

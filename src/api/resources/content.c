@@ -14,10 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "openbook/db/db.h"
-#include "openbook/api/perm.h"
+#include "openbook/perm/perm.h"
 #include "openbook/api/resource.h"
 #include "openbook/api/resources.h"
-#include "openbook/api/routes.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define APP "openbook_content"
@@ -200,7 +199,7 @@ static const ob_field_ref group_refs[] = {
     {.field = "links", .expand = &ob_res_library_links, .link_sql = "t.group_id",
      .key_sql = "NULL"},
     SCOPED_ROLE_REFS("librarygroup"),
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_filter group_filters[] = {
@@ -279,8 +278,9 @@ const ob_resource ob_res_library_groups = {
     .refs = group_refs,
     .nrefs = N(group_refs),
     .path = "/api/content/library_groups/",
+    .summary = "The library: a tree of groups (a scope); slugs are unique among siblings.",
     .ops = OB_CAN_ALL,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .filters = group_filters,
     .nfilters = N(group_filters),
     .scope_type_name = GROUP_TYPE,
@@ -310,7 +310,7 @@ static const ob_field_ref link_refs[] = {
     {.field = "group", .expand = &ob_res_library_groups, .key_sql = "t.group_id"},
     {.field = "course", .expand = &ob_res_courses, .key_sql = "t.course_id"},
     {.field = "textbook", .expand = &ob_res_textbooks, .key_sql = "t.textbook_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_filter link_filters[] = {
@@ -377,8 +377,9 @@ const ob_resource ob_res_library_links = {
     .refs = link_refs,
     .nrefs = N(link_refs),
     .path = "/api/content/library_links/",
+    .summary = "A group's link to a course or textbook of another group.",
     .ops = OB_CAN_ALL,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .search_sql = link_search,
     .filters = link_filters,
     .nfilters = N(link_filters),
@@ -415,7 +416,7 @@ static const ob_field_ref textbook_refs[] = {
      .key_sql = "NULL"},
     {.field = "library_links", .expand = &ob_res_library_links, .link_sql = "t.textbook_id",
      .key_sql = "NULL"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_filter textbook_filters[] = {
@@ -463,8 +464,9 @@ const ob_resource ob_res_textbooks = {
     .refs = textbook_refs,
     .nrefs = N(textbook_refs),
     .path = "/api/content/textbooks/",
+    .summary = "Textbooks, each in a library group.",
     .ops = OB_CAN_ALL,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .filters = textbook_filters,
     .nfilters = N(textbook_filters),
     .scope_type_name = GROUP_TYPE,
@@ -496,7 +498,7 @@ static const ob_field_ref page_refs[] = {
     {.field = "parent", .expand = &ob_res_textbook_pages, .key_sql = "t.parent_id"},
     {.field = "children", .expand = &ob_res_textbook_pages, .link_sql = "t.parent_id",
      .key_sql = "NULL"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_filter page_filters[] = {
@@ -622,8 +624,9 @@ const ob_resource ob_res_textbook_pages = {
     .refs = page_refs,
     .nrefs = N(page_refs),
     .path = "/api/content/textbook_pages/",
+    .summary = "The pages of a textbook: a tree with positions; content is a JSON tree.",
     .ops = OB_CAN_ALL,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .filters = page_filters,
     .nfilters = N(page_filters),
     .scope_type_name = GROUP_TYPE,
@@ -659,7 +662,7 @@ static const ob_field_ref course_refs[] = {
     {.field = "materials", .expand = &ob_res_course_materials, .link_sql = "t.course_id",
      .key_sql = "NULL"},
     SCOPED_ROLE_REFS("course"),
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_filter course_filters[] = {
@@ -707,8 +710,9 @@ const ob_resource ob_res_courses = {
     .refs = course_refs,
     .nrefs = N(course_refs),
     .path = "/api/content/courses/",
+    .summary = "Courses (a scope), each in a library group.",
     .ops = OB_CAN_ALL,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .filters = course_filters,
     .nfilters = N(course_filters),
     .scope_type_name = COURSE_TYPE,
@@ -738,7 +742,7 @@ static const ob_field_ref material_refs[] = {
     {.field = "textbook", .expand = &ob_res_textbooks, .key_sql = "t.textbook_id"},
     {.field = "page_ranges", .expand = &ob_res_course_material_page_ranges,
      .link_sql = "t.material_id", .key_sql = "NULL"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_filter material_filters[] = {
@@ -808,6 +812,11 @@ static int material_event(ob_write *w)
     return 0;
 }
 
+/* null is refused with the spec's own message. */
+static const ob_field_note material_notes[] = {
+    {.name = "textbook", .flags = OB_NOTE_NOT_NULLABLE},
+};
+
 const ob_resource ob_res_course_materials = {
     .app_label = APP,
     .model = "coursematerial",
@@ -824,8 +833,11 @@ const ob_resource ob_res_course_materials = {
     .refs = material_refs,
     .nrefs = N(material_refs),
     .path = "/api/content/course_materials/",
+    .notes = material_notes,
+    .nnotes = N(material_notes),
+    .summary = "The textbooks a course uses, in order.",
     .ops = OB_CAN_ALL,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .search_sql = material_search,
     .filters = material_filters,
     .nfilters = N(material_filters),
@@ -858,7 +870,7 @@ static const ob_field_ref range_refs[] = {
     {.field = "material", .expand = &ob_res_course_materials, .key_sql = "t.material_id"},
     {.field = "start_page", .expand = &ob_res_textbook_pages, .key_sql = "t.start_page_id"},
     {.field = "end_page", .expand = &ob_res_textbook_pages, .key_sql = "t.end_page_id"},
-    OB_AUDIT_REFS(&users_public),
+    OB_AUDIT_REFS(&ob_res_users_public),
 };
 
 static const ob_filter range_filters[] = {
@@ -943,8 +955,9 @@ const ob_resource ob_res_course_material_page_ranges = {
     .refs = range_refs,
     .nrefs = N(range_refs),
     .path = "/api/content/course_material_page_ranges/",
+    .summary = "The page ranges of a course material, in order.",
     .ops = OB_CAN_ALL,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .search_sql = range_search,
     .filters = range_filters,
     .nfilters = N(range_filters),
@@ -962,16 +975,3 @@ const ob_resource ob_res_course_material_page_ranges = {
     .after_save = range_event,
     .before_delete = range_event,
 };
-
-/* ---- handlers ---- */
-
-void ob_api_library_groups(ob_request *r) { ob_resource_serve(r, &ob_res_library_groups); }
-void ob_api_library_links(ob_request *r) { ob_resource_serve(r, &ob_res_library_links); }
-void ob_api_textbooks(ob_request *r) { ob_resource_serve(r, &ob_res_textbooks); }
-void ob_api_textbook_pages(ob_request *r) { ob_resource_serve(r, &ob_res_textbook_pages); }
-void ob_api_courses(ob_request *r) { ob_resource_serve(r, &ob_res_courses); }
-void ob_api_course_materials(ob_request *r) { ob_resource_serve(r, &ob_res_course_materials); }
-void ob_api_course_material_page_ranges(ob_request *r)
-{
-    ob_resource_serve(r, &ob_res_course_material_page_ranges);
-}

@@ -6,10 +6,8 @@
  * objects kept in a table of their own. */
 #include <string.h>
 #include "openbook/db/db.h"
-#include "openbook/api/registry.h"
 #include "openbook/api/resource.h"
 #include "openbook/api/resources.h"
-#include "openbook/api/routes.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_ASSERTIONS 100
@@ -39,7 +37,7 @@ static const ob_field fields[] = {
 
 /* `site` names a site by its id (no expansion: the spec offers none). */
 static const ob_field_ref refs[] = {
-    {.field = "site", .sort_sql = "t.site_id", .expand = &sites},
+    {.field = "site", .sort_sql = "t.site_id", .expand = &ob_res_sites},
 };
 
 static const ob_filter filters[] = {
@@ -136,6 +134,8 @@ const ob_resource ob_res_signup_group_assignments = {
     .refs = refs,
     .nrefs = N(refs),
     .path = "/api/auth/signup_group_assignments/",
+    .summary = "The groups a new account joins at sign-up; assertions and the staff and "
+               "superuser flags apply to provider sign-ups only.",
     .ops = OB_CAN_ALL,
     .read_gate = OB_ADMIN_STAFF_PERM,
     .write_gate = OB_ADMIN_STAFF_PERM,
@@ -147,8 +147,3 @@ const ob_resource ob_res_signup_group_assignments = {
     .nwfields = N(wfields),
     .after_save = assertions_save,
 };
-
-void ob_api_signup_group_assignments(ob_request *r)
-{
-    ob_resource_serve(r, &ob_res_signup_group_assignments);
-}

@@ -1,4 +1,4 @@
-/* auth_perms.c - the permission resources of /api/auth/ (api-resources.md
+/* permissions.c - the permission resources of /api/auth/ (api-resources.md
  * §1): permissions, permission_texts, allowed_role_permissions,
  * anonymous_permissions, groups and scope_types.  All but scope_types are
  * pure descriptions served by the generic machinery. */
@@ -6,7 +6,7 @@
 #include <string.h>
 #include "openbook/core/config.h"
 #include "openbook/db/db.h"
-#include "openbook/api/perm.h"
+#include "openbook/perm/perm.h"
 #include "openbook/api/resource.h"
 #include "openbook/api/resources.h"
 #include "openbook/api/routes.h"
@@ -57,8 +57,9 @@ const ob_resource ob_res_permissions = {
     .ref_sql = "tct.app_label || '.' || t.codename",
     .ref_type = "text",
     .path = "/api/auth/permissions/",
+    .summary = "The permission catalogue.",
     .ops = OB_CAN_READ,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .filters = permission_filters,
     .nfilters = N(permission_filters),
 };
@@ -121,8 +122,9 @@ const ob_resource ob_res_permission_texts = {
     .refs = permission_text_refs,
     .nrefs = N(permission_text_refs),
     .path = "/api/auth/permission_texts/",
+    .summary = "Translated permission names.",
     .ops = OB_CAN_ALL,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .write_gate = OB_ADMIN_STAFF_PERM,
     .search_sql = permission_text_search,
     .filters = permission_text_filters,
@@ -185,8 +187,9 @@ const ob_resource ob_res_allowed_role_permissions = {
     .refs = allowed_refs,
     .nrefs = N(allowed_refs),
     .path = "/api/auth/allowed_role_permissions/",
+    .summary = "Which permissions roles and public permissions may hold, per scope type.",
     .ops = OB_CAN_LIST | OB_CAN_RETRIEVE | OB_CAN_CREATE | OB_CAN_DELETE,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .write_gate = OB_ADMIN_SUPERUSER,
     .search_sql = allowed_search,
     .filters = allowed_filters,
@@ -242,6 +245,7 @@ const ob_resource ob_res_anonymous_permissions = {
     .refs = anonymous_refs,
     .nrefs = N(anonymous_refs),
     .path = "/api/auth/anonymous_permissions/",
+    .summary = "Permissions granted to everybody, anonymous users included.",
     .ops = OB_CAN_LIST | OB_CAN_RETRIEVE | OB_CAN_CREATE | OB_CAN_DELETE,
     .write_gate = OB_ADMIN_SUPERUSER,
     .search_sql = anonymous_search,
@@ -298,6 +302,7 @@ const ob_resource ob_res_groups = {
     .refs = group_refs,
     .nrefs = N(group_refs),
     .path = "/api/auth/groups/",
+    .summary = "User groups and their model permissions.",
     .ops = OB_CAN_ALL,
     .write_gate = OB_ADMIN_STAFF_PERM,
     .table = "groups",
@@ -306,18 +311,6 @@ const ob_resource ob_res_groups = {
     .uniques = group_uniques,
     .nuniques = N(group_uniques),
 };
-
-void ob_api_permissions(ob_request *r) { ob_resource_serve(r, &ob_res_permissions); }
-void ob_api_permission_texts(ob_request *r) { ob_resource_serve(r, &ob_res_permission_texts); }
-void ob_api_allowed_role_permissions(ob_request *r)
-{
-    ob_resource_serve(r, &ob_res_allowed_role_permissions);
-}
-void ob_api_anonymous_permissions(ob_request *r)
-{
-    ob_resource_serve(r, &ob_res_anonymous_permissions);
-}
-void ob_api_groups(ob_request *r) { ob_resource_serve(r, &ob_res_groups); }
 
 /* ---- scope_types (api-resources.md §1) ---- */
 
@@ -353,7 +346,7 @@ static void scope_head(ob_request *r, ob_json *j, const scope_row *s)
     ob_json_kv_string(j, "label", s->t->label);
 }
 
-void ob_api_scope_types(ob_request *r)
+static void scope_types_list(ob_request *r)
 {
     scope_row *rows = ob_arena_calloc(r->arena, ob_nscope_types + 1, sizeof *rows);
     size_t n = scope_rows(r, rows);
@@ -370,7 +363,7 @@ void ob_api_scope_types(ob_request *r)
     ob_json_array_end(j);
 }
 
-void ob_api_scope_type(ob_request *r)
+static void scope_type_retrieve(ob_request *r)
 {
     const char *key = r->path_params[0];
     scope_row *rows = ob_arena_calloc(r->arena, ob_nscope_types + 1, sizeof *rows);
@@ -466,3 +459,14 @@ void ob_api_scope_type(ob_request *r)
     ob_json_array_end(j);
     ob_json_object_end(j);
 }
+
+const ob_resource ob_res_scope_types = {
+    .kind = OB_RES_ARRAY,
+    .class_name = "ScopeType",
+    .path = "/api/auth/scope_types/",
+    .key_name = "key",
+    .summary = "The scope types: a plain array; items list the scopes the requester may view and "
+               "the whitelisted permissions.",
+    .list = scope_types_list,
+    .retrieve = scope_type_retrieve,
+};

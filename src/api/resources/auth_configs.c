@@ -8,7 +8,6 @@
 #include "openbook/db/db.h"
 #include "openbook/api/resource.h"
 #include "openbook/api/resources.h"
-#include "openbook/api/routes.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_TRANSLATIONS 100
@@ -59,9 +58,6 @@ static const ob_field_ref config_refs[] = {
     {.field = "translations", .expand = &auth_config_texts, .key_sql = TEXT_IDS},
 };
 
-static const char *const images[] = {"signup_image", "login_image", "logout_image",
-                                     "password_reset_image"};
-
 /* One translation as written: {language, logout_next_text}. */
 enum { T_LANGUAGE, T_TEXT, T_N };
 static const ob_wfield text_wfields[T_N] = {
@@ -76,33 +72,16 @@ static const ob_wfield config_wfields[] = {
      .flags = OB_WF_BLANK, .max_len = 255},
     {.name = "logout_next_url", .kind = OB_W_TEXT, .column = "logout_next_url",
      .flags = OB_WF_REQUIRED, .max_len = 255},
-    {.name = "signup_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
-    {.name = "login_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
-    {.name = "logout_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
-    {.name = "password_reset_image", .kind = OB_W_CUSTOM, .flags = OB_WF_BLANK},
+    /* Uploads are multipart (not handled here yet); in JSON only "" makes
+     * sense: it clears the image. */
+    {.name = "signup_image", .kind = OB_W_FILE, .column = "signup_image", .flags = OB_WF_BLANK},
+    {.name = "login_image", .kind = OB_W_FILE, .column = "login_image", .flags = OB_WF_BLANK},
+    {.name = "logout_image", .kind = OB_W_FILE, .column = "logout_image", .flags = OB_WF_BLANK},
+    {.name = "password_reset_image", .kind = OB_W_FILE, .column = "password_reset_image",
+     .flags = OB_WF_BLANK},
     {.name = "translations", .kind = OB_W_OBJECT_LIST, .items = text_wfields, .nitems = T_N,
      .has_max = true, .max = MAX_TRANSLATIONS},
 };
-
-/* Images arrive as multipart uploads (not handled here yet); in JSON only
- * "" makes sense: it clears the image. */
-static int config_validate(ob_write *w)
-{
-    const cJSON *body = w->r->json;
-    for (size_t i = 0; i < N(images); i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, images[i]);
-        if (!v)
-            continue;
-        if (cJSON_IsString(v) && v->valuestring[strspn(v->valuestring, " \t\r\n")] == '\0')
-            ob_write_set(w, images[i], "", NULL);
-        else if (cJSON_IsNull(v))
-            ob_write_error(w, images[i], "This field may not be null.");
-        else
-            ob_write_error(w, images[i],
-                           "The submitted data was not a file. Check the encoding type on the form.");
-    }
-    return 0;
-}
 
 /* Writing translations replaces them all. */
 static int config_after_save(ob_write *w)
@@ -148,15 +127,14 @@ const ob_resource ob_res_auth_configs = {
     .refs = config_refs,
     .nrefs = N(config_refs),
     .path = "/api/auth/auth_configs/",
+    .summary = "Authentication settings of the site (keyed by the site id).",
+    .key_name = "site",
     .ops = OB_CAN_READ | OB_CAN_UPDATE | OB_CAN_PATCH,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .write_gate = OB_ADMIN_SUPERUSER,
     .table = "auth_configs",
     .pk_column = "site_id",
     .wfields = config_wfields,
     .nwfields = N(config_wfields),
-    .validate = config_validate,
     .after_save = config_after_save,
 };
-
-void ob_api_auth_configs(ob_request *r) { ob_resource_serve(r, &ob_res_auth_configs); }

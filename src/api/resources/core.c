@@ -3,7 +3,6 @@
 #include "openbook/db/db.h"
 #include "openbook/api/resource.h"
 #include "openbook/api/resources.h"
-#include "openbook/api/routes.h"
 
 static const ob_field site_fields[] = {
     {"id", "t.id", OB_FT_INT, 0},
@@ -37,7 +36,7 @@ static const ob_unique site_uniques[] = {
     {"sites_domain_key", "domain", "Website with this Domain already exists."},
 };
 
-const ob_resource sites = {
+const ob_resource ob_res_sites = {
     .app_label = "openbook_core",
     .model = "site",
     .class_name = "Site",
@@ -51,8 +50,9 @@ const ob_resource sites = {
     .refs = site_refs,
     .nrefs = sizeof site_refs / sizeof site_refs[0],
     .path = "/api/core/sites/",
+    .summary = "The site (the configured one is 1).",
     .ops = OB_CAN_READ | OB_CAN_UPDATE | OB_CAN_PATCH,
-    .read_anon = true,
+    .access = OB_ANON_READ,
     .write_gate = OB_ADMIN_STAFF_PERM,
     .table = "sites",
     .wfields = site_wfields,
@@ -80,7 +80,7 @@ static const ob_unique language_uniques[] = {
     {"languages_pkey", "language", "Language with this Language Code already exists."},
 };
 
-const ob_resource languages = {
+const ob_resource ob_res_languages = {
     .app_label = "openbook_core",
     .model = "language",
     .class_name = "Language",
@@ -92,8 +92,10 @@ const ob_resource languages = {
     .default_order = "t.language",
     .guard = OB_GUARD_GLOBAL,
     .path = "/api/core/languages/",
+    .summary = "Languages of translated texts.",
+    .key_name = "code",
+    .access = OB_ANON_READ,
     .ops = OB_CAN_ALL,
-    .read_anon = true,
     .write_gate = OB_ADMIN_STAFF_PERM,
     .table = "languages",
     .pk_column = "language",
@@ -102,7 +104,3 @@ const ob_resource languages = {
     .uniques = language_uniques,
     .nuniques = sizeof language_uniques / sizeof language_uniques[0],
 };
-
-void ob_api_sites_list(ob_request *r) { ob_resource_list(r, &sites); }
-void ob_api_sites_get(ob_request *r) { ob_resource_serve(r, &sites); }
-void ob_api_languages(ob_request *r) { ob_resource_serve(r, &languages); }
