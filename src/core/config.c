@@ -94,6 +94,7 @@ const ob_config_key ob_config_keys[] = {
     K_INT("relay", "max_anonymous_per_address", relay_max_anonymous_per_address, 1, 10000000),
     K_INT("relay", "max_lifetime", relay_max_lifetime, 60, 31536000),
     K_INT("auth", "login_timeout", auth_login_timeout, 30, 86400),
+    K_INT("auth", "ip_limit_factor", auth_ip_limit_factor, 1, 1000),
     K_INT("auth", "reauthentication_timeout", auth_reauthentication_timeout, 10, 86400),
     K_INT("auth", "max_email_addresses", auth_max_email_addresses, 1, 1000),
     K_INT("auth", "verification_cooldown", auth_verification_cooldown, 0, 86400),
@@ -229,6 +230,7 @@ void ob_config_defaults(ob_config *c)
     c->relay_max_anonymous_per_address = 32;
     c->relay_max_lifetime = 43200;
     c->auth_login_timeout = 900;
+    c->auth_ip_limit_factor = 1;
     c->auth_reauthentication_timeout = 300;
     c->auth_max_email_addresses = 10;
     c->auth_verification_cooldown = 180;

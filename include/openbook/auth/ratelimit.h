@@ -18,6 +18,7 @@ typedef struct ob_rate {
     const char *action;  /* "login", "login_failed", ... (part of the key) */
     long limit;
     long window;
+    bool per_ip;         /* keyed by client address: auth.ip_limit_factor applies */
 } ob_rate;
 
 extern const ob_rate ob_rate_login_ip;            /* 30/min per IP */

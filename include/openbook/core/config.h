@@ -96,6 +96,7 @@ typedef struct ob_config {
 
     /* auth */
     long auth_login_timeout;
+    long auth_ip_limit_factor;
     long auth_reauthentication_timeout;
     long auth_max_email_addresses;
     long auth_verification_cooldown;
