@@ -22,7 +22,7 @@ await rm(out, { recursive: true, force: true });
 await mkdir(out, { recursive: true });
 
 const result = await esbuild.build({
-  entryPoints: { main: join(src, 'main.js'), app: join(src, 'styles.css') },
+  entryPoints: { main: join(src, 'main.js'), app: join(src, 'styles.css'), studio: join(src, 'studio', 'studio.css') },
   outdir: out,
   bundle: true,
   splitting: true,
@@ -37,6 +37,16 @@ const result = await esbuild.build({
   logLevel: 'warning',
 });
 
+// The administration's stylesheet (app/admin.css), linked by its chunk
+// when it loads.
+await esbuild.build({
+  entryPoints: { admin: join(src, 'admin', 'admin.css') },
+  outdir: out,
+  bundle: true,
+  minify: !dev,
+  logLevel: 'warning',
+});
+
 async function walk(dir) {
   const files = [];
   for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -48,6 +58,19 @@ async function walk(dir) {
 }
 
 const built = (await walk(out)).filter((f) => !f.endsWith('.map')).map((f) => relative(out, f)).sort();
+
+// What the service worker stores at install: everything but the parts
+// few people use (the administration, the studio): its entry chunk, the chunks only
+// it reaches, and its stylesheet, so readers' browsers never fetch them.
+const FEW_USERS = /^src\/(admin|studio)\//;
+const outputs = Object.fromEntries(Object.entries(result.metafile.outputs).map(([k, v]) => [relative(out, k), v]));
+const reached = new Set();
+(function reach(f) {
+  if (reached.has(f) || !outputs[f] || FEW_USERS.test(outputs[f].entryPoint || '')) return;
+  reached.add(f);
+  for (const i of outputs[f].imports) reach(relative(out, i.path));
+})('main.js');
+const precached = built.filter((f) => reached.has(f) || f === 'app.css');
 const hash = createHash('sha256');
 for (const f of built) hash.update(f).update(await readFile(join(out, f)));
 const build = hash.digest('hex').slice(0, 12);
@@ -69,7 +92,7 @@ await esbuild.build({
   minify: !dev,
   define: {
     __BUILD__: JSON.stringify(build),
-    __PRECACHE__: JSON.stringify(['./', ...built]),
+    __PRECACHE__: JSON.stringify(['./', ...precached]),
   },
   logLevel: 'warning',
 });

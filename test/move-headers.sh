@@ -36,6 +36,8 @@ jsonvalue http
 log core
 mail mail
 manifest files
+metrics pool
+metrics_http http
 migrations db
 mime files
 multipart http
@@ -44,6 +46,7 @@ parse http
 password auth
 perm api
 pool pool
+promtext core
 ratelimit auth
 read_cache api
 redis redis

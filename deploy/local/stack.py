@@ -1064,13 +1064,15 @@ class Stack:
             "http {",
             "    include mime.types;",
             "    default_type application/octet-stream;",
-            "    access_log %s;" % self.log_path("nginx-access"),
             "    client_body_temp_path %s;" % os.path.join(temp, "body"),
             "    fastcgi_temp_path %s;" % os.path.join(temp, "fastcgi"),
             "    proxy_temp_path %s;" % os.path.join(temp, "proxy"),
             "    scgi_temp_path %s;" % os.path.join(temp, "scgi"),
             "    uwsgi_temp_path %s;" % os.path.join(temp, "uwsgi"),
             "    include openbook.conf;",
+            # After the include, which defines the format (with the
+            # request id that the application logs too).
+            "    access_log %s openbook;" % self.log_path("nginx-access"),
             "}",
         ]
         path = os.path.join(self.nginx_dir, "nginx.conf")

@@ -4,6 +4,7 @@
 #include <strings.h>
 #include "openbook/api/app.h"
 #include "openbook/auth/auth_api.h"
+#include "openbook/auth/ratelimit.h"
 #include "openbook/db/db.h"
 #include "openbook/api/routes.h"
 #include "openbook/auth/session.h"
@@ -74,4 +75,6 @@ const ob_app ob_api_app = {
     /* The common-password list and the dummy hash: once, not per request. */
     .worker_init = ob_auth_worker_init,
     .handle = handle,
+    .router = &ob_api_router_state,
+    .ratelimit_name = ob_ratelimit_name,
 };

@@ -101,15 +101,16 @@ const ob_route *ob_api_routes(size_t *nroutes)
     return table.v;
 }
 
+ob_router ob_api_router_state;
+
 const ob_router *ob_api_router(void)
 {
-    static ob_router router;
-    if (!router.routes) {
-        router.routes = ob_api_routes(&router.nroutes);
-        router.access = ob_access_check;
-        router.refuse = ob_api_refuse;
+    if (!ob_api_router_state.routes) {
+        ob_api_router_state.routes = ob_api_routes(&ob_api_router_state.nroutes);
+        ob_api_router_state.access = ob_access_check;
+        ob_api_router_state.refuse = ob_api_refuse;
     }
-    return &router;
+    return &ob_api_router_state;
 }
 
 /* GET /api/ - maps every collection to its absolute URL. */

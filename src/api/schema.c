@@ -42,6 +42,8 @@
 typedef struct gen {
     ob_json *j;
     ob_arena *a;
+    const ob_route *routes; /* the routing table the document describes */
+    size_t nroutes;
     /* Expansion targets without a registry row: emitted as schemas of their
      * own so every $ref resolves (the unit test asks for a row). */
     const ob_resource *extra[MAX_SHAPES];
@@ -232,9 +234,6 @@ static const char *ident(gen *g, const char *s)
 
 /* ---- routes ---- */
 
-/* The routing table the document describes (registry.h). */
-static const ob_route *routes;
-static size_t nroutes;
 
 static const char *coll_of(const ob_resource *res)
 {
@@ -249,11 +248,11 @@ typedef struct placed {
     const char *key_param;  /* the placeholder's name, e.g. "id" */
 } placed;
 
-static const ob_route *collection_route(const char *collection)
+static const ob_route *collection_route(const gen *g, const char *collection)
 {
-    for (size_t i = 0; i < nroutes; i++)
-        if (routes[i].collection && strcmp(routes[i].collection, collection) == 0)
-            return &routes[i];
+    for (size_t i = 0; i < g->nroutes; i++)
+        if (g->routes[i].collection && strcmp(g->routes[i].collection, collection) == 0)
+            return &g->routes[i];
     return NULL;
 }
 
@@ -274,13 +273,13 @@ static placed place(gen *g, const ob_resource *e)
     placed p = {.e = e};
     if (!coll_of(e))
         return p;
-    p.coll = collection_route(coll_of(e));
+    p.coll = collection_route(g, coll_of(e));
     if (!p.coll || (e->kind != OB_RES_COLLECTION && e->kind != OB_RES_ARRAY))
         return p;
-    for (size_t i = 0; i < nroutes && !p.item; i++) {
-        const char *name = item_param(g, routes[i].pattern, p.coll->pattern);
+    for (size_t i = 0; i < g->nroutes && !p.item; i++) {
+        const char *name = item_param(g, g->routes[i].pattern, p.coll->pattern);
         if (name) {
-            p.item = &routes[i];
+            p.item = &g->routes[i];
             p.key_param = name;
         }
     }
@@ -288,21 +287,21 @@ static placed place(gen *g, const ob_resource *e)
 }
 
 /* Methods offered at a pattern (several rows may share one). */
-static unsigned pattern_methods(const char *pattern)
+static unsigned pattern_methods(const gen *g, const char *pattern)
 {
     unsigned m = 0;
-    for (size_t i = 0; i < nroutes; i++)
-        if (strcmp(routes[i].pattern, pattern) == 0)
-            m |= routes[i].methods;
+    for (size_t i = 0; i < g->nroutes; i++)
+        if (strcmp(g->routes[i].pattern, pattern) == 0)
+            m |= g->routes[i].methods;
     return m;
 }
 
 /* The row that answers method m at a pattern. */
-static const ob_route *pattern_route(const char *pattern, unsigned m)
+static const ob_route *pattern_route(const gen *g, const char *pattern, unsigned m)
 {
-    for (size_t i = 0; i < nroutes; i++)
-        if (strcmp(routes[i].pattern, pattern) == 0 && (routes[i].methods & m))
-            return &routes[i];
+    for (size_t i = 0; i < g->nroutes; i++)
+        if (strcmp(g->routes[i].pattern, pattern) == 0 && (g->routes[i].methods & m))
+            return &g->routes[i];
     return NULL;
 }
 
@@ -341,10 +340,10 @@ static int op_of(const placed *p, bool item, unsigned m)
 /* Whether a resource really offers method m at its collection or item
  * path: the router lets it through, and a generic resource (res->ops set)
  * has the operation; otherwise the handler answers 405 itself. */
-static bool offers(const placed *p, bool item, unsigned m)
+static bool offers(const gen *g, const placed *p, bool item, unsigned m)
 {
     const ob_route *rt = item ? p->item : p->coll;
-    if (!rt || !(pattern_methods(rt->pattern) & m))
+    if (!rt || !(pattern_methods(g, rt->pattern) & m))
         return false;
     int o = op_of(p, item, m);
     unsigned have = p->e ? p->e->ops : 0;
@@ -368,7 +367,7 @@ static fmeta meta(const ob_resource *e, const ob_resource *res, const ob_field *
                   const ob_wfield *w)
 {
     fmeta m = {.f = f, .w = w};
-    m.name = f ? f->name : w->name;
+    m.name = f ? f->name : w ? w->name : "";
     if (!m.w)
         m.w = wfield_of(res, m.name);
     m.note = note_of(e, m.name);
@@ -912,10 +911,17 @@ static bool expandable(const ob_resource *res, const ob_field *f)
     return ref && ref->expand && ref->key_sql;
 }
 
+/* What _expand may name: references, and fields shown only when named
+ * there (auth config translations, current_user permissions). */
+static bool expand_name(const ob_resource *res, const ob_field *f)
+{
+    return expandable(res, f) || (f->flags & OB_FF_EXPAND_ONLY);
+}
+
 static bool any_expand(const ob_resource *res)
 {
     for (size_t i = 0; i < res->nfields; i++)
-        if (expandable(res, &res->fields[i]))
+        if (expand_name(res, &res->fields[i]))
             return true;
     return false;
 }
@@ -933,7 +939,7 @@ static void shaping_params(gen *g, const ob_resource *res)
                     "Comma-separated references to replace by the referenced item.");
         list_begin(g, "x-openbook-fields");
         for (size_t i = 0; i < res->nfields; i++)
-            if (expandable(res, &res->fields[i]))
+            if (expand_name(res, &res->fields[i]))
                 ob_json_string(j, res->fields[i].name);
         ob_json_array_end(j);
         ob_json_object_end(j);
@@ -1327,10 +1333,10 @@ static void path_params(gen *g, const char *pattern)
     ob_json_array_end(j);
 }
 
-static bool first_of_pattern(size_t i)
+static bool first_of_pattern(const gen *g, size_t i)
 {
     for (size_t k = 0; k < i; k++)
-        if (strcmp(routes[k].pattern, routes[i].pattern) == 0)
+        if (strcmp(g->routes[k].pattern, g->routes[i].pattern) == 0)
             return false;
     return true;
 }
@@ -1340,16 +1346,16 @@ static void paths(gen *g, const placed *pl, size_t npl)
     ob_json *j = g->j;
     ob_json_key(j, "paths");
     ob_json_object_begin(j);
-    for (size_t i = 0; i < nroutes; i++) {
-        const char *pattern = routes[i].pattern;
+    for (size_t i = 0; i < g->nroutes; i++) {
+        const char *pattern = g->routes[i].pattern;
         /* /auth-api/ has its own envelope and document (api-auth.md). */
-        if (strncmp(pattern, "/api/", 5) != 0 || !first_of_pattern(i))
+        if (strncmp(pattern, "/api/", 5) != 0 || !first_of_pattern(g, i))
             continue;
         const placed *p = NULL;
         role ro = role_of(pl, npl, pattern, &p);
         bool item = ro == ROLE_ITEM;
         bool res_path = ro == ROLE_COLLECTION || ro == ROLE_ITEM;
-        unsigned methods = pattern_methods(pattern);
+        unsigned methods = pattern_methods(g, pattern);
         ob_json_key(j, pattern);
         ob_json_object_begin(j);
         if (res_path)
@@ -1362,9 +1368,9 @@ static void paths(gen *g, const placed *pl, size_t npl)
             unsigned m = doc_methods[k];
             if (!(methods & m))
                 continue;
-            const ob_route *rt = pattern_route(pattern, m);
+            const ob_route *rt = pattern_route(g, pattern, m);
             int o = res_path ? op_of(p, item, m) : -1;
-            if (o >= 0 && !offers(p, item, m))
+            if (o >= 0 && !offers(g, p, item, m))
                 continue; /* routed, but the resource answers 405 */
             if (o >= 0)
                 resource_operation(g, p, rt, m, (op)o);
@@ -1462,9 +1468,9 @@ static void array_summary(gen *g, const placed *p)
     key_string_or_null(j, "item_path", p->item ? p->item->pattern : NULL);
     ob_json_kv_string(j, "access", p->coll ? access_name(p->coll->access) : "login");
     list_begin(g, "operations");
-    if (p->coll && (pattern_methods(p->coll->pattern) & OB_GET))
+    if (p->coll && (pattern_methods(g, p->coll->pattern) & OB_GET))
         ob_json_string(j, ops[OP_LIST].name);
-    if (p->item && (pattern_methods(p->item->pattern) & OB_GET))
+    if (p->item && (pattern_methods(g, p->item->pattern) & OB_GET))
         ob_json_string(j, ops[OP_RETRIEVE].name);
     ob_json_array_end(j);
     ob_json_object_end(j);
@@ -1511,7 +1517,7 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
                                               OB_DELETE};
         if (e->kind == OB_RES_SINGLE)
             item = false;
-        if (op_of(p, item, method[o]) == o && offers(p, item, method[o]))
+        if (op_of(p, item, method[o]) == o && offers(g, p, item, method[o]))
             ob_json_string(j, ops[o].name);
     }
     ob_json_array_end(j);
@@ -1588,15 +1594,15 @@ static void resource_summary(gen *g, const placed *p, const placed *all, size_t 
     ob_json_array_end(j);
 
     list_begin(g, "actions");
-    for (size_t i = 0; p->coll && i < nroutes; i++) {
-        const char *pat = routes[i].pattern;
+    for (size_t i = 0; p->coll && i < g->nroutes; i++) {
+        const char *pat = g->routes[i].pattern;
         const placed *owner = NULL;
-        if (!first_of_pattern(i) || role_of(all, nall, pat, &owner) != ROLE_ACTION || owner != p)
+        if (!first_of_pattern(g, i) || role_of(all, nall, pat, &owner) != ROLE_ACTION || owner != p)
             continue;
         ob_json_object_begin(j);
         ob_json_kv_string(j, "path", pat);
         list_begin(g, "methods");
-        unsigned ms = pattern_methods(pat);
+        unsigned ms = pattern_methods(g, pat);
         for (size_t k = 0; k < sizeof doc_methods / sizeof *doc_methods; k++)
             if (ms & doc_methods[k])
                 ob_json_string(j, ob_method_name((ob_method)doc_methods[k]));
@@ -1761,9 +1767,7 @@ void ob_schema_write(ob_buf *out, const ob_route *table, size_t ntable)
     ob_arena_init(&a, 16384);
     ob_json j;
     ob_json_init(&j, out);
-    gen g = {.j = &j, .a = &a};
-    routes = table;
-    nroutes = ntable;
+    gen g = {.j = &j, .a = &a, .routes = table, .nroutes = table ? ntable : 0};
     document(&g);
     ob_arena_destroy(&a);
 }

@@ -277,7 +277,9 @@ static int parse_field(ob_write *w, const ob_wfield *f, ob_wvalue *v, const cJSO
         ob_write_error(w, f->name, errs[i]);
     if (v->state == OB_WV_GIVEN && f->kind == OB_W_OBJECT_LIST && !cJSON_IsNull(in))
         return parse_object_list(w, f, v, in);
-    if (v->state != OB_WV_GIVEN || (!v->text && !v->list))
+    /* Null (SQL NULL) and refused values need no lookup. */
+    bool list = f->kind == OB_W_PERM_LIST || f->kind == OB_W_GROUP_LIST;
+    if (v->state != OB_WV_GIVEN || (list ? !v->list : !v->text))
         return 0;
 #define BAD(msg)                                                                           \
     do {                                                                                   \

@@ -7,21 +7,35 @@
 #include "openbook/auth/auth.h"
 #include "openbook/core/config.h"
 #include "openbook/core/log.h"
+#include "openbook/pool/metrics.h"
 #include "openbook/auth/ratelimit.h"
 #include "openbook/redis/redis.h"
 
-const ob_rate ob_rate_login_ip = {"login", 30, 60};
-const ob_rate ob_rate_login_failed_ip = {"login_failed_ip", 10, 60};
-const ob_rate ob_rate_login_failed_user = {"login_failed_user", 5, 300};
-const ob_rate ob_rate_signup_ip = {"signup", 20, 60};
-const ob_rate ob_rate_reset_ip = {"reset_password_ip", 20, 60};
-const ob_rate ob_rate_reset_email = {"reset_password_email", 5, 60};
-const ob_rate ob_rate_reset_key_ip = {"reset_password_from_key", 20, 60};
-const ob_rate ob_rate_code_ip = {"request_login_code_ip", 20, 60};
-const ob_rate ob_rate_code_email = {"request_login_code_email", 3, 60};
-const ob_rate ob_rate_change_password = {"change_password", 5, 60};
-const ob_rate ob_rate_manage_email = {"manage_email", 10, 60};
-const ob_rate ob_rate_reauthenticate = {"reauthenticate", 10, 60};
+const ob_rate ob_rate_login_ip = {"login", 30, 60, true};
+const ob_rate ob_rate_login_failed_ip = {"login_failed_ip", 10, 60, true};
+const ob_rate ob_rate_login_failed_user = {"login_failed_user", 5, 300, false};
+const ob_rate ob_rate_signup_ip = {"signup", 20, 60, true};
+const ob_rate ob_rate_reset_ip = {"reset_password_ip", 20, 60, true};
+const ob_rate ob_rate_reset_email = {"reset_password_email", 5, 60, false};
+const ob_rate ob_rate_reset_key_ip = {"reset_password_from_key", 20, 60, true};
+const ob_rate ob_rate_code_ip = {"request_login_code_ip", 20, 60, true};
+const ob_rate ob_rate_code_email = {"request_login_code_email", 3, 60, false};
+const ob_rate ob_rate_change_password = {"change_password", 5, 60, false};
+const ob_rate ob_rate_manage_email = {"manage_email", 10, 60, false};
+const ob_rate ob_rate_reauthenticate = {"reauthenticate", 10, 60, false};
+/* Every limit above, in the order of the metrics' labels. */
+static const ob_rate *const rates[] = {
+    &ob_rate_login_ip,        &ob_rate_login_failed_ip, &ob_rate_login_failed_user,
+    &ob_rate_signup_ip,       &ob_rate_reset_ip,        &ob_rate_reset_email,
+    &ob_rate_reset_key_ip,    &ob_rate_code_ip,         &ob_rate_code_email,
+    &ob_rate_change_password, &ob_rate_manage_email,    &ob_rate_reauthenticate,
+};
+#define NRATES (sizeof rates / sizeof rates[0])
+
+const char *ob_ratelimit_name(size_t i)
+{
+    return i < NRATES ? rates[i]->action : NULL;
+}
 
 /* One round trip, atomic: the first hit of a window sets its expiry, so a
  * counter can never be left without one. */
@@ -143,11 +157,19 @@ static struct local_slot *local_slot(const ob_rate *rate, const char *key, int64
     return victim;
 }
 
+/* A limit per client address is raised by auth.ip_limit_factor: many
+ * people may share one address (a school behind NAT). */
+static long limit_of(const ob_request *r, const ob_rate *rate)
+{
+    long f = rate->per_ip && r->cfg && r->cfg->auth_ip_limit_factor > 1 ? r->cfg->auth_ip_limit_factor : 1;
+    return rate->limit * f;
+}
+
 /* Conservative: the workers count separately, so each gets its share. */
 static long local_limit(const ob_request *r, const ob_rate *rate)
 {
     long workers = r->cfg && r->cfg->workers > 0 ? r->cfg->workers : 1;
-    long l = rate->limit / workers;
+    long l = limit_of(r, rate) / workers;
     return l < 1 ? 1 : l;
 }
 
@@ -159,15 +181,24 @@ static long local_count(ob_request *r, const ob_rate *rate, const char *key)
     return ++s->count > local_limit(r, rate) ? (left < 1 ? 1 : left) : 0;
 }
 
+static long refused(const ob_rate *rate, long wait)
+{
+    if (wait)
+        for (size_t i = 0; i < NRATES; i++)
+            if (rates[i] == rate)
+                ob_metrics_ratelimit_refused(i);
+    return wait;
+}
+
 long ob_ratelimit_hit(ob_request *r, const ob_rate *rate, const char *key)
 {
     long count, ttl;
     key = key ? key : "";
     if (redis_count(r, hit_script, rate, key, &count, &ttl) != 0)
-        return local_count(r, rate, key);
-    if (count <= rate->limit)
+        return refused(rate, local_count(r, rate, key));
+    if (count <= limit_of(r, rate))
         return 0;
-    return ttl < 1 ? 1 : ttl;
+    return refused(rate, ttl < 1 ? 1 : ttl);
 }
 
 void ob_ratelimit_undo(ob_request *r, const ob_rate *rate, const char *key)

@@ -42,7 +42,6 @@ int ob_cli_load_config(ob_config *cfg, const char *path, char **envp)
         ob_config_free(cfg);
         return 1;
     }
-    int lvl = ob_log_level_parse(cfg->log_level);
-    ob_log_set_level(lvl < 0 ? OB_LOG_INFO : (ob_log_level)lvl);
+    ob_log_configure(cfg->log_level, cfg->log_format);
     return 0;
 }

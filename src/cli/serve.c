@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "openbook/core/alloc.h"
 #include "openbook/api/app.h"
+#include "openbook/api/routes.h"
 #include "openbook/cli/cli.h"
 #include "openbook/core/log.h"
 #include "openbook/mail/mail.h"
@@ -24,6 +25,9 @@ static const char usage[] =
     "gracefully; SIGTERM/SIGINT stop gracefully within server.graceful_timeout,\n"
     "and a second SIGTERM/SIGINT, or SIGQUIT, stops at once (requests in flight\n"
     "are lost).\n\n"
+    "Metrics: with metrics.listen set (e.g. 127.0.0.1:9187), the master serves\n"
+    "Prometheus text for the whole pool at http://ADDRESS/metrics (not with\n"
+    "--single).  server.log_format: text or json.\n\n"
     "Outside development mode it refuses to start when http.public_base_url is\n"
     "empty and the configured site has no domain: mailed links need one.\n\n"
     "  -c, --config FILE    configuration file\n"
@@ -97,6 +101,9 @@ int ob_cmd_serve(int argc, char **argv, char **envp)
     static const char *origins[] = {"opened", "inherited on fd 0", "from systemd"};
     ob_info("serve: listening socket %s%s%s", origins[origin],
             origin == OB_LISTEN_OWN ? ": " : "", origin == OB_LISTEN_OWN ? cfg.listen : "");
+    /* The routing table, derived from the resource descriptions, exists
+     * before the pool starts: its metrics count requests by route. */
+    ob_api_router();
     int rc = single ? ob_worker_run(&cfg, &ob_api_app, fd, NULL, NULL, true)
                     : ob_master_run(&cfg, &ob_api_app, path, envp, fd);
     close(fd);

@@ -15,6 +15,7 @@
 #include "openbook/core/alloc.h"
 #include "openbook/core/config.h"
 #include "openbook/core/log.h"
+#include "openbook/core/net.h"
 
 #define OFF(f) offsetof(ob_config, f)
 #define K_STR(s, k, f) {s, k, OB_CT_STRING, OFF(f), false, 0, 0}
@@ -35,6 +36,8 @@ const ob_config_key ob_config_keys[] = {
     K_BOOL("server", "development", development),
     K_STR("server", "log_level", log_level),
     K_BOOL("server", "access_log", access_log),
+    K_STR("server", "log_format", log_format),
+    K_STR("metrics", "listen", metrics_listen),
     K_BOOL("cache", "enabled", cache_enabled),
     K_INT("cache", "max_bytes", cache_max_bytes, 0, 1L << 34),
     K_INT("cache", "max_age_ms", cache_max_age_ms, 0, 3600000),
@@ -76,6 +79,7 @@ const ob_config_key ob_config_keys[] = {
     K_STR("media", "media_root", media_root),
     K_STR("media", "media_url", media_url),
     K_STR("relay", "listen", relay_listen),
+    K_STR("relay", "metrics_listen", relay_metrics_listen),
     K_INT("relay", "ping_interval", relay_ping_interval, 1, 3600),
     K_INT("relay", "max_connections", relay_max_connections, 1, 10000000),
     K_SECRET("relay", "ticket_secret", relay_ticket_secret),
@@ -90,6 +94,7 @@ const ob_config_key ob_config_keys[] = {
     K_INT("relay", "max_anonymous_per_address", relay_max_anonymous_per_address, 1, 10000000),
     K_INT("relay", "max_lifetime", relay_max_lifetime, 60, 31536000),
     K_INT("auth", "login_timeout", auth_login_timeout, 30, 86400),
+    K_INT("auth", "ip_limit_factor", auth_ip_limit_factor, 1, 1000),
     K_INT("auth", "reauthentication_timeout", auth_reauthentication_timeout, 10, 86400),
     K_INT("auth", "max_email_addresses", auth_max_email_addresses, 1, 1000),
     K_INT("auth", "verification_cooldown", auth_verification_cooldown, 0, 86400),
@@ -169,6 +174,8 @@ void ob_config_defaults(ob_config *c)
     c->development = false;
     set_str(&c->log_level, "info");
     c->access_log = true;
+    set_str(&c->log_format, "text");
+    set_str(&c->metrics_listen, "");
     c->cache_enabled = true;
     c->cache_max_bytes = 4L << 20;
     c->cache_max_age_ms = 1000;
@@ -208,6 +215,7 @@ void ob_config_defaults(ob_config *c)
     set_str(&c->media_root, "/var/lib/openbook/media");
     set_str(&c->media_url, "/media/");
     set_str(&c->relay_listen, "unix:/run/openbook/relay.sock");
+    set_str(&c->relay_metrics_listen, "");
     c->relay_ping_interval = 25;
     c->relay_max_connections = 10000;
     set_str(&c->relay_ticket_secret, "");
@@ -222,6 +230,7 @@ void ob_config_defaults(ob_config *c)
     c->relay_max_anonymous_per_address = 32;
     c->relay_max_lifetime = 43200;
     c->auth_login_timeout = 900;
+    c->auth_ip_limit_factor = 1;
     c->auth_reauthentication_timeout = 300;
     c->auth_max_email_addresses = 10;
     c->auth_verification_cooldown = 180;
@@ -534,11 +543,28 @@ int ob_config_apply_env(ob_config *c, char *const *envp, ob_config_error *err)
     return 0;
 }
 
+/* An optional TCP address (the metrics endpoints): "" (off) or host:port
+ * in the syntax of net.h. */
+static bool tcp_addr_ok(const char *addr)
+{
+    ob_net_addr a;
+    const char *why;
+    return !*addr || (ob_net_parse(addr, 0, &a, &why) == 0 && !a.is_unix);
+}
+
 int ob_config_validate(const ob_config *c, ob_config_error *err)
 {
     if (ob_log_level_parse(c->log_level) < 0)
         return fail(err, "key 'server.log_level': \"%s\" is not one of debug, info, warning, error",
                     c->log_level);
+    if (ob_log_format_parse(c->log_format) < 0)
+        return fail(err, "key 'server.log_format': \"%s\" is not text or json", c->log_format);
+    if (!tcp_addr_ok(c->metrics_listen))
+        return fail(err, "key 'metrics.listen': \"%s\" is not host:port (or \"\" for off)",
+                    c->metrics_listen);
+    if (!tcp_addr_ok(c->relay_metrics_listen))
+        return fail(err, "key 'relay.metrics_listen': \"%s\" is not host:port (or \"\" for off)",
+                    c->relay_metrics_listen);
     char *end;
     long mode = strtol(c->socket_mode, &end, 8);
     if (!*c->socket_mode || *end || mode < 0 || mode > 0777)

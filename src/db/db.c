@@ -11,6 +11,7 @@
 #include "openbook/core/alloc.h"
 #include "openbook/db/db.h"
 #include "openbook/core/log.h"
+#include "openbook/core/counters.h"
 
 #define STMT_SLOTS 512 /* power of two; at most 3/4 used */
 
@@ -33,6 +34,7 @@ struct ob_db {
     char last_constraint[64]; /* of the last failed statement, "" if none */
     unsigned long nqueries;
     char *listen_channel;      /* re-subscribed after every reconnect */
+    bool connected_once;       /* the next connection is a reconnect (metrics) */
     unsigned changes;          /* announced on it, not yet taken */
 };
 
@@ -89,6 +91,8 @@ static void set_error(ob_db *db, const char *msg, const char *state)
 static void check_conn(ob_db *db)
 {
     if (db->conn && PQstatus(db->conn) != CONNECTION_OK) {
+        if (!db->broken)
+            ob_metric_inc(OB_MC_DB_LOST);
         db->broken = true;
         ob_warn("database: connection lost: %s", db->last_error);
     }
@@ -125,10 +129,14 @@ int ob_db_ensure(ob_db *db)
     if (PQstatus(db->conn) != CONNECTION_OK) {
         set_error(db, PQerrorMessage(db->conn), "08006");
         ob_warn("database: cannot connect: %s", db->last_error);
+        ob_metric_inc(OB_MC_DB_CONNECT_ERRORS);
         PQfinish(db->conn);
         db->conn = NULL;
         return -1;
     }
+    if (db->connected_once)
+        ob_metric_inc(OB_MC_DB_RECONNECTS);
+    db->connected_once = true;
     if (db->listen_channel) {
         /* Whatever was announced while there was no connection is lost:
          * count the reconnection itself as a change. */
@@ -194,6 +202,7 @@ bool ob_db_alive(ob_db *db)
         return false;
     if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK) {
         set_error(db, PQerrorMessage(db->conn), "08006");
+        ob_metric_inc(OB_MC_DB_LOST);
         db->broken = true;
         return false;
     }
@@ -226,6 +235,7 @@ static PGresult *finish(ob_db *db, ob_arena *a, PGresult *res)
     snprintf(db->last_constraint, sizeof db->last_constraint, "%s", cons ? cons : "");
     if (res)
         PQclear(res);
+    ob_metric_inc(OB_MC_DB_STATEMENT_ERRORS);
     check_conn(db);
     return NULL;
 }

@@ -382,3 +382,50 @@ int ob_parse_accept_gzip(const char *buf, size_t len)
         return gzip;
     return any > 0 ? any : 0;
 }
+
+bool ob_parse_request_id(const char *buf, size_t len)
+{
+    if (len == 0 || len > OB_REQUEST_ID_MAX)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if (!isalnum(c) && (c == 0 || !strchr("-._:@+=/", c)))
+            return false;
+    }
+    return true;
+}
+
+bool ob_parse_request_line(const char *buf, size_t len, ob_request_line *out)
+{
+    size_t i = 0;
+    while (i < len && is_tchar((unsigned char)buf[i]))
+        i++;
+    if (i == 0 || i >= len || buf[i] != ' ')
+        return false;
+    out->method = buf;
+    out->method_len = i;
+    size_t t = ++i;
+    if (t >= len || buf[t] != '/')
+        return false;
+    size_t path_end = 0;
+    while (i < len && buf[i] != ' ') {
+        unsigned char c = (unsigned char)buf[i];
+        if (c <= 0x20 || c == 0x7f)
+            return false;
+        if (c == '?' && !path_end)
+            path_end = i;
+        i++;
+    }
+    if (i >= len)
+        return false;
+    out->path = buf + t;
+    out->path_len = (path_end ? path_end : i) - t;
+    i++;
+    if (len - i < 8 || memcmp(buf + i, "HTTP/1.", 7) != 0 ||
+        (buf[i + 7] != '0' && buf[i + 7] != '1'))
+        return false;
+    i += 8;
+    if (i < len && buf[i] == '\r')
+        i++;
+    return i < len && buf[i] == '\n';
+}

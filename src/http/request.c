@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include <cjson/cJSON.h>
 #include "openbook/http/jsonvalue.h"
 #include "openbook/core/config.h"
@@ -135,6 +138,33 @@ static const char *host_only(ob_arena *a, const char *h)
     return out;
 }
 
+/* A request id for requests that came without one (no front server, or
+ * one not configured to send it): 32 hex digits like nginx's $request_id,
+ * unique with overwhelming probability.  splitmix64 from a random seed
+ * taken at the first request of the process (the master never answers
+ * requests, so each worker seeds its own); the ids need not be secret. */
+static const char *new_request_id(ob_arena *a)
+{
+    static uint64_t state;
+    static bool seeded;
+    if (!seeded) {
+        if (getrandom(&state, sizeof state, 0) != (ssize_t)sizeof state)
+            state = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+        seeded = true;
+    }
+    char *id = ob_arena_alloc(a, 33);
+    for (int half = 0; half < 2; half++) {
+        uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        z ^= z >> 31;
+        for (int i = 0; i < 16; i++)
+            id[half * 16 + i] = "0123456789abcdef"[(z >> (60 - 4 * i)) & 15];
+    }
+    id[32] = '\0';
+    return id;
+}
+
 int ob_request_init(ob_request *r, ob_arena *a, const ob_config *cfg, char **envp)
 {
     r->arena = a;
@@ -152,6 +182,8 @@ int ob_request_init(ob_request *r, ob_arena *a, const ob_config *cfg, char **env
         r->method_name = "GET";
     r->method = ob_method_parse(r->method_name);
     r->remote_addr = ob_request_param(r, "REMOTE_ADDR");
+    const char *rid = ob_request_param(r, "HTTP_X_REQUEST_ID");
+    r->request_id = rid && ob_parse_request_id(rid, strlen(rid)) ? rid : new_request_id(a);
     const char *ae = ob_request_param(r, "HTTP_ACCEPT_ENCODING");
     r->accepts_gzip = ae && ob_parse_accept_gzip(ae, strlen(ae)) > 0;
 

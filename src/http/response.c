@@ -137,6 +137,14 @@ void ob_response_head(const ob_request *r, ob_buf *out)
     ob_buf_puts(out, "Content-Language: ");
     ob_buf_puts(out, r->language ? r->language : "en");
     ob_buf_puts(out, "\r\n");
+    /* On every answer, errors included (their bodies are fixed by the
+     * spec): the id under which the front server and the workers logged
+     * this request.  Checked by ob_parse_request_id, so no CR/LF. */
+    if (r->request_id) {
+        ob_buf_puts(out, "X-Request-Id: ");
+        ob_buf_puts(out, r->request_id);
+        ob_buf_puts(out, "\r\n");
+    }
     ob_buf_append(out, res->headers.data ? res->headers.data : "", res->headers.len);
     ob_buf_append(out, "\r\n", 2);
 }

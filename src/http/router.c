@@ -110,6 +110,7 @@ void ob_route_dispatch(ob_request *r, const ob_router *router)
         refuse(router, r, 404, "Not found.");
         return;
     }
+    r->route = first; /* metrics and the access log: the pattern, never the raw path */
     if (r->content_length > body_limit(r, hit ? hit : first)) {
         refuse(router, r, 413, "Request body too large.");
         return;

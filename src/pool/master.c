@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 #include "openbook/core/log.h"
+#include "openbook/pool/metrics.h"
 #include "openbook/pool/pool.h"
 #include "openbook/files/staging.h"
 
@@ -82,9 +83,11 @@ static int spawn(const ob_config *cfg, int listen_fd, unsigned generation, sigse
             close(signal_fd);
         sigprocmask(SIG_SETMASK, oldmask, NULL);
         slots[idx].pid = getpid();
+        ob_metrics_worker_bind((size_t)idx); /* METRICS HOOK */
         exit(ob_worker_run(cfg, worker_app, listen_fd, &slots[idx], data_gen, false));
     }
     workers[idx] = (worker_info){.pid = pid, .generation = generation, .started_ns = ob_now_ns()};
+    ob_metrics_worker_started((size_t)idx); /* METRICS HOOK */
     ob_debug("master: started worker %d (generation %u)", (int)pid, generation);
     return 0;
 }
@@ -145,6 +148,7 @@ int ob_master_run(ob_config *cfg, const ob_app *app, const char *config_path, ch
                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (slots == MAP_FAILED)
         ob_fatal("master: mmap: %s", strerror(errno));
+    ob_metrics_pool_start(cfg, app, slots, MAX_SLOTS); /* METRICS HOOK: metrics.listen */
 
     /* Signals arrive through a signalfd, so the loop below handles them at
      * a point of its choosing instead of inside a handler. */
@@ -174,8 +178,11 @@ int ob_master_run(ob_config *cfg, const ob_app *app, const char *config_path, ch
     sd_notify(0, "READY=1");
 
     for (;;) {
-        struct pollfd pfd = {.fd = sfd, .events = POLLIN};
-        poll(&pfd, 1, 200);
+        /* The second descriptor: scrapes of metrics.listen (-1: none). */
+        struct pollfd pfd[2] = {{.fd = sfd, .events = POLLIN},
+                                {.fd = ob_metrics_pool_fd(), .events = POLLIN}};
+        poll(pfd, 2, 200);
+        ob_metrics_pool_run(); /* METRICS HOOK: answers without blocking */
         bool reload = false;
         struct signalfd_siginfo si;
         while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {
@@ -231,6 +238,11 @@ int ob_master_run(ob_config *cfg, const ob_app *app, const char *config_path, ch
                         ob_info("master: removed %ld staged upload(s) of worker %d", gone,
                                 (int)pid);
                 }
+                /* METRICS HOOK: the same causes as the branches below. */
+                ob_metrics_worker_exited((size_t)i, w.killed     ? OB_EXIT_TIMEOUT
+                                                    : w.stopping ? OB_EXIT_RETIRED
+                                                    : clean      ? OB_EXIT_RECYCLE
+                                                                 : OB_EXIT_CRASH);
                 if (w.killed) {
                     ob_error("master: worker %d killed: request ran past request_timeout (%lds)",
                              (int)pid, cfg->request_timeout);
@@ -280,8 +292,7 @@ int ob_master_run(ob_config *cfg, const ob_app *app, const char *config_path, ch
                     ob_warn("master: server.listen changed; it takes effect on restart only");
                 ob_config_free(cfg);
                 *cfg = fresh;
-                int lvl = ob_log_level_parse(cfg->log_level);
-                ob_log_set_level(lvl < 0 ? OB_LOG_INFO : (ob_log_level)lvl);
+                ob_log_configure(cfg->log_level, cfg->log_format);
                 unsigned old = generation++;
                 want = pool_size(cfg);
                 ob_info("master: reloading: starting %ld new workers, retiring generation %u",
@@ -321,6 +332,7 @@ int ob_master_run(ob_config *cfg, const ob_app *app, const char *config_path, ch
         }
     }
     ob_info("master: stopped");
+    ob_metrics_pool_stop(); /* METRICS HOOK */
     close(sfd);
     munmap(slots, sizeof(ob_slot) * MAX_SLOTS);
     return 0;

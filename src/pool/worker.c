@@ -24,6 +24,8 @@
 #include "openbook/db/db.h"
 #include "openbook/http/http.h"
 #include "openbook/core/log.h"
+#include "openbook/http/router.h"
+#include "openbook/pool/metrics.h"
 #include "openbook/pool/pool.h"
 #include "openbook/redis/redis.h"
 
@@ -140,7 +142,9 @@ static void handle(const ob_config *cfg, const ob_app *app, ob_db *db, ob_redis 
     r.cache = cache;
     r.io = req;
     r.read_body = fcgx_read;
-    if (ob_request_init(&r, arena, cfg, req->envp) == 0) {
+    int ok = ob_request_init(&r, arena, cfg, req->envp);
+    ob_log_set_request_id(r.request_id); /* every line logged for this request */
+    if (ok == 0) {
         /* Reconnects after a database restart; if that fails, handlers
          * see a broken connection and answer 503. */
         ob_db_ensure(db);
@@ -161,13 +165,15 @@ static void handle(const ob_config *cfg, const ob_app *app, ob_db *db, ob_redis 
     /* The body from where it is: no copy behind the head. */
     if (ob_response_sends_body(&r, r.method == OB_HEAD) && r.res.body.len)
         put_body(req, r.res.body.data, r.res.body.len);
-    if (cfg->access_log && ob_log_get_level() <= OB_LOG_INFO) {
-        /* Integer formatting: %f showed up in profiles of the hot path. */
-        long us = (long)((ob_now_ns() - r.start_ns) / 1000);
-        ob_info("%s %s %d %zu %ld.%03ldms%s", r.method_name ? r.method_name : "-",
-                r.raw_uri ? r.raw_uri : "-", r.res.status, r.res.body.len, us / 1000, us % 1000,
-                r.cache_hit ? " cached" : "");
-    }
+    int64_t elapsed_ns = ob_now_ns() - r.start_ns;
+    if (cfg->access_log)
+        ob_log_access(&(ob_access_entry){.method = r.method_name, .uri = r.raw_uri,
+                                         .route = r.route ? r.route->pattern : NULL,
+                                         .status = r.res.status, .bytes = r.res.body.len,
+                                         .duration_us = elapsed_ns / 1000,
+                                         .cached = r.cache_hit});
+    ob_metrics_request(&r, elapsed_ns); /* METRICS HOOK (metrics.h) */
+    ob_log_set_request_id(NULL);
 }
 
 /* Connections held open at once by one worker (kept alive by nginx);
@@ -272,8 +278,10 @@ int ob_worker_run(const ob_config *cfg, const ob_app *app, int listen_fd, ob_slo
         int pr = poll(pfd, (nfds_t)n, 1000);
         /* Idle: read the announcements anyway, so they do not pile up in
          * the connection while no request comes. */
-        if (pr == 0)
+        if (pr == 0) {
             note_changes(db, gen, true);
+            ob_metrics_tick(db, cfg); /* METRICS HOOK: the mail outbox, now and then */
+        }
         /* A reload that arrived meanwhile: look again without the listening
          * socket. */
         if (pr <= 0 || stop_requested || (retire_requested && !retiring))
@@ -303,6 +311,7 @@ int ob_worker_run(const ob_config *cfg, const ob_app *app, int listen_fd, ob_slo
             alarm((unsigned)cfg->request_timeout);
         handle(cfg, app, db, redis, cache, gen, &arena, req);
         FCGX_Finish_r(req);
+        ob_metrics_tick(db, cfg); /* METRICS HOOK: after the answer went out */
         if (single)
             alarm(0);
         ob_arena_reset(&arena);

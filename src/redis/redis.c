@@ -1,9 +1,11 @@
 /* redis.c - the worker's Redis connection (see redis.h). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "openbook/core/alloc.h"
+#include "openbook/core/counters.h"
 #include "openbook/core/log.h"
 #include "openbook/core/net.h"
 #include "openbook/redis/redis.h"
@@ -15,6 +17,7 @@ struct ob_redis {
     long timeout_ms;
     redisContext *ctx;
     time_t last_attempt;
+    bool connected_once;  /* the next connection is a reconnect (metrics) */
 };
 
 ob_redis *ob_redis_new(const char *address, long db, const char *password, long timeout_ms)
@@ -79,6 +82,7 @@ static int connect_now(ob_redis *r)
         ob_oom(sizeof(redisContext));
     if (c->err) {
         ob_warn("redis: cannot connect to %s: %s", r->address, c->errstr);
+        ob_metric_inc(OB_MC_REDIS_CONNECT_ERRORS);
         redisFree(c);
         return -1;
     }
@@ -86,6 +90,7 @@ static int connect_now(ob_redis *r)
     if (*r->password) {
         const char *auth[] = {"AUTH", r->password};
         if (!simple_ok(c, 2, auth)) {
+            ob_metric_inc(OB_MC_REDIS_CONNECT_ERRORS);
             redisFree(c);
             return -1;
         }
@@ -95,11 +100,15 @@ static int connect_now(ob_redis *r)
         snprintf(db, sizeof db, "%ld", r->db);
         const char *sel[] = {"SELECT", db};
         if (!simple_ok(c, 2, sel)) {
+            ob_metric_inc(OB_MC_REDIS_CONNECT_ERRORS);
             redisFree(c);
             return -1;
         }
     }
     r->ctx = c;
+    if (r->connected_once)
+        ob_metric_inc(OB_MC_REDIS_RECONNECTS);
+    r->connected_once = true;
     return 0;
 }
 
@@ -111,12 +120,14 @@ redisReply *ob_redis_command(ob_redis *r, int argc, const char **argv, const siz
     if (!rep) {
         /* I/O error: the connection is unusable; reconnect next time. */
         ob_warn("redis: %s failed: %s", argv[0], r->ctx->errstr);
+        ob_metric_inc(OB_MC_REDIS_IO_ERRORS);
         drop(r);
         r->last_attempt = 0;
         return NULL;
     }
     if (rep->type == REDIS_REPLY_ERROR) {
         ob_warn("redis: %s: %s", argv[0], rep->str);
+        ob_metric_inc(OB_MC_REDIS_REPLY_ERRORS);
         freeReplyObject(rep);
         return NULL;
     }

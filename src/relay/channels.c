@@ -267,6 +267,13 @@ static frame *event_frame(const char *channel_name, const char *id, const cJSON 
 
 /* ---- delivery -------------------------------------------------------- */
 
+/* An event frame to one client (counted for the metrics). */
+static void send_event(conn *c, frame *f)
+{
+    conn_send(c, f);
+    R.deliveries++;
+}
+
 static void buffer_add(replay *job, ob_event_id id, frame *f)
 {
     struct buffered *b = ob_malloc(sizeof *b);
@@ -298,7 +305,7 @@ static void forward_all(channel *ch, ob_event_id id, frame *f)
         if (s->job && s->job->running)
             buffer_add(s->job, id, f);
         else
-            conn_send(c, f);
+            send_event(c, f);
     }
 }
 
@@ -331,7 +338,7 @@ static void forward_live(channel *ch, ob_event_id id, frame *f)
                 continue;
             s->floor = (ob_event_id){0, 0};
         }
-        conn_send(c, f);
+        send_event(c, f);
     }
 }
 
@@ -432,6 +439,7 @@ static void job_start(replay *job)
 /* A resume for connection c on its subscription `slot`. */
 void channel_resume(conn *c, uint32_t slot, ob_event_id from)
 {
+    R.resumes++;
     struct sub *s = &c->subs[slot];
     bool from_start = from.ms == 0 && from.seq == 0;
     if (!link_up()) {
@@ -550,7 +558,7 @@ static bool deliver(replay *job, const redisReply *r, bool *recovered, ob_event_
             if (!job->ch->has_last || ob_event_id_cmp(id, job->ch->last_id) > 0)
                 forward_all(job->ch, id, f);
         } else {
-            conn_send(job->c, f);
+            send_event(job->c, f);
         }
         *max_sent = id;
         *sent_any = true;
@@ -586,7 +594,7 @@ static void on_replay(redisAsyncContext *ac, void *reply, void *priv)
         if (job->all)
             forward_all(ch, b->id, b->f);
         else
-            conn_send(job->c, b->f);
+            send_event(job->c, b->f);
         floor = b->id;
         have_floor = true;
     }

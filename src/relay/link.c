@@ -45,6 +45,7 @@ static struct {
     bool ping_outstanding;
     bool stopping;
     bool attempt_failed; /* a reconnect failed since the link was last up */
+    bool was_up_once;    /* the next time it is up is a reconnect (metrics) */
 } L;
 
 static void schedule_retry(void);
@@ -96,6 +97,9 @@ static void check_up(void)
     if (L.up || !L.sub_ready || !L.cmd_ready)
         return;
     L.up = true;
+    if (L.was_up_once)
+        R.redis_reconnects++;
+    L.was_up_once = true;
     ev_timer_stop(R.loop, &L.watchdog);
     if (L.backoff > BACKOFF_MIN)
         ob_info("redis %s: connected again", R.cfg.redis_address);

@@ -41,7 +41,9 @@ static const char usage_text[] =
     "  -h, --help         this text\n"
     "  -V, --version      print the version\n\n"
     "Signals: SIGTERM/SIGINT stop gracefully (close code 1001), SIGHUP reloads\n"
-    "the configuration (relay.listen needs a restart).\n";
+    "the configuration (relay.listen and relay.metrics_listen need a restart).\n\n"
+    "Metrics: with relay.metrics_listen set (e.g. 127.0.0.1:9188), Prometheus text\n"
+    "at http://ADDRESS/metrics.\n";
 
 /* Enough descriptors for relay.max_connections plus the refusals. */
 static void raise_fd_limit(long want)
@@ -60,8 +62,7 @@ static void raise_fd_limit(long want)
 
 static void apply_log_level(void)
 {
-    int lvl = ob_log_level_parse(R.cfg.log_level);
-    ob_log_set_level(lvl < 0 ? OB_LOG_INFO : (ob_log_level)lvl);
+    ob_log_configure(R.cfg.log_level, R.cfg.log_format);
 }
 
 static void on_shutdown_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -187,12 +188,14 @@ int main(int argc, char **argv, char **envp)
     ev_signal_start(R.loop, &sig_int);
     ev_signal_start(R.loop, &sig_hup);
     link_start();
+    relay_metrics_start();
     ob_info("relay: openbook-relay %s ready (max %ld connections)", OB_VERSION,
             R.cfg.relay_max_connections);
 
     ev_run(R.loop, 0);
 
     /* Orderly teardown, so sanitizer builds can check for leaks. */
+    relay_metrics_stop();
     link_stop();
     server_finish();
     channels_finish();

@@ -160,8 +160,12 @@ typedef struct relay {
 
     ob_arena scratch;           /* reset after each callback that uses it */
 
-    /* Counters for logs and the benchmark. */
+    /* Counters for logs, the benchmark and the metrics (metrics.c). */
     uint64_t events_in, frames_out, closes_overflow;
+    uint64_t opened, deliveries, resumes, redis_reconnects;
+    uint64_t refused_user, refused_address, refused_full;
+    struct ob_metrics_server *metrics; /* relay.metrics_listen, or NULL */
+    ev_io metrics_io;
 } relay;
 
 extern relay R;
@@ -311,6 +315,12 @@ int link_command(redisCallbackFn *fn, void *priv, int argc, const char **argv,
                  const size_t *argvlen);
 int link_subscribe(const char *name);
 int link_unsubscribe(const char *name);
+
+/* ---- metrics (metrics.c) --------------------------------------------- */
+
+/* Serves relay.metrics_listen (nothing when it is empty). */
+void relay_metrics_start(void);
+void relay_metrics_stop(void);
 
 /* Small helpers shared by the files. */
 uint64_t hash_str(const char *s, size_t len);

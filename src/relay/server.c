@@ -264,8 +264,13 @@ static void user_attach(conn *c, bool anonymous, int64_t uid)
      * cannot take every place of relay.max_connections. */
     long limit = anonymous ? R.cfg.relay_max_anonymous_per_address
                            : R.cfg.relay_max_connections_per_user;
-    while (u->count > (uint32_t)limit && u->head != c)
+    while (u->count > (uint32_t)limit && u->head != c) {
+        if (anonymous)
+            R.refused_address++;
+        else
+            R.refused_user++;
         conn_close(u->head, WS_TOO_MANY);
+    }
 }
 
 void users_revoke(int64_t uid, uint16_t code)
@@ -704,6 +709,7 @@ static void on_handshake_claim(redisAsyncContext *ac, void *reply, void *priv)
                      "\r\n",
                      a->accept, a->proto ? "Sec-WebSocket-Protocol: " OB_WS_SUBPROTOCOL "\r\n" : "");
     c->state = CS_OPEN;
+    R.opened++;
     if (a->proto)
         c->flags |= CF_PROTOCOL;
     uint32_t now = now_s();
@@ -826,6 +832,7 @@ static void on_request_head(conn *c, const char *buf, size_t len, ob_ws_hs_resul
     /* Limits before the jti is spent, so a refused client can retry with
      * the same ticket. */
     if (R.nactive >= (uint32_t)R.cfg.relay_max_connections || R.shutting_down) {
+        R.refused_full++;
         http_error(c, 503, "Too many connections.", NULL);
         return;
     }

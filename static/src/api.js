@@ -123,13 +123,16 @@ function shaping(s, name, opts) {
   return q;
 }
 
-/** One page of a list: {count, next, previous, results}. */
+/** One page of a list: {count, next, previous, results}; opts: fields,
+ * expand, search (`_search`), sort (`_sort`), page, pageSize, signal. */
 export async function list(name, filters = {}, opts = {}) {
   const s = spec(name);
   for (const f of Object.keys(filters)) {
     if (!(s.filters || []).includes(f)) throw new Error(`${name}: filter ${f} is not declared`);
   }
   const q = { ...filters, ...shaping(s, name, opts) };
+  if (opts.search) q._search = opts.search;
+  if (opts.sort) q._sort = opts.sort;
   if (opts.pageSize) q._page_size = opts.pageSize;
   if (opts.page) q._page = opts.page;
   return request('GET', s.path, { query: q, signal: opts.signal });

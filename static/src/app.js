@@ -9,8 +9,10 @@ import { live } from './live.js';
 import './views/library.js';
 import './views/textbook.js';
 
+const admin = () => import('./admin/index.js');
 const account = () => import('./account/index.js');
 const courses = () => import('./views/courses.js');
+const studio = () => import('./studio/index.js');
 
 /** Every screen.  Reader views are in the main bundle (the first page
  * shows without a second round trip); the rest are chunks loaded on first
@@ -22,6 +24,9 @@ export const ROUTES = [
   { pattern: '/textbooks/:id/pages/:page', element: 'ob-textbook' },
   { pattern: '/courses', element: 'ob-courses', load: courses },
   { pattern: '/courses/:id', element: 'ob-course', load: courses },
+  { pattern: '/admin', element: 'ob-admin', load: admin },
+  { pattern: '/admin/:section', element: 'ob-admin', load: admin },
+  { pattern: '/admin/:section/:id', element: 'ob-admin', load: admin },
   { pattern: '/account/login', element: 'ob-login', load: account },
   { pattern: '/account/login/code', element: 'ob-login-code', load: account },
   { pattern: '/account/signup', element: 'ob-signup', load: account },
@@ -30,6 +35,11 @@ export const ROUTES = [
   { pattern: '/account/password/reset/key/:key', element: 'ob-password-reset', load: account },
   { pattern: '/account', element: 'ob-account', load: account },
   { pattern: '/account/:section', element: 'ob-account', load: account },
+  { pattern: '/studio', element: 'ob-studio-home', load: studio },
+  { pattern: '/studio/textbooks/:id', element: 'ob-studio-textbook', load: studio },
+  { pattern: '/studio/textbooks/:id/pages/:page', element: 'ob-studio-textbook', load: studio },
+  { pattern: '/studio/courses/:id', element: 'ob-studio-course', load: studio },
+  { pattern: '/studio/groups/:id', element: 'ob-studio-group', load: studio },
   { pattern: '*', element: 'ob-not-found' },
 ];
 
@@ -143,6 +153,7 @@ class ObApp extends View {
         <nav class="primary" aria-label=${t('nav.main')}><ul>
           <li><a href="#/">${t('nav.library')}</a></li>
           <li><a href="#/courses">${t('nav.courses')}</a></li>
+          ${u ? html`<li><a href="#/studio">${t('nav.studio')}</a></li>` : nothing}
         </ul></nav>
         <div class="tools">
           <label class="visually-hidden" for="ob-lang">${t('nav.language')}</label>
@@ -151,6 +162,7 @@ class ObApp extends View {
           </select>
           <button type="button" class="icon" aria-pressed=${this.theme === 'dark' ? 'true' : 'false'}
             @click=${() => this.toggleTheme()}>${t('nav.darkTheme')}</button>
+          ${u && (u.is_staff || u.is_superuser) ? html`<a href="#/admin">${t('nav.admin')}</a>` : nothing}
           ${u ? html`<a href="#/account/profile" class="user">${u.username}</a>
               <button type="button" class="secondary" @click=${() => this.signOut()}>${t('nav.logout')}</button>`
             : html`<a href="#/account/login">${t('nav.login')}</a> <a href="#/account/signup" class="button">${t('nav.signup')}</a>`}

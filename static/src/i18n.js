@@ -13,6 +13,16 @@ export const TABLES = { en, de };
 export const UI_LANGUAGES = Object.keys(TABLES);
 export const COOKIE = 'django_language';
 
+/** Adds the strings of a part of the app that loads on demand (the
+ * administration, the studio) when its chunk loads: its tables
+ * (i18n/<part>.<lang>.js) travel with its code, so the reader's bundle
+ * does not carry them.  Languages without a main table are ignored. */
+export function addStrings(tables) {
+  for (const [lang, table] of Object.entries(tables)) {
+    if (TABLES[lang]) Object.assign(TABLES[lang], table);
+  }
+}
+
 let current = 'en';
 const listeners = new Set();
 

@@ -63,6 +63,7 @@ from stack import Stack, StackError, free_port  # noqa: E402  (deploy/local/stac
 import gen_data  # noqa: E402  (test/bench/gen_data.py)
 
 BUILD_DIR = os.path.join(REPO, "build", "bench")
+DEFAULT_OUT = os.path.join(BUILD_DIR, "result.json")
 CEILING_SRC = os.path.join(HERE, "ceiling.c")
 CEILING_BIN = os.path.join(BUILD_DIR, "ceiling")
 LUA = os.path.join(HERE, "report.lua")
@@ -99,6 +100,13 @@ BROWSER = {"Accept-Encoding": "gzip, deflate, br"}
 IDENTITY = ", identity"
 # "No growth": allocator and page-granularity noise allowed per worker.
 GROWTH_TOLERANCE_KIB = 128
+# Metrics on (metrics.listen, scraped during the run) against off: the pool
+# restarted each way, in alternation (off, on, off, on...), on health and
+# on a cached list (issue 17: within 3 %).
+METRICS_COST_GOAL = 0.97
+METRICS_COST_LIST = "content/textbooks"   # anonymous, cached; core/languages without data
+METRICS_COST_ROUNDS = 3
+METRICS_COST_CONNS = 32
 # A run is flagged unreliable above these (see "quality" in result.json).
 MAX_OTHER_CORES = 0.3
 MAX_DRIFT = 0.15
@@ -106,6 +114,118 @@ MAX_DRIFT = 0.15
 
 class HarnessError(RuntimeError):
     pass
+
+
+def measure_metrics_cost(stack, base, collections, duration, warm_s, rounds=METRICS_COST_ROUNDS):
+    """Requests per second with metrics off and on, same stack, the pool
+    restarted for each setting, settings alternating so that a machine
+    that speeds up or slows down during the run favours neither.  While
+    metrics are on, the endpoint is scraped every second (a scraper asks
+    every 15 s or so: this is the worse case).  Returns the result.json
+    section, with the on/off ratio per endpoint, and the pool's CPU time
+    per request each way, which a busy shared machine disturbs far less
+    than the request rate."""
+    name = METRICS_COST_LIST if METRICS_COST_LIST in collections else "core/languages"
+    targets = [("health", base + HEALTH),
+               (name, "%s%s?_page_size=%d" % (base, collections.get(name, "/api/core/languages/"),
+                                               PAGE_SIZE))]
+    port = free_port()
+    runs = {(t, mode): [] for t, _ in targets for mode in ("off", "on")}
+    scrapes = {"ok": 0, "failed": 0}
+    for rnd in range(rounds):
+        for mode in ("off", "on"):
+            stack.overrides.setdefault("metrics", {})["listen"] = \
+                "127.0.0.1:%d" % port if mode == "on" else ""
+            stack.restart_server()
+            stop = threading.Event()
+
+            def scraper():
+                while not stop.wait(1.0):
+                    try:
+                        st, _ = http_get("http://127.0.0.1:%d/metrics" % port, timeout=5)
+                    except OSError:
+                        st = None
+                    scrapes["ok" if st == 200 else "failed"] += 1
+            th = threading.Thread(target=scraper, daemon=True) if mode == "on" else None
+            if th:
+                th.start()
+            master = stack.master_pid
+            meter = CpuMeter([("pool", lambda: [master])])
+            try:
+                for t, url in targets:
+                    wrk(url, METRICS_COST_CONNS, warm_s, headers=BROWSER)
+                    meter.start()
+                    res = wrk(url, METRICS_COST_CONNS, duration, headers=BROWSER)
+                    cpu = meter.stop()
+                    if "harness_error" in res:
+                        raise HarnessError("metrics cost, %s %s: %s" % (t, mode, res["harness_error"]))
+                    run = {k: res[k] for k in ("rps", "p50_us", "p99_us", "errors")}
+                    run["pool_cpu_us_per_request"] = round(
+                        cpu["pool"] * duration * 1e6 / max(1, res["requests"]), 2)
+                    run["other_cores"] = cpu["other"]
+                    runs[(t, mode)].append(run)
+                    say("metrics %-3s round %d  %-18s %8.0f req/s  p99 %s ms  pool %.1f us/req  "
+                        "(other load %.2f cores)" % (mode, rnd + 1, t, res["rps"], fmt_ms(res["p99_us"]),
+                                                     run["pool_cpu_us_per_request"], cpu["other"]))
+            finally:
+                stop.set()
+                if th:
+                    th.join()
+    stack.overrides["metrics"]["listen"] = ""
+    stack.restart_server()
+    out = {"connections": METRICS_COST_CONNS, "duration_s": duration, "rounds": rounds,
+           "scrapes": scrapes, "want_ratio": METRICS_COST_GOAL, "endpoints": {}}
+    for t, url in targets:
+        mean = {m: sum(r["rps"] for r in runs[(t, m)]) / len(runs[(t, m)]) for m in ("off", "on")}
+        p99 = {m: sum(r["p99_us"] for r in runs[(t, m)]) / len(runs[(t, m)]) for m in ("off", "on")}
+        # CPU per request: the median run of each setting (one disturbed
+        # run must not decide).
+        cpu = {m: sorted(r["pool_cpu_us_per_request"] for r in runs[(t, m)])[len(runs[(t, m)]) // 2]
+               for m in ("off", "on")}
+        ratio = mean["on"] / mean["off"] if mean["off"] else None
+        out["endpoints"][t] = {"path": url[len(base):], "rps_off": round(mean["off"], 1),
+                               "rps_on": round(mean["on"], 1), "ratio": round(ratio, 4) if ratio else None,
+                               "p99_us_off": round(p99["off"]), "p99_us_on": round(p99["on"]),
+                               "pool_cpu_us_per_request_off": cpu["off"],
+                               "pool_cpu_us_per_request_on": cpu["on"],
+                               "cpu_ratio": round(cpu["off"] / cpu["on"], 4) if cpu["on"] else None,
+                               "runs": {m: runs[(t, m)] for m in ("off", "on")}}
+        say("metrics cost %-18s off %8.0f  on %8.0f req/s  ratio %s (goal >= %.2f); pool CPU "
+            "%.1f / %.1f us per request" % (t, mean["off"], mean["on"], "%.3f" % ratio if ratio else "-",
+                                            METRICS_COST_GOAL, cpu["off"], cpu["on"]))
+    out["pass"] = all(e["ratio"] is not None and e["ratio"] >= METRICS_COST_GOAL
+                      for e in out["endpoints"].values())
+    return out
+
+
+def run_metrics_cost_only(args, workers, duration, warm_s):
+    """--metrics-cost-only: the stack, the bench data and the metrics
+    comparison, nothing else (a few minutes instead of the whole bench)."""
+    tmp = tempfile.mkdtemp(prefix="openbook-bench-")
+    os.chmod(tmp, 0o755)
+    stack = None
+    try:
+        stack = Stack(os.path.join(tmp, "stack"), None, args.binary, REPO, workers=workers,
+                      config={"server": {"max_requests": 0}})
+        stack.start()
+        base = stack.url("").rstrip("/")
+        gen_data.load(stack.psql)
+        result = {"machine": machine_info(),
+                  "metrics_cost": measure_metrics_cost(stack, base, discover(base), duration,
+                                                       warm_s)}
+    finally:
+        if stack:
+            stack.stop()
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    out = args.out if args.out != DEFAULT_OUT else os.path.join(BUILD_DIR, "metrics_cost.json")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    say("metrics cost: %s; result: %s" % ("PASS" if result["metrics_cost"]["pass"] else "FAIL",
+                                          os.path.relpath(out, os.getcwd())))
+    return 0
 
 
 def say(msg):
@@ -685,6 +805,11 @@ http {{
         "~:(?<openbook_port>[0-9]{{1,5}})$" ":$openbook_port";
     }}
 
+    map $http_x_request_id $openbook_request_id {{
+        default                            $request_id;
+        "~^[-A-Za-z0-9._:@+=/]{{1,128}}$"    $http_x_request_id;
+    }}
+
     server {{
         listen 127.0.0.1:{port};
         server_name bench-ceiling;
@@ -698,6 +823,7 @@ http {{
         fastcgi_param HTTP_X_FORWARDED_HOST $host$openbook_host_port;
         fastcgi_param HTTP_X_FORWARDED_FOR $remote_addr;
         fastcgi_param HTTP_PROXY "";
+        fastcgi_param HTTP_X_REQUEST_ID $openbook_request_id;
 
         fastcgi_keep_conn on;
         fastcgi_buffer_size 32k;
@@ -716,6 +842,7 @@ http {{
             add_header Vary "Accept, Cookie, Accept-Language" always;
             add_header Cache-Control "private, no-store" always;
             add_header Content-Language en always;
+            add_header X-Request-Id $openbook_request_id always;
             return 200 '{body}';
         }}
 
@@ -928,7 +1055,9 @@ def main(argv=None):
     ap.add_argument("--binary", default=os.path.join(REPO, "build", "openbook"),
                     help="openbook binary (default build/openbook, the release build)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    ap.add_argument("--out", default=os.path.join(BUILD_DIR, "result.json"))
+    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--metrics-cost-only", action="store_true",
+                    help="only compare metrics on and off (health and a cached list)")
     args = ap.parse_args(argv)
 
     duration = args.duration or int(env.get("BENCH_DURATION") or (3 if args.quick else 10))
@@ -942,6 +1071,10 @@ def main(argv=None):
         raise HarnessError("wrk not found (apt-get install wrk, or `make deps`)")
     if not args.url and not os.access(args.binary, os.X_OK):
         raise HarnessError("%s not found: build it first (make)" % args.binary)
+    if args.metrics_cost_only:
+        if args.url:
+            raise HarnessError("--metrics-cost-only starts its own stack (no --url)")
+        return run_metrics_cost_only(args, workers, duration, warm_s)
 
     result = {
         "machine": machine_info(),
@@ -1176,6 +1309,13 @@ def main(argv=None):
         result["rss_after"] = sample_rss(master, workers_fn)
         result["machine"]["loadavg_after"] = list(os.getloadavg())
 
+        # ---- metrics on against off (restarts the pool each way; before
+        # the "no cache" pass, which needs the cache on for the cached list)
+        if stack:
+            result["metrics_cost"] = measure_metrics_cost(stack, base, collections, duration,
+                                                          warm_s)
+            master = stack.master_pid
+
         # ---- the content reads again without the response cache (a fresh
         # pool: `cache.enabled: false`), so the report shows what a miss
         # costs next to what the cache makes of repeats.  The query counts
@@ -1337,6 +1477,11 @@ def check_goals(result):
     else:
         goals["p99_at_32"] = {"pass": None, "detail": "32 connections not measured"}
 
+    mc = result.get("metrics_cost")
+    goals["metrics_cost"] = {"pass": mc["pass"], "want": METRICS_COST_GOAL,
+                             "each": {t: e["ratio"] for t, e in mc["endpoints"].items()}} \
+        if mc else {"pass": None, "detail": "not measured (external stack)"}
+
     mem = result.get("memory") or {}
     samples = mem.get("samples") or []
     if len(samples) >= 3 and samples[-1]["workers"]:
@@ -1487,6 +1632,18 @@ def print_summary(result):
         if lg.get("note"):
             out.write("  (%s)\n" % lg["note"])
 
+    mc = result.get("metrics_cost")
+    if mc:
+        out.write("\nmetrics on vs off (c=%d, %d rounds, %d scrapes): %s\n"
+                  % (mc["connections"], mc["rounds"], mc["scrapes"]["ok"],
+                     "PASS" if mc["pass"] else "FAIL"))
+        for t, e in mc["endpoints"].items():
+            out.write("  %-20s off %8.0f  on %8.0f req/s  ratio %s (want >= %.2f)  "
+                      "p99 %s / %s ms  pool CPU %.1f / %.1f us per request\n"
+                      % (t, e["rps_off"], e["rps_on"], "%.3f" % e["ratio"] if e["ratio"] else "-",
+                         mc["want_ratio"], fmt_ms(e["p99_us_off"]), fmt_ms(e["p99_us_on"]),
+                         e["pool_cpu_us_per_request_off"], e["pool_cpu_us_per_request_on"]))
+
     q = result.get("quality") or {}
     if q.get("max_other_cores") is not None:
         out.write("\nmeasurement quality: %s (CPU used outside the bench: mean %.2f, max %.2f "
@@ -1507,6 +1664,7 @@ def print_summary(result):
                                   % (GOAL_READER_LIST, GOAL_READER_RATIO),
         "reader_list_p99_at_32": "%s as the bench user: p99 < %g ms at %d connections"
                                  % (GOAL_READER_LIST, GOAL_READER_P99_MS, GOAL_P99_CONNS),
+        "metrics_cost": "metrics on >= %.2f x off (health, cached list)" % METRICS_COST_GOAL,
     }
     for k, g in result["goals"].items():
         mark = {True: "MET   ", False: "MISSED", None: "n/a   "}[g.get("pass")]
@@ -1515,6 +1673,8 @@ def print_summary(result):
             detail = "worst %.2f (%s)" % (g["worst"], g["worst_at"])
         elif k == "p99_at_32" and "worst_ms" in g:
             detail = "worst %.2f ms (%s)" % (g["worst_ms"], g["worst_at"])
+        elif k == "metrics_cost" and "each" in g:
+            detail = ", ".join("%s %s" % (t, "%.3f" % r if r else "-") for t, r in g["each"].items())
         elif k == "reader_list_p99_at_32" and "each_ms" in g:
             detail = ", ".join("%s %.2f ms" % kv for kv in g["each_ms"].items())
         elif k == "worker_rss" and "max_kib" in g:

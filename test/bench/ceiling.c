@@ -44,6 +44,7 @@
     "Vary: Accept, Cookie, Accept-Language\r\n"                                             \
     "Cache-Control: private, no-store\r\n"                                                  \
     "Content-Language: en\r\n"                                                              \
+    "X-Request-Id: 0123456789abcdef0123456789abcdef\r\n" /* as long as nginx's */            \
     "\r\n"
 /* Byte for byte what the server writes for the health endpoint. */
 static const char response[] = HEAD_BEFORE_LENGTH "17" HEAD_AFTER_LENGTH BODY;

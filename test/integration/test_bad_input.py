@@ -31,10 +31,14 @@ class Paths(support.StackTestCase):
     def test_unknown_paths(self):
         for path in ("/api/nope/", "/api/nope", "/api/core/", "/api/core/nope/",
                      "/api/core/sites/1/nope/", "/api/core/languages/de/x/y/",
-                     "/nope", "/", "/apiary/",
+                     "/nope", "/apiary/",
                      "/api/core/sitesx/"):
             r = self.get(path)
             self.assertJSON(r, 404, {"detail": "Not found."})
+        # "/" is the browser app's front door (issue 15), not an unknown path.
+        r = self.get("/")
+        self.assertEqual(r.status, 302)
+        self.assertTrue((r.header("Location") or "").endswith("/app/"), r)
 
     def test_unknown_auth_api_paths(self):
         # /auth-api/ has its own envelope (api-auth.md sections 1.1, 2).

@@ -33,7 +33,7 @@ MODDIR = "/usr/lib/apache2/modules"
 HEALTH = {"status": "GOOD"}
 
 COMMON_MODULES = ["mpm_event", "authz_core", "mime", "alias", "headers", "dir",
-                  "proxy", "proxy_wstunnel"]
+                  "proxy", "proxy_wstunnel", "unique_id"]
 
 
 def setUpModule():
@@ -410,6 +410,21 @@ class EchoMixin:
         self.assertNotIn("HTTP_PROXY", p)
         self.assertNotEqual(p.get("HTTPS"), "on")
 
+    def test_request_id_passed_to_application(self):
+        self.assertEqual(self.echo_wait().status, 200)
+        # None sent: mod_unique_id's; each request its own.
+        a = self.echo("/api/").get("HTTP_X_REQUEST_ID")
+        b = self.echo("/api/").get("HTTP_X_REQUEST_ID")
+        self.assertTrue(a and b and a != b, (a, b))
+        self.assertRegex(a, r"^[-A-Za-z0-9._:@+=/]{1,128}$")
+        # A well-formed one from a load balancer in front: kept.
+        self.assertEqual(self.echo("/api/", headers={"X-Request-Id": "lb-1.2:3"})
+                         .get("HTTP_X_REQUEST_ID"), "lb-1.2:3")
+        # A malformed one: replaced, never passed on.
+        got = self.echo("/api/", headers={"X-Request-Id": "bad id;<x>"}).get("HTTP_X_REQUEST_ID")
+        self.assertNotEqual(got, "bad id;<x>")
+        self.assertRegex(got or "", r"^[-A-Za-z0-9._:@+=/]{1,128}$")
+
     def test_body_passed_to_application(self):
         self.assertEqual(self.echo_wait().status, 200)
         body = b'{"x":"' + b"y" * 300000 + b'"}'
@@ -664,6 +679,21 @@ class ServesMixin(support.MediaServingMixin):
     def test_uri_too_long_is_json_414(self):
         r = self.get("/api/core/languages/?q=" + "a" * 9000)
         self.assertDetail(r, 414, "Request-URI too long.")
+
+    def test_request_id_on_every_answer(self):
+        self.health()
+        # The application's answer: the id Apache passed it, once.
+        r = self.get("/api/core/languages/", headers={"X-Request-Id": "apache-rid-1"})
+        self.assertEqual(r.header_all("X-Request-Id"), ["apache-rid-1"], r)
+        r = self.get("/api/no/such/thing/", headers={"X-Request-Id": "apache-rid-2"})
+        self.assertEqual((r.status, r.header_all("X-Request-Id")), (404, ["apache-rid-2"]), r)
+        # Apache's own errors too.
+        r = self.get("/static/no-such-file.js", headers={"X-Request-Id": "apache-rid-3"})
+        self.assertEqual((r.status, r.header_all("X-Request-Id")), (404, ["apache-rid-3"]), r)
+        r = self.req("TRACE", "/api/", headers={"X-Request-Id": "apache-rid-4"})
+        self.assertEqual((r.status, r.header_all("X-Request-Id")), (405, ["apache-rid-4"]), r)
+        # None sent: mod_unique_id's.
+        self.assertTrue(self.get("/api/").header("X-Request-Id"))
 
     def test_apache_405_is_json(self):
         # TRACE is the one method Apache refuses itself (TraceEnable off).

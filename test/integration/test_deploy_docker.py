@@ -249,7 +249,8 @@ class Dockerfile(unittest.TestCase):
         runs = [a for i, a in stages()[0][1] if i == "RUN" and "apt-get install" in a]
         pkgs = apt_packages(runs[0])
         want = {p for p in deps_packages() if p.endswith("-dev") and not p.startswith("libclang")}
-        want |= {"build-essential", "pkg-config"}
+        # The build stage also builds the browser app (make -> static/app).
+        want |= {"build-essential", "pkg-config", "nodejs", "npm"}
         self.assertEqual(pkgs, want)
 
     def test_runtime_libraries_match_dev_packages(self):

@@ -638,3 +638,40 @@ class Expansion(ps.Base):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CurrentUserPermissions(ps.Base):
+    """_expand=permissions on current_user: what the app reads to show only
+    the controls the API would allow (issue 16)."""
+
+    def test_global_model_scopes(self):
+        sc = Scope()
+        W.assign(sc.uuid, W.role(sc.uuid, "gone", 5, ["openbook_content.change_course"],
+                                 active=False), sc.t)
+        W.assign(sc.uuid, sc.student, sc.t, end="now() - interval '1 day'")
+        own = W.scope(owner=sc.t)
+        W.grant(sc.t.id, "openbook_content.add_course")
+        me = self.ok(sc.t.call("GET", "/api/auth/current_user/?_expand=permissions"))
+        p = me["permissions"]
+        self.assertEqual(sorted(p), ["global", "model", "scopes"])
+        self.assertEqual(p["model"], ["openbook_content.add_course"])
+        self.assertIn("openbook_content.add_course", p["global"])
+        self.assertIn("openbook_auth.self_enroll", p["global"])   # anonymous grants count
+        self.assertNotIn("openbook_auth.self_enroll", p["model"])
+        entries = [(s["scope_uuid"], s["owner"], s["role"]) for s in p["scopes"]]
+        # The teacher role only: the inactive role and the expired
+        # assignment grant nothing (permissions.md 6.1).
+        self.assertCountEqual(entries, [(sc.uuid, False, "teacher"), (own, True, None)])
+        teacher = [s for s in p["scopes"] if s["role"] == "teacher"][0]
+        self.assertEqual(teacher["scope_type"], ps.COURSE)
+        self.assertEqual(teacher["priority"], 50)
+        self.assertEqual(sorted(teacher["permissions"]), sorted(MANAGE))
+
+    def test_only_when_expanded(self):
+        u = W.user("plain")
+        me = self.ok(u.call("GET", "/api/auth/current_user/"))
+        self.assertNotIn("permissions", me)
+        me = self.ok(u.call("GET", "/api/auth/current_user/?_expand=permissions&_fields=id,permissions"))
+        self.assertEqual(sorted(me), ["id", "permissions"])
+        self.assertEqual(me["permissions"]["scopes"], [])
+        self.assertEqual(me["permissions"]["model"], [])

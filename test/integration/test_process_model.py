@@ -209,7 +209,8 @@ class ProcessModel(support.StackTestCase):
                 t.start()
             for t in threads:
                 t.join(120)
-            seen = set(re.findall(r"\[(\d+)\] (?:GET|POST) /api/core/languages/",
+            # "[pid] req=<request id> GET /api/...": the access lines.
+            seen = set(re.findall(r"\[(\d+)\] (?:req=\S+ )?(?:GET|POST) /api/core/languages/",
                                   self.stack.log_text("openbook")[log_mark:]))
             self.assertEqual(bad, [], "requests failed during recycling (the load stops at "
                              "the first); first: %s" % bad[:3])

@@ -164,6 +164,30 @@ class CurrentUser(Base):
         data = self.assertJSON(self.call("GET", "/api/auth/current_user/", tok), 200)
         self.assertIs(data["is_superuser"], True)
 
+    def test_model_permissions_from_groups(self):
+        # permissions.model: own model permissions and the groups' ones,
+        # once each, sorted; what the app's administration uses to show a
+        # staff user only what the admin gate (permissions.md §9) lets
+        # through.
+        gid = STACK.psql("INSERT INTO groups (name, slug) VALUES (%s, %s) RETURNING id"
+                         % (lit(unique("Lang")), lit(unique("lang")))).split()[0]
+        STACK.psql("INSERT INTO group_permissions (group_id, permission_id) SELECT %s, p.id "
+                   "FROM permissions p JOIN content_types ct ON ct.id = p.content_type_id "
+                   "WHERE ct.app_label = 'openbook_core' AND p.codename IN "
+                   "('change_language', 'add_language')" % gid)
+        _, uid, tok = mkuser("curmp", perms=("openbook_core.add_language",
+                                             "openbook_auth.view_group"))
+        STACK.psql("INSERT INTO user_groups (user_id, group_id) VALUES (%d, %s)" % (uid, gid))
+        me = "/api/auth/current_user/?_expand=permissions"
+        data = self.assertJSON(self.call("GET", me, tok), 200)
+        self.assertEqual(data["permissions"]["model"], [
+            "openbook_auth.view_group", "openbook_core.add_language",
+            "openbook_core.change_language"])
+        # Another user's grants are not the requester's.
+        _, _, other = mkuser("curmp2")
+        data = self.assertJSON(self.call("GET", me, other), 200)
+        self.assertEqual(data["permissions"]["model"], [])
+
     def test_anything_below_is_not_found(self):
         _, _, tok = mkuser("curx")
         for path in ("/api/auth/current_user/1/", "/api/auth/current_user/x/y/",

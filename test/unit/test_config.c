@@ -482,6 +482,36 @@ START_TEST(test_validate_other_rules)
 }
 END_TEST
 
+/* The metrics endpoints: off, or a TCP address in net.h's syntax (the
+ * scrapers speak HTTP over TCP; a unix socket would open with no mode). */
+START_TEST(test_validate_metrics_addresses)
+{
+    make_valid();
+    static const char *const good[] = {"", "127.0.0.1:9187", "[::1]:9187", ":9187",
+                                       "localhost:9187"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        set_str(&C.metrics_listen, good[i]);
+        set_str(&C.relay_metrics_listen, good[i]);
+        ck_assert_msg(ob_config_validate(&C, &E) == 0, "%s: %s", good[i], E.msg);
+    }
+    static const char *const bad[] = {"9187", "127.0.0.1", "127.0.0.1:0", "127.0.0.1:65536",
+                                      "127.0.0.1:91x", "unix:/run/openbook/metrics.sock"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        set_str(&C.metrics_listen, bad[i]);
+        set_str(&C.relay_metrics_listen, "");
+        ASSERT_ERR(ob_config_validate(&C, &E), "key 'metrics.listen'");
+        set_str(&C.metrics_listen, "");
+        set_str(&C.relay_metrics_listen, bad[i]);
+        ASSERT_ERR(ob_config_validate(&C, &E), "key 'relay.metrics_listen'");
+    }
+    set_str(&C.relay_metrics_listen, "");
+    set_str(&C.log_format, "xml");
+    ASSERT_ERR(ob_config_validate(&C, &E), "key 'server.log_format'");
+    set_str(&C.log_format, "JSON");
+    ck_assert_msg(ob_config_validate(&C, &E) == 0, "%s", E.msg);
+}
+END_TEST
+
 /* ---- host matching ---------------------------------------------------- */
 
 static bool allowed(const char *host)
@@ -696,6 +726,7 @@ Suite *config_suite(void)
     tcase_add_test(tc, test_validate_secret_key);
     tcase_add_test(tc, test_validate_allowed_hosts);
     tcase_add_test(tc, test_validate_other_rules);
+    tcase_add_test(tc, test_validate_metrics_addresses);
     tcase_add_test(tc, test_host_matching);
     tcase_add_test(tc, test_host_star_only_in_development);
     tcase_add_test(tc, test_print_masks_secrets);

@@ -91,6 +91,8 @@ int main(void)
     srunner_add_suite(sr, upload_suite());
     srunner_add_suite(sr, backup_suite());
     srunner_add_suite(sr, net_suite());
+    srunner_add_suite(sr, promtext_suite());
+    srunner_add_suite(sr, log_suite());
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
     srunner_free(sr);

@@ -607,6 +607,65 @@ START_TEST(test_json_depth)
 }
 END_TEST
 
+/* ---- request id, request line ----------------------------------------- */
+
+START_TEST(test_request_id)
+{
+    static const char *const good[] = {
+        "9f86d081884c7d659a2feaa0c55ad015", /* nginx */
+        "YzQ1NmE@x-Aa",                     /* Apache UNIQUE_ID style */
+        "lb-7f3a.2025:req/1=+", "a",
+    };
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++)
+        ck_assert_msg(ob_parse_request_id(good[i], strlen(good[i])), "%s refused", good[i]);
+    char max[OB_REQUEST_ID_MAX + 1];
+    memset(max, 'x', sizeof max);
+    ck_assert(ob_parse_request_id(max, OB_REQUEST_ID_MAX));
+    ck_assert(!ob_parse_request_id(max, OB_REQUEST_ID_MAX + 1));
+    static const char *const bad[] = {"", "two words", "semi;colon", "<x>", "quote\"",
+                                      "tab\t", "new\r\nline", "caf\xc3\xa9", "back\\slash"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(!ob_parse_request_id(bad[i], strlen(bad[i])), "%s accepted", bad[i]);
+    /* An embedded NUL is refused; the length, not a NUL, ends the input. */
+    ck_assert(!ob_parse_request_id("ab\0cd", 5));
+    ck_assert(ob_parse_request_id("abcd;", 4));
+}
+END_TEST
+
+START_TEST(test_request_line)
+{
+    ob_request_line rl;
+    const char *t = "GET /metrics?x=1 HTTP/1.1\r\nHost: a\r\n\r\n";
+    ck_assert(ob_parse_request_line(t, strlen(t), &rl));
+    ck_assert_int_eq(rl.method_len, 3);
+    ck_assert(memcmp(rl.method, "GET", 3) == 0);
+    ck_assert_int_eq(rl.path_len, 8);
+    ck_assert(memcmp(rl.path, "/metrics", 8) == 0);
+    t = "HEAD / HTTP/1.0\n";
+    ck_assert(ob_parse_request_line(t, strlen(t), &rl));
+    ck_assert_int_eq(rl.path_len, 1);
+    static const char *const bad[] = {
+        "",
+        "GET /metrics HTTP/1.1",          /* no end of line */
+        "GET  /metrics HTTP/1.1\r\n",     /* two spaces */
+        "GET metrics HTTP/1.1\r\n",       /* not origin-form */
+        "GET /met rics HTTP/1.1\r\n",
+        "GET /metrics HTTP/2.0\r\n",
+        "GET /metrics HTTP/1.1x\r\n",
+        "G(T /metrics HTTP/1.1\r\n",      /* not a token */
+        " GET /metrics HTTP/1.1\r\n",
+        "GET /a\x01b HTTP/1.1\r\n",
+        "GET /metrics\r\n",               /* HTTP/0.9 */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        ck_assert_msg(!ob_parse_request_line(bad[i], strlen(bad[i]), &rl), "accepted: %s", bad[i]);
+    /* The length bounds it: the same line cut short is refused. */
+    t = "GET /metrics HTTP/1.1\r\n";
+    for (size_t n = 0; n + 1 < strlen(t); n++)
+        ck_assert_msg(!ob_parse_request_line(t, n, &rl), "accepted %zu bytes", n);
+}
+END_TEST
+
 Suite *parse_suite(void)
 {
     Suite *s = suite_create("parse");
@@ -663,6 +722,11 @@ Suite *parse_suite(void)
     tcase_add_test(tc, test_accept_gzip_browsers);
     tcase_add_test(tc, test_accept_gzip_weights_and_wildcard);
     tcase_add_test(tc, test_accept_gzip_junk);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("request_id");
+    tcase_add_test(tc, test_request_id);
+    tcase_add_test(tc, test_request_line);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("json_depth");

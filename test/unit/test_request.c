@@ -156,6 +156,29 @@ START_TEST(test_host_rejected)
 }
 END_TEST
 
+START_TEST(test_request_id)
+{
+    /* The front server's id, when well-formed. */
+    const char *v1[] = {"REQUEST_URI=/", "HTTP_HOST=example.org",
+                        "HTTP_X_REQUEST_ID=lb-1.2:3", NULL};
+    ck_assert_int_eq(init(v1), 0);
+    ck_assert_str_eq(R.request_id, "lb-1.2:3");
+    /* Else one of our own: 32 hex digits, a new one every time, also for a
+     * request refused early (its 400 carries it). */
+    const char *v2[] = {"REQUEST_URI=/", "HTTP_HOST=evil.com",
+                        "HTTP_X_REQUEST_ID=two words", NULL};
+    ck_assert_int_eq(init(v2), -1);
+    const char *first = R.request_id;
+    ck_assert_ptr_nonnull(first);
+    ck_assert_int_eq(strlen(first), 32);
+    ck_assert_int_eq(strspn(first, "0123456789abcdef"), 32);
+    const char *v3[] = {"REQUEST_URI=/", "HTTP_HOST=example.org", NULL};
+    ck_assert_int_eq(init(v3), 0);
+    ck_assert_int_eq(strlen(R.request_id), 32);
+    ck_assert_str_ne(R.request_id, first);
+}
+END_TEST
+
 START_TEST(test_host_checked_before_path)
 {
     const char *v[] = {"REQUEST_URI=/../x?a=%00", "HTTP_HOST=evil.com", NULL};
@@ -613,6 +636,7 @@ Suite *request_suite(void)
     tcase_add_test(tc, test_method);
     tcase_add_test(tc, test_host_accepted);
     tcase_add_test(tc, test_host_rejected);
+    tcase_add_test(tc, test_request_id);
     tcase_add_test(tc, test_host_checked_before_path);
     tcase_add_test(tc, test_path_and_query);
     tcase_add_test(tc, test_no_query);

@@ -178,6 +178,23 @@ START_TEST(test_custom_type_language_and_headers)
 }
 END_TEST
 
+START_TEST(test_request_id_header)
+{
+    const char *h;
+    serialize(false, &h);
+    ck_assert_ptr_null(strstr(h, "X-Request-Id"));
+    /* On every answer, errors and empty ones included; the body stays. */
+    R.request_id = "9f86d081884c7d659a2feaa0c55ad015";
+    ob_fail(&R, 404, "Not found.");
+    ck_assert_str_eq(serialize(false, &h), "{\"detail\":\"Not found.\"}");
+    ck_assert(has_header(h, "X-Request-Id: 9f86d081884c7d659a2feaa0c55ad015"));
+    ck_assert_int_eq(count(h, "X-Request-Id"), 1);
+    R.res.status = 204;
+    serialize(false, &h);
+    ck_assert(has_header(h, "X-Request-Id: 9f86d081884c7d659a2feaa0c55ad015"));
+}
+END_TEST
+
 START_TEST(test_fail_replaces_body)
 {
     ob_buf_puts(&R.res.body, "{\"partial\":");
@@ -358,6 +375,7 @@ Suite *response_suite(void)
     tcase_add_test(tc, test_empty_200_body);
     tcase_add_test(tc, test_custom_type_language_and_headers);
     tcase_add_test(tc, test_fail_replaces_body);
+    tcase_add_test(tc, test_request_id_header);
     tcase_add_test(tc, test_status_texts);
     tcase_add_test(tc, test_method_names);
     tcase_add_test(tc, test_gzip_round_trip_and_headers);

@@ -39,6 +39,8 @@ Suite *archive_suite(void);
 Suite *upload_suite(void);
 Suite *backup_suite(void);
 Suite *net_suite(void);
+Suite *promtext_suite(void);
+Suite *log_suite(void);
 
 /* NULL-terminated copy of envp[] in arena memory, as FastCGI hands it over
  * (mutable strings).  The list must end with NULL. */

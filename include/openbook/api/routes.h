@@ -8,7 +8,11 @@
 
 /* The application's router: the table of routes.c (ob_api_routes,
  * derived from the descriptions), the access checks of access.c and the
- * refusals in each API's envelope.  Built on first use. */
+ * refusals in each API's envelope.  ob_api_router() fills
+ * ob_api_router_state on first use (`openbook serve` calls it before the
+ * pool starts, whose metrics count requests by its routes) and returns
+ * it. */
+extern ob_router ob_api_router_state;
 const ob_router *ob_api_router(void);
 
 /* Who may call a route without logging in (api-conventions.md §11.3):

@@ -18,6 +18,7 @@ typedef struct ob_rate {
     const char *action;  /* "login", "login_failed", ... (part of the key) */
     long limit;
     long window;
+    bool per_ip;         /* keyed by client address: auth.ip_limit_factor applies */
 } ob_rate;
 
 extern const ob_rate ob_rate_login_ip;            /* 30/min per IP */
@@ -32,6 +33,11 @@ extern const ob_rate ob_rate_code_email;          /* 3/min per address */
 extern const ob_rate ob_rate_change_password;     /* 5/min per user */
 extern const ob_rate ob_rate_manage_email;        /* 10/min per user */
 extern const ob_rate ob_rate_reauthenticate;      /* 10/min per user */
+
+/* The name (ob_rate.action) of limit i of the list above, NULL past the
+ * last: the labels of the pool's refusal counters (ob_app.ratelimit_name;
+ * ob_ratelimit_hit counts a refusal under its limit's index). */
+const char *ob_ratelimit_name(size_t i);
 
 /* Counts one event for key.  Returns 0 when it is within the limit, else
  * the seconds until the window ends (>= 1, for Retry-After). */

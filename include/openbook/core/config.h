@@ -28,6 +28,9 @@ typedef struct ob_config {
     bool development;
     char *log_level;
     bool access_log;
+    char *log_format;          /* "text" or "json" (log.h) */
+    /* metrics (the pool's Prometheus endpoint, metrics.h) */
+    char *metrics_listen;      /* host:port, "" = off */
     /* cache (the workers' response cache, cache.h) */
     bool cache_enabled;
     long cache_max_bytes;
@@ -76,6 +79,7 @@ typedef struct ob_config {
     char *media_url;
     /* relay */
     char *relay_listen;
+    char *relay_metrics_listen; /* host:port of the relay's metrics, "" = off */
     long relay_ping_interval;
     long relay_max_connections;
     char *relay_ticket_secret;
@@ -92,6 +96,7 @@ typedef struct ob_config {
 
     /* auth */
     long auth_login_timeout;
+    long auth_ip_limit_factor;
     long auth_reauthentication_timeout;
     long auth_max_email_addresses;
     long auth_verification_cooldown;

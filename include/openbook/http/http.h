@@ -22,6 +22,7 @@ struct ob_redis;
 struct ob_cache;
 struct ob_user;
 struct ob_session;
+struct ob_route;
 
 typedef enum {
     OB_GET = 1 << 0,
@@ -90,6 +91,7 @@ typedef struct ob_request {
     void *perm;                /* what the requester holds, loaded once (src/perm/) */
 
     /* Routing. */
+    const struct ob_route *route; /* the pattern that matched the path; NULL: none */
     const char *path_params[OB_MAX_PATH_PARAMS];
     size_t npath_params;
     const void *route_data;    /* the matched route's data (router.h) */
@@ -100,6 +102,9 @@ typedef struct ob_request {
 
     ob_response res;
     int64_t start_ns;
+    /* X-Request-Id: the front server's (checked by ob_parse_request_id),
+     * else one the worker made; sent back on every answer and logged. */
+    const char *request_id;
     /* Set by ob_read_cache_answer on a miss, for ob_read_cache_keep. */
     const char *cache_key;
     size_t cache_klen;

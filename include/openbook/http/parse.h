@@ -70,6 +70,26 @@ int ob_parse_accept_gzip(const char *buf, size_t len);
  * parsing it.  Lets the server refuse deep bodies before cJSON recurses. */
 size_t ob_json_depth(const char *buf, size_t len);
 
+/* X-Request-Id as the front server passes it (nginx's $request_id is 32
+ * hex digits, Apache's UNIQUE_ID base64-like): 1 to OB_REQUEST_ID_MAX
+ * characters of [A-Za-z0-9-._:@+=/].  Anything else is not used (it would
+ * go into a response header and every log line of the request). */
+#define OB_REQUEST_ID_MAX 128
+bool ob_parse_request_id(const char *buf, size_t len);
+
+/* The request line of an HTTP/1.x request head (the metrics endpoint's
+ * small server): a token method, one space, an origin-form target (starts
+ * with '/', no space or control character), one space, HTTP/1.0 or
+ * HTTP/1.1, then LF or CRLF.  path is the target without its query.
+ * Pointers go into buf. */
+typedef struct ob_request_line {
+    const char *method;
+    size_t method_len;
+    const char *path;
+    size_t path_len;
+} ob_request_line;
+bool ob_parse_request_line(const char *buf, size_t len, ob_request_line *out);
+
 /* ---- typed values (values.c; api-conventions.md §3) ---- */
 
 /* Lower-case hyphenated UUID from any case, with or without hyphens. */

@@ -32,6 +32,14 @@ typedef struct ob_app {
      * Redis client and cache.  Whatever transaction it leaves open is
      * rolled back. */
     void (*handle)(ob_request *r);
+    /* For the metrics of metrics.listen (pool/metrics.h), both may be NULL.
+     * The routing table requests are counted by: handle sets r->route to
+     * an entry of router->routes (other requests count as "unmatched").
+     * The names of the rate limits, ratelimit_name(i) for i = 0, 1, ...
+     * until NULL, whose refusals the application counts with
+     * ob_metrics_ratelimit_refused(i). */
+    const struct ob_router *router;
+    const char *(*ratelimit_name)(size_t i);
 } ob_app;
 
 /* Returns a listening fd: systemd's LISTEN_FDS, an inherited listening fd 0

@@ -157,11 +157,46 @@ const ob_resource ob_res_users_public = {
     USER_ROWS(user_public_fields),
 };
 
+/* What the requester holds (addition, only with _expand=permissions), so
+ * that the app shows a control only where the API would allow the action
+ * without trying it: `global` the perm strings held for every item
+ * (anonymous and model permissions), `model` the model permissions alone
+ * (the admin gate counts only these), `scopes` one entry per owned scope
+ * and per effective role assignment (permissions.md §6.1) with the role's
+ * priority and permissions.  The app applies permissions.md §6 to these
+ * and to the items' own owner and public_permissions. */
+#define PERM_STR(p) "(SELECT xct.app_label || '.' || xp.codename FROM permissions xp JOIN" \
+    " content_types xct ON xct.id = xp.content_type_id WHERE xp.id = " p ")"
+#define MODEL_PERM_IDS                                                                     \
+    "SELECT up.permission_id FROM user_permissions up WHERE up.user_id = t.id UNION"          \
+    " SELECT gp.permission_id FROM user_groups ug JOIN group_permissions gp ON"               \
+    " gp.group_id = ug.group_id WHERE ug.user_id = t.id"
+#define CURRENT_USER_PERMISSIONS                                                           \
+    "json_build_object("                                                                    \
+    "'global', (SELECT coalesce(json_agg(x.s ORDER BY x.s), '[]') FROM (SELECT DISTINCT "     \
+    PERM_STR("g.id") " AS s FROM (SELECT permission_id AS id FROM anonymous_permissions UNION " \
+    MODEL_PERM_IDS ") g) x),"                                                                \
+    "'model', (SELECT coalesce(json_agg(x.s ORDER BY x.s), '[]') FROM (SELECT " PERM_STR("g.id") \
+    " AS s FROM (SELECT permission_id AS id FROM (" MODEL_PERM_IDS ") m) g) x),"               \
+    "'scopes', (SELECT coalesce(json_agg(json_build_object('scope_type', sct.app_label || '.' ||" \
+    " sct.model, 'scope_uuid', s.u, 'owner', s.o, 'role', s.r, 'priority', s.p,"                \
+    " 'permissions', s.l) ORDER BY sct.model, s.u, s.o DESC, s.r), '[]') FROM ("               \
+    "SELECT so.scope_type_id AS ty, so.scope_uuid::text AS u, true AS o, NULL::text AS r,"      \
+    " NULL::int AS p, '[]'::json AS l FROM scope_objects so WHERE so.owner_id = t.id"           \
+    " UNION ALL SELECT ra.scope_type_id, ra.scope_uuid::text, false, ro.slug, ro.priority,"     \
+    " (SELECT coalesce(json_agg(" PERM_STR("rp.permission_id") " ORDER BY rp.permission_id),"  \
+    " '[]') FROM role_permissions rp WHERE rp.role_id = ro.id)"                                 \
+    " FROM role_assignments ra JOIN roles ro ON ro.id = ra.role_id WHERE ra.user_id = t.id"     \
+    " AND ra.is_active AND ro.is_active AND (ra.start_date IS NULL OR ra.start_date <= now())"  \
+    " AND (ra.end_date IS NULL OR ra.end_date > now())) s"                                      \
+    " JOIN content_types sct ON sct.id = s.ty))"
+
 static const ob_field current_user_fields[] = {
     USER_PUBLIC_FIELDS,
     {"email", "t.email", OB_FT_TEXT, 0},
     {"is_authenticated", "true", OB_FT_BOOL, 0},
     {"is_superuser", "t.is_superuser", OB_FT_BOOL, 0},
+    {"permissions", CURRENT_USER_PERMISSIONS, OB_FT_JSON, OB_FF_EXPAND_ONLY},
 };
 
 static void current_user(ob_request *r);

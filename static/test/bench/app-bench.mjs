@@ -16,6 +16,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { launch, openPage, url, demo } from '../e2e/harness.mjs';
+import { studioBench } from './studio-bench.mjs';
 
 const APP = new URL('../../app/', import.meta.url).pathname;
 const RUNS = Number(process.env.BENCH_RUNS || 20);
@@ -69,6 +70,7 @@ for (let i = 0; i < RUNS + 1; i++) {
   fcp.push(t.fcp);
   next.push(n);
 }
+if (!process.env.BENCH_SKIP_STUDIO) await studioBench(browser);
 await browser.close();
 console.log(`first textbook page, navigation -> rendered (median of ${RUNS}, fresh context each): ${median(cold).toFixed(1)} ms  (goal < 300 ms; min ${Math.min(...cold).toFixed(1)}, max ${Math.max(...cold).toFixed(1)})`);
 console.log(`  first contentful paint (median): ${median(fcp).toFixed(1)} ms`);

@@ -282,8 +282,10 @@ export function withBrowser() {
 export function psql(sql) {
   const [host, port] = (process.env.OB_E2E_PSQL || '').split(':');
   if (!host) throw new Error('OB_E2E_PSQL is not set');
-  const r = spawnSync('psql', ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', port, '-U', 'postgres',
-    '-d', 'openbook', '-c', sql], { encoding: 'utf8' });
+  const env = { ...process.env };
+  if (process.env.OB_E2E_PGPASSFILE) env.PGPASSFILE = process.env.OB_E2E_PGPASSFILE;
+  const r = spawnSync('psql', ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-h', host, '-p', port, '-U', process.env.OB_E2E_PGUSER || 'postgres',
+    '-d', 'openbook', '-c', sql], { encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`psql: ${r.stderr}`);
   return r.stdout.trim();
 }

@@ -39,6 +39,10 @@ function freePort() {
 async function startStack(dir, port) {
   const env = { ...process.env, LANG: 'C.UTF-8' };
   for (const k of Object.keys(env)) if (k.startsWith('OPENBOOK_')) delete env[k];
+  // Every browser of every test file logs in from 127.0.0.1, as a class
+  // behind one NAT address would: the limits per address (30 logins a
+  // minute) are raised as such an installation raises them.
+  env.OPENBOOK_AUTH_IP_LIMIT_FACTOR = '20';
   env.ASAN_OPTIONS ??= 'detect_leaks=1:abort_on_error=0:print_summary=1';
   env.UBSAN_OPTIONS ??= 'print_stacktrace=1';
   const proc = spawn('python3', [join(REPO, 'deploy/local/stack.py'), 'run', '--dir', dir, '--port', String(port),
@@ -61,9 +65,10 @@ async function startStack(dir, port) {
     });
   });
   const redis = /redis-cli -p (\d+)/.exec(out);
-  const psql = /psql:\s+psql -h (\S+) -p (\d+)/.exec(out);
+  // "psql: [PGPASSFILE=<file>] psql -h <dir> -p <port> -U <user> openbook"
+  const psql = /psql:\s+(?:PGPASSFILE=(\S+)\s+)?psql -h (\S+) -p (\d+)(?: -U (\S+))?/.exec(out);
   const mail = /mail:\s+(\S+)/.exec(out);
-  return { proc, env, redisPort: redis && redis[1], psql: psql && `${psql[1]}:${psql[2]}`, mailDir: mail[1], output: () => out + err };
+  return { proc, env, redisPort: redis && redis[1], psql: psql && `${psql[2]}:${psql[3]}`, pgpass: psql && psql[1], pguser: psql && psql[4], mailDir: mail[1], output: () => out + err };
 }
 
 function stopStack(stack) {
@@ -114,6 +119,8 @@ async function main() {
       OB_E2E_MAIL_DIR: stack.mailDir,
       OB_E2E_REDIS_PORT: stack.redisPort || '',
       OB_E2E_PSQL: stack.psql || '',
+      OB_E2E_PGPASSFILE: stack.pgpass || '',
+      OB_E2E_PGUSER: stack.pguser || '',
       OB_E2E_ADMIN: JSON.stringify(ADMIN),
       OB_E2E_ROOT: dir,
     };

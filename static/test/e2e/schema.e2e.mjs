@@ -6,7 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RESOURCES, ACTIONS, AUTH, AUTH_BASE } from '../../src/endpoints.js';
+import '../../src/studio/endpoints.js';   // the studio's declarations join the tables (as when it loads)
 import { url } from './harness.mjs';
+import { registerEndpoints } from '../../src/admin/endpoints.js';
+
+// The administration's tables join the app's (as when its chunk loads).
+registerEndpoints();
 
 const OPS = {
   list: ['collection', 'get'], create: ['collection', 'post'], retrieve: ['item', 'get'],
@@ -48,6 +53,10 @@ test('every REST resource, field, filter and expansion the app uses is in /api/s
     for (const e of spec.expand || []) if (!expandable.includes(e)) problems.push(`${name}: ${e} cannot be expanded`);
   }
   for (const [name, a] of Object.entries(ACTIONS)) {
+    if (a.pending && !doc.paths[a.path]) {
+      pendingSkipped.push(`action ${name} (${a.pending})`);
+      continue;
+    }
     if (!doc.paths[a.path]?.[a.method]) problems.push(`action ${name}: ${a.method.toUpperCase()} ${a.path} is not in the schema`);
   }
   assert.deepEqual(problems, []);

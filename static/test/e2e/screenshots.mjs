@@ -1,8 +1,8 @@
 // screenshots.mjs - the README's pictures of the app, made on the e2e
 // harness against the demo content (`make screenshots` runs it through
-// run.mjs).  Writes docs/screenshots/{reader,course-dark,phone-de}.png.
+// run.mjs).  Writes docs/screenshots/{reader,course-dark,phone-de,studio}.png.
 import { join } from 'node:path';
-import { launch, openPage, url, demo, makeUser, login } from './harness.mjs';
+import { launch, openPage, url, demo, makeUser, login, ADMIN, stubLibraries } from './harness.mjs';
 
 const OUT = new URL('../../../docs/screenshots/', import.meta.url).pathname;
 const browser = await launch();
@@ -45,6 +45,19 @@ async function settle(page) {
   await page.locator('.toc-mobile summary').click();
   await settle(page);
   await page.screenshot({ path: join(OUT, 'phone-de.png') });
+  await context.close();
+}
+
+// 4. The studio: the demo textbook's page tree and a page in the editor,
+// its component rendered by the test library.
+{
+  const { context, page } = await openPage(browser, { viewport: { width: 1280, height: 800 } });
+  await stubLibraries(context);
+  await login(page, ADMIN);
+  await page.goto(url(`/app/#/studio/textbooks/${ids.textbook}/pages/${ids.pages.Introduction}`));
+  await page.locator('.pm-component-live ob-info-box[data-upgraded]').waitFor();
+  await settle(page);
+  await page.screenshot({ path: join(OUT, 'studio.png') });
   await context.close();
 }
 

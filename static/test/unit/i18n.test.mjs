@@ -4,9 +4,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { addStrings } from '../../src/i18n.js';
 import { TABLES, t, setLanguage, initialLanguage, tn } from '../../src/i18n.js';
+import '../../src/studio/strings.js';   // the studio's strings join the tables when it loads
 
 const SRC = new URL('../../src/', import.meta.url).pathname;
+
+// The tables of the parts that load on demand (i18n/<part>.<lang>.js)
+// join the main ones, as their chunks do in the app.
+for (const f of readdirSync(join(SRC, 'i18n')).sort()) {
+  const m = /^[\w-]+\.(\w+)\.js$/.exec(f);
+  if (m) addStrings({ [m[1]]: (await import(join(SRC, 'i18n', f))).default });
+}
 
 function sources(dir) {
   return readdirSync(dir).flatMap((n) => {
