@@ -116,7 +116,7 @@ static void teardown(void)
 START_TEST(test_ratelimit_fallback)
 {
     CFG.workers = 2; /* each worker gets half of the limit */
-    static const ob_rate rate = {"test", 6, 60};
+    static const ob_rate rate = {"test", 6, 60, false};
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(ob_ratelimit_hit(&R, &rate, "k"), 0);
     long wait = ob_ratelimit_hit(&R, &rate, "k");
@@ -135,7 +135,7 @@ START_TEST(test_ratelimit_fallback)
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(ob_ratelimit_hit(&R, &rate, "fresh"), 0);
     ck_assert_int_gt(ob_ratelimit_hit(&R, &rate, "fresh"), 0);
-    static const ob_rate one = {"one", 1, 60};
+    static const ob_rate one = {"one", 1, 60, false};
     CFG.workers = 8; /* never below 1 */
     ck_assert_int_eq(ob_ratelimit_hit(&R, &one, "k"), 0);
     ck_assert_int_gt(ob_ratelimit_hit(&R, &one, "k"), 0);
@@ -145,7 +145,7 @@ END_TEST
 START_TEST(test_ratelimit_many_keys)
 {
     /* More keys than slots: eviction keeps it working, never crashing. */
-    static const ob_rate rate = {"many", 1000, 60};
+    static const ob_rate rate = {"many", 1000, 60, false};
     char key[32];
     for (int i = 0; i < 5000; i++) {
         snprintf(key, sizeof key, "key%d", i);
