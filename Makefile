@@ -1,7 +1,8 @@
 # OpenBook - build, run, test.
 #
 #   make            build build/openbook (release, -O2)
-#   make run        the whole system on loopback, data under var/  (Ctrl-C stops it)
+#   make run        the whole system on loopback, data under var/, uploads and
+#                   installed libraries under media/  (Ctrl-C stops it)
 #   make test       unit tests, fuzz smoke, integration tests (ASan+UBSan build)
 #   make bench      throughput/latency next to a same-run ceiling
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 60)
@@ -53,7 +54,7 @@ CORE_SRC := $(wildcard src/core/*.c) $(wildcard src/http/*.c)
 # src/files (media root, library archives) needs libzip: not in CORE, so the
 # relay does not link it.
 FILES_SRC := $(wildcard src/files/*.c)
-APP_SRC  := $(FILES_SRC) $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/perm/*.c) $(wildcard src/api/*.c) $(wildcard src/api/resources/*.c) $(wildcard src/pool/*.c) \
+APP_SRC  := $(FILES_SRC) $(wildcard src/library/*.c) $(wildcard src/db/*.c) $(wildcard src/auth/*.c) $(wildcard src/perm/*.c) $(wildcard src/api/*.c) $(wildcard src/api/resources/*.c) $(wildcard src/pool/*.c) \
             $(wildcard src/cli/*.c) $(wildcard src/redis/*.c) $(wildcard src/mail/*.c)
 MAIN_SRC := src/main.c
 MIGRATIONS := $(sort $(wildcard src/db/migrations/*.sql))
@@ -111,7 +112,7 @@ $(BUILD)/obj/gen/migrations_data.o: build/gen/migrations_data.c $(BUILD)/flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c -o $@ $<
 
--include $(wildcard $(BUILD)/obj/src/*.d $(BUILD)/obj/src/*/*.d)
+-include $(wildcard $(BUILD)/obj/src/*.d $(BUILD)/obj/src/*/*.d $(BUILD)/obj/src/*/*/*.d)
 
 # Migrations are compiled into the binary (one file per version) so a
 # deployed binary always carries the schema it expects.
@@ -131,12 +132,13 @@ deps:
 # Sub-makes so that pkg-config runs after deps has installed the libraries.
 run: deps
 	@$(MAKE) --no-print-directory all
-	python3 deploy/local/stack.py run --dir var --port $${PORT:-8080}
+	python3 deploy/local/stack.py run --dir var --media media --port $${PORT:-8080}
 
 bench: deps
 	@$(MAKE) --no-print-directory all
 	python3 test/bench/bench.py
 	python3 test/bench/relay_bench.py
+	python3 test/bench/files_bench.py
 	@$(MAKE) --no-print-directory app-bench
 
 # The app's bundle size and page timings (static/test/bench/app-bench.mjs),

@@ -17,7 +17,7 @@ ORDER='
 core
 http
 db redis files
-mail pool
+mail pool library
 auth perm
 api
 cli

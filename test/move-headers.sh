@@ -30,6 +30,8 @@ fields http
 filename files
 http http
 json core
+library library
+upload files
 jsonvalue http
 log core
 mail mail

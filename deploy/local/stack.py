@@ -5,11 +5,14 @@ Used by `make run` and by the integration tests (test/integration/).  Python
 3 standard library only.
 
     python3 deploy/local/stack.py run --dir var --port 8080 [--binary build/openbook] [--workers N]
-                                      [--no-demo-data]
+                                      [--media DIR] [--no-demo-data]
 
-runs migrate, load-initial-data and (unless --no-demo-data) load-demo-data,
-starts everything with its data under var/ (kept between runs), prints the
-URL and blocks until Ctrl-C or SIGTERM, then stops everything it started.
+runs migrate, load-initial-data and (unless --no-demo-data) load-demo-data
+and install-library of the demo component library (test/libraries/ob-demo,
+the elements the demo textbook's pages use), starts everything with its
+data under var/ (kept between runs) and media.media_root in DIR (`make
+run`: the repository's media/), prints the URL and blocks until Ctrl-C or
+SIGTERM, then stops everything it started.
 
 As a module:
 
@@ -27,7 +30,7 @@ Layout under root_dir:
     run/             openbook.sock, relay.sock; nginx.pid
     log/             postgres.log redis.log migrate.log openbook.log
                      nginx-error.log nginx-access.log
-    media/           media.media_root
+    media/           media.media_root (unless media_dir says otherwise)
     nginx/           nginx.conf (written), openbook.conf (the shipped server
                      block with local paths), fastcgi_params, mime.types, temp/
     openbook.yaml    the configuration the binary gets with -c (mode 0600:
@@ -294,7 +297,8 @@ class Stack:
 
     def __init__(self, root_dir, port=None, binary=None, repo=None, workers=2,
                  config=None, with_server=True, with_nginx=True,
-                 health_timeout=30.0, env=None, with_relay=True, demo_data=False):
+                 health_timeout=30.0, env=None, with_relay=True, demo_data=False,
+                 media_dir=None):
         """root_dir: data directory (created).  port: nginx port on
         127.0.0.1 (None: a free one).  binary: the openbook binary
         (default <repo>/build/openbook).  workers: server.workers.
@@ -304,8 +308,9 @@ class Stack:
         themselves.  env: extra environment for the openbook processes.
         with_relay: start openbook-relay (the binary next to `binary`) when
         the server is started and that binary exists.  demo_data: also run
-        `openbook load-demo-data` after the migrations (`make run` does; the
-        test stacks start without content)."""
+        `openbook load-demo-data` and install the demo component library
+        after the migrations (`make run` does; the test stacks start without
+        content).  media_dir: media.media_root (default <root_dir>/media)."""
         self.repo = os.path.abspath(repo or REPO)
         self.root = os.path.abspath(root_dir)
         self._auto_port = not port   # a free port we may change if taken
@@ -325,7 +330,7 @@ class Stack:
         self.pg_socket_dir = os.path.join(self.root, "pg-run")
         self.run_dir = os.path.join(self.root, "run")
         self.log_dir = os.path.join(self.root, "log")
-        self.media_dir = os.path.join(self.root, "media")
+        self.media_dir = os.path.abspath(media_dir or os.path.join(self.root, "media"))
         self.nginx_dir = os.path.join(self.root, "nginx")
         self.config_path = os.path.join(self.root, "openbook.yaml")
         self.socket_path = os.path.join(self.run_dir, "openbook.sock")
@@ -566,6 +571,12 @@ class Stack:
                 "running as root, nginx's workers run as %s, which cannot reach %s (a "
                 "directory on the way is not o+x): use a data directory below /tmp or /srv, "
                 "or run as a normal user" % (user, self.root))
+        if self.with_nginx and not _ancestors_searchable(self.media_dir):
+            fallback = os.path.join(self.root, "media")
+            sys.stderr.write("stack: %s cannot reach %s: media.media_root is %s instead\n"
+                             % (user, self.media_dir, fallback))
+            self.media_dir = fallback
+            os.makedirs(fallback, exist_ok=True)
         os.chown(self.run_dir, 0, self.web[2])
         os.chmod(self.run_dir, 0o2750)
         for d in (self.media_dir, self.nginx_dir):
@@ -953,6 +964,29 @@ class Stack:
             if r.returncode != 0:
                 raise StackError("`openbook %s` failed with status %d\n%s"
                                  % (cmd, r.returncode, tail(self.log_path("migrate"))))
+        if self.demo_data:
+            self._install_demo_library(log)
+
+    def _install_demo_library(self, log):
+        """The demo component library (test/libraries/ob-demo), archived by
+        the tests' zip_factory and installed like any archive; replaced on
+        every start, so edits of its source show after a restart."""
+        sys.path.insert(0, os.path.join(self.repo, "test", "integration"))
+        try:
+            import zip_factory
+        finally:
+            sys.path.pop(0)
+        archive = os.path.join(self.root, "ob-demo.zip")
+        with open(archive, "wb") as f:
+            f.write(zip_factory.library_zip(os.path.join(self.repo, "test", "libraries",
+                                                         "ob-demo")))
+        argv = [self.binary, "install-library", "-c", self.config_path, archive]
+        log.write(("\n==== %s\n" % " ".join(argv)).encode())
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                           cwd=self.root, env=self.server_env(), timeout=180)
+        if r.returncode != 0:
+            raise StackError("`openbook install-library` failed with status %d\n%s"
+                             % (r.returncode, tail(self.log_path("migrate"))))
 
     def _start_server(self):
         self._check_binary()
@@ -1102,7 +1136,7 @@ def _cmd_run(args):
     if not os.path.isabs(binary):
         binary = os.path.abspath(binary)
     stack = Stack(root, args.port, binary, REPO, workers=args.workers,
-                  demo_data=not args.no_demo_data)
+                  demo_data=not args.no_demo_data, media_dir=args.media)
 
     stopping = []
 
@@ -1127,6 +1161,7 @@ def _cmd_run(args):
     print("  redis:    REDISCLI_AUTH=\"$(cat %s)\" redis-cli -p %d"
           % (os.path.join(root, "redis_password"), stack.redis_port))
     print("  mail:     %s  (one .eml per message)" % stack.config["mail"]["file_dir"])
+    print("  media:    %s" % stack.media_dir)
     print("  reload:   kill -HUP %d" % stack.master_pid)
     if stack.relay_pid:
         print("  relay:    %s  (kill -HUP %d reloads it)" % (stack.relay_socket_path, stack.relay_pid))
@@ -1157,6 +1192,8 @@ def main(argv=None):
     r.add_argument("--port", type=int, default=8080, help="nginx port on 127.0.0.1")
     r.add_argument("--binary", help="openbook binary (default: <repo>/build/openbook)")
     r.add_argument("--workers", type=int, default=2, help="FastCGI pool workers (default 2)")
+    r.add_argument("--media", help="media.media_root (default: <dir>/media; make run: the "
+                                   "repository's media/)")
     r.add_argument("--no-demo-data", action="store_true",
                    help="do not run `openbook load-demo-data` (it keeps existing rows, so "
                         "running it on every start is harmless)")

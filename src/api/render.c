@@ -80,6 +80,13 @@ static void write_value(ob_request *r, ob_json *j, const ob_field *f, const PGre
         ob_json_string(j, ob_buf_cstr(&url));
         break;
     }
+    case OB_FT_MEDIA_PATH: {
+        const char *m = r->cfg->media_url;
+        size_t ml = strlen(m);
+        ob_json_string(j, ob_arena_printf(r->arena, "%s%s%.*s", m,
+                                          ml && m[ml - 1] == '/' ? "" : "/", len, v));
+        break;
+    }
     case OB_FT_TEXT:
         ob_json_string_n(j, v, (size_t)len);
         break;

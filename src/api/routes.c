@@ -11,11 +11,14 @@
 /* Paths that are not resources.  Health comes before the sites' item
  * route, which would otherwise own /api/core/sites/health/. */
 static const ob_route plain_routes[] = {
-    {"/api/", OB_GET, ob_api_root, OB_ANON, NULL, NULL},
-    {"/api/schema/", OB_GET, ob_api_schema, OB_ANON, NULL, NULL},
-    {"/api/core/sites/health/", OB_GET, ob_api_health, OB_ANON, NULL, NULL},
+    {"/api/", OB_GET, ob_api_root, OB_ANON, NULL, NULL, 0},
+    {"/api/schema/", OB_GET, ob_api_schema, OB_ANON, NULL, NULL, 0},
+    {"/api/core/sites/health/", OB_GET, ob_api_health, OB_ANON, NULL, NULL, 0},
     /* WebSocket tickets (websocket.md §3): anonymous callers allowed. */
-    {"/api/ws/ticket/", OB_POST, ob_api_ws_ticket, OB_ANON, NULL, NULL},
+    {"/api/ws/ticket/", OB_POST, ob_api_ws_ticket, OB_ANON, NULL, NULL, 0},
+    /* Library archives (libraries.md §5): staff + add_htmllibraryversion. */
+    {"/api/core/html_library/install/", OB_POST, ob_api_library_install, OB_LOGIN, NULL, NULL,
+     OB_ROUTE_ARCHIVE},
 };
 
 static const ob_route auth_routes[] = {
@@ -62,7 +65,10 @@ static void add_resource(const ob_resource *res)
     bool array = res->kind == OB_RES_ARRAY;
     ob_handler coll = res->list ? res->list : ob_resource_serve;
     unsigned cm = single || array ? OB_GET : methods_of(ops, false);
-    add((ob_route){res->path, cm, coll, res->access, ob_api_collection(res), res});
+    /* Multipart bodies to a resource with file fields may be as large as
+     * an upload (the router's 413). */
+    int uploads = ob_resource_takes_files(res) ? OB_ROUTE_FILES : OB_ROUTE_NO_FILES;
+    add((ob_route){res->path, cm, coll, res->access, ob_api_collection(res), res, uploads});
     if (single)
         return;
     const char *key = res->key_name ? res->key_name : res->pk->name;
@@ -70,10 +76,10 @@ static void add_resource(const ob_resource *res)
     unsigned im = array ? OB_GET : methods_of(ops, true);
     if (im)
         add((ob_route){item, im, res->retrieve ? res->retrieve : ob_resource_serve, res->access,
-                       NULL, res});
+                       NULL, res, uploads});
     for (size_t i = 0; i < res->nactions; i++)
         add((ob_route){joined(item, res->actions[i].name, "/", ""), res->actions[i].methods,
-                       res->actions[i].handler, res->access, NULL, res});
+                       res->actions[i].handler, res->access, NULL, res, 0});
 }
 
 const ob_route *ob_api_routes(size_t *nroutes)

@@ -447,6 +447,9 @@ static void read_type(gen *g, const fmeta *m, const ob_resource *res, bool reque
         ob_json_kv_string(j, "type", "string");
         ob_json_kv_string(j, "format", "date-time");
         break;
+    case OB_FT_MEDIA_PATH:
+        ob_json_kv_string(j, "type", "string");
+        break;
     case OB_FT_FILE:
         ob_json_kv_string(j, "type", "string");
         /* Uploads are multipart (api-conventions.md §2); answers carry the URL. */
@@ -1025,11 +1028,19 @@ static void custom_filters(gen *g, const ob_resource *res)
         query_param(g, f->name, type, format, NULL);
         ob_json_key(j, "x-openbook-filter");
         ob_json_object_begin(j);
-        /* The field it is about, when the name starts with one. */
+        /* The field it is about, when the name starts with one and goes on
+         * with a lookup of that field's own value (parent__isnull,
+         * parent__id); parent__name__icontains is about the related item's
+         * name, which the answer does not show. */
         const char *sep = strstr(f->name, "__");
         size_t n = sep ? (size_t)(sep - f->name) : strlen(f->name);
+        static const char *const own[] = {"id", "exact", "icontains", "isnull", "lte", "gte",
+                                          NULL};
+        bool about_field = !sep;
+        for (size_t k = 0; sep && own[k]; k++)
+            about_field = about_field || strcmp(sep + 2, own[k]) == 0;
         const ob_field *fld = NULL;
-        for (size_t k = 0; k < res->nfields && !fld; k++)
+        for (size_t k = 0; about_field && k < res->nfields && !fld; k++)
             if (strlen(res->fields[k].name) == n && strncmp(res->fields[k].name, f->name, n) == 0)
                 fld = &res->fields[k];
         key_string_or_null(j, "field", fld ? fld->name : NULL);
@@ -1224,6 +1235,9 @@ static const char *plain_summary(const ob_route *rt)
         return "This document (OpenAPI 3; `?format=yaml` for YAML).";
     if (strcmp(rt->pattern, "/api/core/sites/health/") == 0)
         return "Health: {\"status\": \"GOOD\"} when the database answers, else 503 BAD.";
+    if (strcmp(rt->pattern, "/api/core/html_library/install/") == 0)
+        return "Installs an HTML component library archive (multipart: file, force, replace; "
+               "staff + add_htmllibraryversion): the version, plus warnings.";
     return NULL;
 }
 

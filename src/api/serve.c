@@ -34,7 +34,10 @@ void ob_resource_serve(ob_request *r)
         ob_write_update(r, res, r->path_params[0]);
         break;
     case OB_DELETE:
-        ob_write_destroy(r, res, r->path_params[0]);
+        if (res->destroy)
+            res->destroy(r);
+        else
+            ob_write_destroy(r, res, r->path_params[0]);
         break;
     default:
         if (item)

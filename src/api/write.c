@@ -48,6 +48,15 @@ int ob_resource_read_body(ob_request *r)
     return 0;
 }
 
+/* The body of a create or update: multipart where the resource takes
+ * files (api-conventions.md §2), else JSON. */
+static int read_input(ob_request *r, const ob_resource *res)
+{
+    if (ob_request_is_multipart(r) && ob_resource_takes_files(res))
+        return ob_write_read_upload(r, res);
+    return ob_resource_read_body(r);
+}
+
 /* ---- values ---- */
 static const char *requester(ob_request *r)
 {
@@ -261,7 +270,7 @@ static void save_and_answer(ob_write *w, int status)
 {
     const ob_resource *res = w->res;
     if ((res->authorize && res->authorize(w) != 0) ||
-        (res->before_save && res->before_save(w) != 0))
+        (res->before_save && res->before_save(w) != 0) || ob_write_publish_files(w) != 0)
         return;
     if ((w->create ? do_insert(w) : do_update(w)) != 0 || save_m2m(w) != 0)
         return;
@@ -281,7 +290,7 @@ static void save_and_answer(ob_write *w, int status)
 
 void ob_write_create(ob_request *r, const ob_resource *res)
 {
-    if (gate(r, res, OB_CAN_CREATE, "add") != 0 || ob_resource_read_body(r) != 0)
+    if (gate(r, res, OB_CAN_CREATE, "add") != 0 || read_input(r, res) != 0)
         return;
     ob_write w = {.r = r, .res = res, .create = true};
     /* Scope items and extension types have a fixed scope type: the
@@ -353,7 +362,7 @@ void ob_write_update(ob_request *r, const ob_resource *res, const char *key)
     }
     if (ob_write_lock(&w, key) != 1)
         return;
-    if (ob_resource_read_body(r) != 0) {
+    if (read_input(r, res) != 0) {
         ob_db_rollback(r->db);
         return;
     }

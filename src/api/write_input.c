@@ -409,11 +409,17 @@ int ob_write_parse_fields(ob_write *w)
             continue; /* set on create, ignored on update */
         if ((f->flags & OB_WF_SUPERUSER) && !ob_perm_is_superuser(w->r))
             continue; /* read-only for everybody else */
+        if (f->kind == OB_W_FILE && ob_write_upload(w, f->name)) {
+            /* Published once the write is allowed (ob_write_publish_files). */
+            v->state = OB_WV_GIVEN;
+            continue;
+        }
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(body, f->name);
         if (!in) {
             bool put = !w->partial && !(f->flags & OB_WF_UPDATE_OPTIONAL);
             if ((f->flags & OB_WF_REQUIRED) && (w->create || put))
-                ob_write_error(w, f->name, "This field is required.");
+                ob_write_error(w, f->name, f->kind == OB_W_FILE ? "No file was submitted."
+                                                                : "This field is required.");
             continue;
         }
         if (parse_field(w, f, v, in) != 0)

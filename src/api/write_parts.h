@@ -37,6 +37,20 @@ void ob_write_errors_json(ob_json *j, const ob_write *w);
  * 1 when it finds a row (*out: the result), 0, or -1 (answered). */
 int ob_write_exists(ob_write *w, const char *sql, int n, const char *a, const char *b,
                     const char *c, PGresult **out);
+/* write_files.c: file fields (api-conventions.md §2, §13).  Whether the
+ * body is multipart. */
+bool ob_request_is_multipart(const ob_request *r);
+/* Reads a multipart body (files staged as they arrive, http.max_upload_bytes)
+ * into r->json (the plain fields) and r->upload (the files).  0, or -1
+ * answered (400, 413, 415, 500). */
+int ob_write_read_upload(ob_request *r, const ob_resource *res);
+/* In the transaction, after before_save: publishes each uploaded file
+ * under its field's upload_dir (a unique name; the value becomes its
+ * path), and queues the removal of the file a replaced or cleared field
+ * named.  Published files are removed when the request ends unless
+ * ob_write_keep_files ran after the COMMIT.  0, or -1 answered. */
+int ob_write_publish_files(ob_write *w);
+void ob_write_keep_files(ob_write *w);
 /* write_input.c: every writable field of the body, 400s collected in w;
  * -1 after a database failure (answered). */
 int ob_write_parse_fields(ob_write *w);

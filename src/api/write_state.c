@@ -102,6 +102,7 @@ void ob_write_remove_file(ob_write *w, const char *path)
 
 void ob_write_after_commit(ob_write *w)
 {
+    ob_write_keep_files(w);
     if (w->events)
         ob_events_publish(w->events, w->r->redis);
     for (int i = 0; i < w->nrevoke; i++)

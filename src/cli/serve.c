@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "openbook/core/alloc.h"
 #include "openbook/api/app.h"
@@ -12,6 +13,7 @@
 #include "openbook/core/log.h"
 #include "openbook/mail/mail.h"
 #include "openbook/pool/pool.h"
+#include "openbook/files/staging.h"
 
 static const char usage[] =
     "Usage: openbook serve [OPTIONS]\n\n"
@@ -83,6 +85,13 @@ int ob_cmd_serve(int argc, char **argv, char **envp)
         ob_config_free(&cfg);
         return 1;
     }
+    /* Staged uploads and installs left by a process killed mid-request
+     * (older than any request can take: others may be staging right now,
+     * e.g. mod_fcgid's other processes). */
+    long stale = ob_staging_cleanup(cfg.media_root, OB_STAGING_MAX_AGE, time(NULL));
+    if (stale > 0)
+        ob_info("serve: removed %ld stale staged upload(s) from %s/%s", stale, cfg.media_root,
+                OB_STAGING_DIR);
     ob_listen_origin origin;
     int fd = ob_listen_open(&cfg, &origin);
     if (fd < 0) {

@@ -95,14 +95,17 @@ int ob_staging_prepare(const char *media_root)
 }
 
 /* A fresh random name in the staging folder: 128 bits, so names never
- * collide and cannot be guessed. */
+ * collide and cannot be guessed; after the creator's pid and a '-', so
+ * the pool master can remove what a worker it killed left behind
+ * (ob_staging_cleanup_pid). */
 static char *random_path(ob_arena *a, const char *media_root, const char *suffix)
 {
     unsigned char r[16];
     char hex[sizeof r * 2 + 1];
     randombytes_buf(r, sizeof r);
     sodium_bin2hex(hex, sizeof hex, r, sizeof r);
-    return ob_arena_printf(a, "%s/%s%s", staging_path(a, media_root), hex, suffix);
+    return ob_arena_printf(a, "%s/%ld-%s%s", staging_path(a, media_root), (long)getpid(), hex,
+                           suffix);
 }
 
 void ob_staged_file_discard(ob_staged_file *f)
@@ -347,7 +350,10 @@ int ob_staged_dir_commit(ob_staged_dir *d, const char *dest)
     return -1;
 }
 
-long ob_staging_cleanup(const char *media_root, long max_age, time_t now)
+/* Removes the staging folder's entries for which keep() is false. */
+static long sweep(const char *media_root, bool (*keep)(const char *name, const struct stat *st,
+                                                      const void *arg),
+                  const void *arg)
 {
     char dir[PATH_MAX];
     if ((size_t)snprintf(dir, sizeof dir, "%s/%s", media_root, OB_STAGING_DIR) >= sizeof dir) {
@@ -371,7 +377,7 @@ long ob_staging_cleanup(const char *media_root, long max_age, time_t now)
         struct stat st;
         if (fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             continue;
-        if (st.st_mtime > now - max_age)
+        if (keep(e->d_name, &st, arg))
             continue;
         char path[PATH_MAX];
         if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= sizeof path)
@@ -381,4 +387,29 @@ long ob_staging_cleanup(const char *media_root, long max_age, time_t now)
     }
     closedir(dp);
     return removed;
+}
+
+static bool young(const char *name, const struct stat *st, const void *arg)
+{
+    (void)name;
+    return st->st_mtime > *(const time_t *)arg;
+}
+
+long ob_staging_cleanup(const char *media_root, long max_age, time_t now)
+{
+    time_t before = now - max_age;
+    return sweep(media_root, young, &before);
+}
+
+static bool not_of_pid(const char *name, const struct stat *st, const void *arg)
+{
+    (void)st;
+    char prefix[32];
+    int n = snprintf(prefix, sizeof prefix, "%ld-", (long)*(const pid_t *)arg);
+    return strncmp(name, prefix, (size_t)n) != 0;
+}
+
+long ob_staging_cleanup_pid(const char *media_root, pid_t pid)
+{
+    return sweep(media_root, not_of_pid, &pid);
 }

@@ -13,6 +13,7 @@
 #include "openbook/http/jsonvalue.h"
 #include "openbook/core/config.h"
 #include "openbook/http/http.h"
+#include "openbook/http/multipart.h"
 
 struct ob_param_slot {
     const char *entry;   /* "NAME=value" */
@@ -392,6 +393,58 @@ const char *ob_request_base_url(ob_request *r)
     }
     /* host_header passed the allowed_hosts check, so it is safe to echo. */
     return ob_arena_printf(r->arena, "%s://%s", r->https ? "https" : "http", r->host_header);
+}
+
+/* Bytes read from the FastCGI stream per call: the parser and the staged
+ * files see the body in pieces of this size, so a request's memory does
+ * not grow with its body. */
+#define MULTIPART_CHUNK (64 * 1024)
+
+int ob_request_read_multipart(ob_request *r, const ob_multipart_limits *lim,
+                              const ob_multipart_handler *h)
+{
+    const char *ct = ob_request_param(r, "CONTENT_TYPE");
+    char boundary[OB_MULTIPART_BOUNDARY_MAX + 1];
+    size_t blen;
+    ob_multipart_result res = ob_multipart_boundary(ct ? ct : "", ct ? strlen(ct) : 0, boundary,
+                                                    &blen);
+    if (res == OB_MP_NOT_MULTIPART) {
+        ob_failf(r, 415, "Unsupported media type \"%s\" in request.",
+                 r->content_type ? r->content_type : "");
+        return res;
+    }
+    /* Before a byte is read: the front server has the same limit, so this
+     * only answers a client that reached the application directly. */
+    if (r->content_length > 0 && (uint64_t)r->content_length > lim->max_body_bytes) {
+        ob_fail(r, 413, "Request body too large.");
+        return OB_MP_TOO_LARGE;
+    }
+    if (res == OB_MP_OK) {
+        ob_multipart p;
+        ob_multipart_init(&p, r->arena, boundary, blen, lim, h);
+        char *buf = ob_arena_alloc(r->arena, MULTIPART_CHUNK);
+        size_t want = r->content_length > 0 ? (size_t)r->content_length : 0;
+        size_t got = 0;
+        while (res == OB_MP_OK && got < want && r->read_body) {
+            size_t n = want - got < MULTIPART_CHUNK ? want - got : MULTIPART_CHUNK;
+            long k = r->read_body(r->io, buf, n);
+            if (k <= 0)
+                break;
+            got += (size_t)k;
+            res = ob_multipart_feed(&p, buf, (size_t)k);
+        }
+        if (res == OB_MP_OK && got < want) {
+            /* The client went away mid-body: what the handler staged goes
+             * with the arena. */
+            ob_fail(r, 400, "Incomplete request body.");
+            return OB_MP_TRUNCATED;
+        }
+        if (res == OB_MP_OK)
+            res = ob_multipart_finish(&p);
+    }
+    if (res != OB_MP_OK && res != OB_MP_ABORTED)
+        ob_fail(r, ob_multipart_status(res), ob_multipart_message(res));
+    return res;
 }
 
 bool ob_request_cache_allowed(const ob_request *r)

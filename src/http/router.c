@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "openbook/core/config.h"
+#include "openbook/http/multipart.h"
 #include "openbook/http/router.h"
 
 bool ob_route_match(const char *pattern, const char *path, size_t path_len, ob_request *r)
@@ -72,6 +73,18 @@ static void refuse(const ob_router *rt, ob_request *r, int status, const char *d
         ob_fail(r, status, detail);
 }
 
+/* The body limit of a request to route rt (api-conventions.md §13): a
+ * multipart body to a route that takes files gets that route's upload
+ * limit, every other body http.max_body_bytes. */
+static long body_limit(const ob_request *r, const ob_route *rt)
+{
+    if (rt->uploads == OB_ROUTE_NO_FILES || !r->content_type ||
+        strcmp(r->content_type, "multipart/form-data") != 0)
+        return r->cfg->max_body_bytes;
+    ob_multipart_limits lim = ob_multipart_limits_for(r->cfg, rt->uploads == OB_ROUTE_ARCHIVE);
+    return (long)lim.max_body_bytes;
+}
+
 void ob_route_dispatch(ob_request *r, const ob_router *router)
 {
     unsigned allowed = 0;
@@ -98,7 +111,7 @@ void ob_route_dispatch(ob_request *r, const ob_router *router)
         return;
     }
     r->route = first; /* metrics and the access log: the pattern, never the raw path */
-    if (r->content_length > r->cfg->max_body_bytes) {
+    if (r->content_length > body_limit(r, hit ? hit : first)) {
         refuse(router, r, 413, "Request body too large.");
         return;
     }

@@ -147,24 +147,29 @@ int ob_perm_model(ob_request *r, int perm_id)
     return ob_perm_has_id(c->model, c->nmodel, perm_id);
 }
 
+int ob_perm_admin_holds(ob_request *r, const char *perm)
+{
+    if (!r->user)
+        return 0;
+    if (ob_perm_is_superuser(r))
+        return 1;
+    if (!perm || !r->user->is_staff)
+        return 0;
+    int id = ob_perm_id(r, perm);
+    return id < 0 ? -1 : ob_perm_model(r, id);
+}
+
 int ob_perm_admin_gate(ob_request *r, const char *perm)
 {
     if (!r->user) {
         ob_fail(r, 403, "Authentication credentials were not provided.");
         return -1;
     }
-    if (ob_perm_is_superuser(r))
+    int ok = ob_perm_admin_holds(r, perm);
+    if (ok < 0)
+        return -1;
+    if (ok)
         return 0;
-    if (perm && r->user->is_staff) {
-        int id = ob_perm_id(r, perm);
-        if (id < 0)
-            return -1;
-        int ok = ob_perm_model(r, id);
-        if (ok < 0)
-            return -1;
-        if (ok)
-            return 0;
-    }
     ob_fail(r, 403, "You do not have permission to perform this action.");
     return -1;
 }

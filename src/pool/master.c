@@ -29,6 +29,7 @@
 #include "openbook/core/log.h"
 #include "openbook/pool/metrics.h"
 #include "openbook/pool/pool.h"
+#include "openbook/files/staging.h"
 
 #define MAX_SLOTS 2048 /* two generations of the largest pool during a reload */
 #define NS 1000000000LL
@@ -230,6 +231,13 @@ int ob_master_run(ob_config *cfg, const ob_app *app, const char *config_path, ch
                 worker_info w = workers[i];
                 workers[i].pid = 0;
                 bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+                /* Uploads and installs it was staging die with it. */
+                if (!clean) {
+                    long gone = ob_staging_cleanup_pid(cfg->media_root, pid);
+                    if (gone > 0)
+                        ob_info("master: removed %ld staged upload(s) of worker %d", gone,
+                                (int)pid);
+                }
                 /* METRICS HOOK: the same causes as the branches below. */
                 ob_metrics_worker_exited((size_t)i, w.killed     ? OB_EXIT_TIMEOUT
                                                     : w.stopping ? OB_EXIT_RETIRED

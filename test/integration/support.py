@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 import unittest
+import uuid
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(REPO, "deploy", "local"))
@@ -160,6 +161,25 @@ def request(port, method, path, body=None, headers=None, timeout=30, json_body=N
         return Resp(r.status, r.reason, r.getheaders(), data)
     finally:
         conn.close()
+
+
+def multipart(fields=(), files=(), boundary=None):
+    """A multipart/form-data body: fields [(name, text)], files [(name,
+    filename, bytes[, content type])].  Returns (content type, body)."""
+    b = boundary or "----openbook" + uuid.uuid4().hex
+    out = []
+    for name, value in fields:
+        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n"
+                    % (b, name)).encode() + (value if isinstance(value, bytes)
+                                              else str(value).encode()) + b"\r\n")
+    for f in files:
+        name, filename, data = f[:3]
+        ctype = f[3] if len(f) > 3 else "application/octet-stream"
+        out.append(("--%s\r\nContent-Disposition: form-data; name=\"%s\"; filename=\"%s\"\r\n"
+                    "Content-Type: %s\r\n\r\n" % (b, name, filename, ctype)).encode()
+                   + data + b"\r\n")
+    out.append(("--%s--\r\n" % b).encode())
+    return "multipart/form-data; boundary=" + b, b"".join(out)
 
 
 def raw_request(port, data, timeout=30, body_chunks=(), decode_chunked=False):

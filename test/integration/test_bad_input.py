@@ -202,14 +202,13 @@ class Limits(support.StackTestCase):
         self.assertJSON(r, 413, {"detail": "Request body too large."})
 
     def test_body_too_large_on_upload_path_refused_by_nginx(self):
-        # No endpoint takes uploads yet, so /api/core/media_files has the
-        # same limit as every path: nginx answers 413 JSON from the
-        # announced length alone, without reading the body or asking the
-        # application.
+        # An upload path takes http.max_upload_bytes (20 MiB): above it
+        # nginx answers 413 JSON from the announced length alone, without
+        # reading the body or asking the application.
         head = ("POST /api/core/media_files/ HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
                 "Content-Type: multipart/form-data; boundary=x\r\n"
                 "Content-Length: %d\r\nConnection: close\r\n\r\n"
-                % (STACK.port, MAX_BODY + 1)).encode()
+                % (STACK.port, 20 * 1024 * 1024 + 1)).encode()
         r = support.raw_request(STACK.port, head)
         self.assertJSON(r, 413, {"detail": "Request body too large."})
         self.assertNotIn("/api/core/media_files", STACK.log_text("openbook"))

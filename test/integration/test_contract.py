@@ -87,6 +87,12 @@ OVERRIDES = {
         "start_page": lambda p: page_of_material(p["material"]),
         "end_page": lambda p: page_of_material(p["material"]),
     },
+    # A media file is attached to an existing object: a library group.
+    "core/media_files": {
+        "content_type": lambda p: content_type_id("openbook_content", "librarygroup"),
+        "object_id": lambda p: existing_key("content/library_groups", "id", 0),
+        "_change": ("object_id", lambda item: existing_key("content/library_groups", "id", 0)),
+    },
     # Exactly one target, in another group than the link's.
     "content/library_links": {
         "textbook": lambda p: textbook_elsewhere(p["group"]),
@@ -164,8 +170,60 @@ def _mkuser(prefix, superuser=False):
     return {"username": name, "id": uid, "token": tok}
 
 
+def content_type_id(app_label, model):
+    return int(STACK.psql("SELECT id FROM content_types WHERE app_label = '%s' AND model = '%s'"
+                          % (app_label, model)).split()[0])
+
+
+def install_library(name=None, depends=None):
+    """A library version installed through the install endpoint (libraries
+    have no create): returns the version as the endpoint answers."""
+    import zip_factory
+    name = name or "contract-" + secrets.token_hex(4)
+    manifest = ('name: "@contract/%s"\nversion: 1.0.0\n'
+                'description: {en: "A library of the contract suite", de: "Eine Bibliothek"}\n'
+                % name)
+    if depends:
+        manifest += 'dependencies: {"%s": ">=1.0.0"}\n' % depends
+    data = zip_factory.build([
+        (zip_factory.ROOT + "library.yml", manifest),
+        (zip_factory.ROOT + "library.js", "export {};\n"),
+        (zip_factory.ROOT + "components/x-one.yml", "tag-name: x-contract-one\n"),
+        (zip_factory.ROOT + "components/x-two.yml", "tag-name: x-contract-two\n")])
+    ctype, body = support.multipart([], [("file", name + ".zip", data)])
+    r = support.request(STACK.port, "POST", "/api/core/html_library/install/", body=body,
+                        headers={"Content-Type": ctype, "Authorization": "Token " + SU["token"]})
+    if r.status != 201:
+        raise AssertionError("install a library: %r" % r)
+    return r.json()
+
+
+def fresh_version():
+    return call("GET", "/api/core/html_library/versions/%s/" % install_library()["id"],
+                SU).json()
+
+
+def fresh_library():
+    return call("GET", "/api/core/html_library/libraries/%s/" % install_library()["parent"],
+                SU).json()
+
+
+# Items a DELETE test removes, for resources that cannot create: made by
+# other means.  {collection: callable() -> item as GET shows it}
+DESTROY_FIXTURES = {
+    "core/html_library/versions": fresh_version,
+    "core/html_library/libraries": fresh_library,
+}
+
+
 def seed():
-    """A connected graph of content and scope objects (see SEEDED)."""
+    """A connected graph of content and scope objects (see SEEDED), and two
+    installed libraries (one depends on the other) for the html_library
+    resources, which cannot create."""
+    if "core/html_library/versions" in DOC["x-openbook-resources"]:
+        base = install_library()
+        fqn = call("GET", "/api/core/html_library/libraries/%s/" % base["parent"], SU).json()["fqn"]
+        install_library(depends=fqn)
     if "content/library_groups" not in DOC["x-openbook-resources"]:
         return
 
@@ -264,12 +322,46 @@ def tearDownModule():
 # --------------------------------------------------------------------------
 # HTTP
 
+class FileValue:
+    """A file in a payload: the body then goes as multipart/form-data
+    (api-conventions.md §2)."""
+
+    def __init__(self, name="contract.txt", data=b"contract file\n"):
+        self.name, self.data = name, data
+
+    def __repr__(self):
+        return "<file %s>" % self.name
+
+
+def multipart_of(body):
+    """The form of a payload with files: a list repeats its part name, a
+    JSON-typed value is JSON text, a boolean true/false."""
+    fields, files = [], []
+    for k, v in body.items():
+        if isinstance(v, FileValue):
+            files.append((k, v.name, v.data))
+        elif isinstance(v, list):
+            fields.extend((k, x if isinstance(x, str) else json.dumps(x)) for x in v)
+        elif isinstance(v, bool):
+            fields.append((k, "true" if v else "false"))
+        elif isinstance(v, str):
+            fields.append((k, v))
+        elif v is None:
+            fields.append((k, ""))
+        else:
+            fields.append((k, json.dumps(v)))
+    return support.multipart(fields, files)
+
+
 def call(method, path, actor=None, body=None, query=None, raw_body=None):
     headers = {}
     if actor is not None:
         headers["Authorization"] = "Token " + actor["token"]
     if query:
         path += "?" + urlencode(query)
+    if isinstance(body, dict) and any(isinstance(v, FileValue) for v in body.values()):
+        headers["Content-Type"], data = multipart_of(body)
+        return support.request(STACK.port, method, path, body=data, headers=headers)
     if raw_body is not None:
         headers["Content-Type"] = "application/json"
         return support.request(STACK.port, method, path, body=raw_body, headers=headers)
@@ -471,6 +563,8 @@ def value_for(collection, res, name, p, actor, variant, depth, payload, scope):
     if name in over:
         v = over[name]
         return v(payload) if callable(v) else v
+    if p.get("format") == "binary":
+        return FileValue()
     ref = p.get("x-openbook-ref")
     if ref and ref.get("resource") == "auth/scope_types":
         return scope[0] if scope else any_scope_type()
@@ -605,6 +699,10 @@ def fixture(collection, res, op):
             raise AssertionError("setup: GET the created %s: %r" % (collection, r))
         return r.json()
     if op == "destroy":
+        if collection in DESTROY_FIXTURES:
+            made = DESTROY_FIXTURES[collection]()
+            CREATED.append((res, made[res["key"]]))
+            return made
         raise AssertionError("%s: destroy without create: add a SETUP entry" % collection)
     found = rows(res)
     if not found:
@@ -735,6 +833,13 @@ def same_value(sent, got, p):
     datetimes come back in UTC)."""
     if p.get("format") == "date-time" and sent is not None and got is not None:
         return parse_dt(sent) == parse_dt(got)
+    if isinstance(sent, FileValue):
+        # Stored under a generated path; the answer is its URL, and the
+        # file is public there with what was sent.
+        if not isinstance(got, str) or not got.startswith("http"):
+            return False
+        path = urlsplit(got).path
+        return support.request(STACK.port, "GET", path).body == sent.data
     if isinstance(sent, str) and not p.get("x-openbook-no-trim"):
         sent = sent.strip()
     if p.get("format") == "email" and isinstance(sent, str) and isinstance(got, str):
@@ -1014,7 +1119,13 @@ MESSAGES = {
     "email": "Enter a valid email address.",
     "url": "Enter a valid URL.",
     "uuid": "Must be a valid UUID.",
+    "no_file": "No file was submitted.",
 }
+
+
+def required_message(p):
+    """What a missing required field gets (a file: DRF's FileField's)."""
+    return MESSAGES["no_file"] if p.get("format") == "binary" else MESSAGES["required"]
 
 
 def bad_values(name, p):
@@ -1080,7 +1191,8 @@ def t_create_invalid(collection, res):
         if required:
             data = self.assertJSON(r, 400)
             for name in required:
-                self.assertEqual(data.get(name), [MESSAGES["required"]], "%s in %r" % (name, r))
+                self.assertEqual(data.get(name), [required_message(rp["properties"][name])],
+                                 "%s in %r" % (name, r))
         else:
             self.assertJSON(r, 201)  # nothing required: {} is a valid body
             before += 1

@@ -451,15 +451,26 @@ class ConfigTest(support.StackTestCase):
         self.check(proxy_fcgi_apache(self.stack))
 
     def test_limits_agree_with_config(self):
-        # FcgidMaxRequestLen and LimitRequestBody = http.max_body_bytes.
+        # LimitRequestBody = http.max_body_bytes, and for exactly the
+        # endpoints that take files http.max_upload_bytes and
+        # http.library_archive_max_bytes + 64 KiB of form; mod_fcgid's
+        # server-wide FcgidMaxRequestLen is the largest, and its 413 guard
+        # repeats the three.
+        body, upload, archive = 2621440, 20971520, 52428800 + 65536
         text = shipped("openbook.conf")
-        self.assertIn("\nFcgidMaxRequestLen 2621440\n", text)
+        self.assertIn("\nFcgidMaxRequestLen %d\n" % archive, text)
         for name in ("openbook.conf", "openbook-proxy-fcgi.conf"):
-            self.assertIn("    LimitRequestBody 2621440\n", shipped(name), name)
-            # Nothing handles uploads yet: no path takes more (uploads get
-            # their limits with their endpoints).
+            self.assertIn("    LimitRequestBody %d\n" % body, shipped(name), name)
             code = "\n".join(l.split("#", 1)[0] for l in shipped(name).splitlines())
-            self.assertEqual(re.findall(r"LimitRequestBody\s+(\d+)", code), ["2621440"], name)
+            self.assertEqual(sorted(int(n) for n in re.findall(r"LimitRequestBody\s+(\d+)", code)),
+                             [body, upload, archive], name)
+        guard = re.findall(r'Content-Length\} -gt (\d+)', text)
+        self.assertEqual([int(n) for n in guard], [body, upload, archive])
+
+
+def perm_support_group():
+    import perm_support
+    return perm_support.GROUP
 
 
 class ServesMixin(support.MediaServingMixin):
@@ -612,12 +623,58 @@ class ServesMixin(support.MediaServingMixin):
         chunk = b"x" * 65536
         r = self.post_raw(b"Transfer-Encoding: chunked\r\n",
                           [b"%x\r\n" % len(chunk) + chunk + b"\r\n"] * 45 + [b"0\r\n\r\n"])
-        # mod_fcgid's own limit (FcgidMaxRequestLen) answers 500 (see the
-        # conf); through mod_proxy_fcgi the application may answer before it
-        # reads the body (here 403: no credentials).
+        # mod_fcgid reads a chunked body up to its server-wide
+        # FcgidMaxRequestLen (the library archive's limit, see the conf)
+        # and passes its length on: the application refuses it unread
+        # (413), never a cut-short body.  Through mod_proxy_fcgi the
+        # application may answer before it reads the body (here 403: no
+        # credentials).
         self.assertTrue(400 <= r.status < 600 and r.status != 404, r)
         self.assertJSON(r, r.status)
-        self.assertAppNeverSaw("POST /api/core/languages/")
+        if not self.oversized_reaches_app:
+            for line in self.app_log().splitlines():
+                if "POST /api/core/languages/" in line:
+                    self.assertIn(" 413 ", line)
+
+    def upload_user(self):
+        """A superuser with a token, and a media root the application
+        processes may write (under mod_fcgid they run as the web user)."""
+        import perm_support
+        if self.stack.web is not None:
+            import pwd
+            uid = pwd.getpwnam(self.stack.web[0]).pw_uid
+            for d, dirs, files in os.walk(self.stack.media_dir):
+                for n in [d] + [os.path.join(d, x) for x in dirs + files]:
+                    os.chown(n, uid, self.stack.web[2])
+        world = perm_support.World(self.stack)
+        return world, world.user("upl", superuser=True)
+
+    def test_upload_through_apache(self):
+        # A multipart upload through this front server (mod_fcgid: into a
+        # `serve --single` process) is streamed to the media root.
+        world, su = self.upload_user()
+        group = world.scope(perm_support_group())
+        data = os.urandom(3 << 20)
+        ctype, body = support.multipart(
+            [("content_type", "openbook_content.librarygroup"), ("object_id", group)],
+            [("file_data", "apache.bin", data)])
+        r = self.req("POST", "/api/core/media_files/", body=body,
+                     headers={"Content-Type": ctype, "Authorization": "Token " + su.token})
+        m = self.assertJSON(r, 201)
+        path = os.path.join(self.stack.media_dir, m["file_data"].split("/media/", 1)[1])
+        with open(path, "rb") as f:
+            self.assertEqual(f.read(), data)
+        staging = os.path.join(self.stack.media_dir, ".staging")
+        self.assertEqual(os.listdir(staging) if os.path.isdir(staging) else [], [])
+
+    def test_upload_over_limit_is_json_413(self):
+        r = support.raw_request(
+            self.apache.port,
+            ("POST /api/core/media_files/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+             "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n"
+             "Connection: close\r\n\r\n" % (20971520 + 1)).encode(),
+            body_chunks=[b"x" * 65536])
+        self.assertDetail(dechunk(r), 413, "Request body too large.")
 
     def test_uri_too_long_is_json_414(self):
         r = self.get("/api/core/languages/?q=" + "a" * 9000)

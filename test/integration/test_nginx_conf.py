@@ -114,15 +114,28 @@ class NginxConf(unittest.TestCase):
         sizes = self.directive("client_max_body_size")
         self.assertEqual(nginx_size(sizes[0]), int(yaml_value("http", "max_body_bytes")), sizes)
 
-    def test_no_bigger_body_limit_without_an_endpoint(self):
-        # Nothing handles multipart uploads yet: no location may take more
-        # than http.max_body_bytes (a bigger limit only lets anyone make
-        # nginx buffer big bodies to disk).  Uploads get theirs with their
-        # endpoints, where the comment says.
-        self.assertEqual(self.directive("client_max_body_size"), ["2560k", "0"])
+    def test_upload_limits_only_where_files_are_taken(self):
+        # Each endpoint that takes files gets exactly the application's
+        # limit; no other location takes more than http.max_body_bytes (a
+        # bigger limit only lets anyone make nginx buffer big bodies).
+        upload = int(yaml_value("http", "max_upload_bytes"))
+        archive = int(yaml_value("http", "library_archive_max_bytes")) + 65536  # + the form
+        self.assertEqual(nginx_size(self.directive(
+            "client_max_body_size", within="location ~ ^/api/core/media_files(/|$)")[0]), upload)
+        self.assertEqual(nginx_size(self.directive(
+            "client_max_body_size", within="location ~ ^/api/auth/(users|auth_configs)(/|$)")[0]),
+            upload)
+        self.assertEqual(nginx_size(self.directive(
+            "client_max_body_size", within="location ~ ^/api/core/html_library/install/?$")[0]),
+            archive)
+        sizes = [nginx_size(v) for v in self.directive("client_max_body_size")]
+        self.assertEqual(sorted(sizes), sorted([int(yaml_value("http", "max_body_bytes")), 0,
+                                                upload, upload, archive]))
         self.assertEqual(self.directive("client_max_body_size", within="location ^~ /.openbook-errors/"),
                          ["0"])   # (internal: the error pages, see there)
-        self.assertIn("location /api/core/media_files", self.text)   # the commented example
+        # Request buffering stays on (the default): slow uploads must not
+        # hold a worker.
+        self.assertEqual(self.directive("fastcgi_request_buffering"), [])
 
     def test_timeouts(self):
         ws = self.directive("proxy_read_timeout", within="location /ws/")

@@ -88,6 +88,7 @@ int main(void)
     srunner_add_suite(sr, manifest_suite());
     srunner_add_suite(sr, staging_suite());
     srunner_add_suite(sr, archive_suite());
+    srunner_add_suite(sr, upload_suite());
     srunner_add_suite(sr, backup_suite());
     srunner_add_suite(sr, net_suite());
     srunner_add_suite(sr, promtext_suite());

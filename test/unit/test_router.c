@@ -290,8 +290,8 @@ static void answer_x(ob_request *r)
 START_TEST(test_dispatch_own_table_no_hooks)
 {
     static const ob_route table[] = {
-        {"/x/{v}", OB_GET, answer_x, 0, NULL, NULL},
-        {"/auth-api/y", OB_POST, answer_x, 0, NULL, NULL},
+        {"/x/{v}", OB_GET, answer_x, 0, NULL, NULL, 0},
+        {"/auth-api/y", OB_POST, answer_x, 0, NULL, NULL, 0},
     };
     const ob_router bare = {table, 2, NULL, NULL};
     init_request("GET", "/x/7");
@@ -308,6 +308,42 @@ START_TEST(test_dispatch_own_table_no_hooks)
     ck_assert_int_eq(R.res.status, 405);
     ck_assert_str_eq(detail(), "Method \"GET\" not allowed.");
     ck_assert_ptr_nonnull(strstr(ob_buf_cstr(&R.res.headers), "Allow: POST, OPTIONS\r\n"));
+}
+END_TEST
+
+/* Multipart bodies get the upload limit of the route that takes files
+ * (api-conventions.md §13); other bodies, and other routes, max_body_bytes. */
+START_TEST(test_dispatch_upload_limits)
+{
+    static const ob_route table[] = {
+        {"/plain/", OB_POST, answer_x, 0, NULL, NULL, OB_ROUTE_NO_FILES},
+        {"/files/", OB_POST, answer_x, 0, NULL, NULL, OB_ROUTE_FILES},
+        {"/archive/", OB_POST, answer_x, 0, NULL, NULL, OB_ROUTE_ARCHIVE},
+    };
+    const ob_router bare = {table, 3, NULL, NULL};
+    struct {
+        const char *uri, *type;
+        long length;
+        int status; /* 413, or 200 (passed on: answer_x has no path parameter) */
+    } cases[] = {
+        {"/plain/", "multipart/form-data", CFG.max_body_bytes + 1, 413},
+        {"/files/", "application/json", CFG.max_body_bytes + 1, 413},
+        {"/files/", "multipart/form-data", CFG.max_upload_bytes, 200},
+        {"/files/", "multipart/form-data", CFG.max_upload_bytes + 1, 413},
+        {"/archive/", "multipart/form-data", CFG.library_archive_max_bytes + 65536, 200},
+        {"/archive/", "multipart/form-data", CFG.library_archive_max_bytes + 65537, 413},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char m[] = "REQUEST_METHOD=POST", u[64], cl[64], ct[96];
+        snprintf(u, sizeof u, "REQUEST_URI=%s", cases[i].uri);
+        snprintf(cl, sizeof cl, "CONTENT_LENGTH=%ld", cases[i].length);
+        snprintf(ct, sizeof ct, "CONTENT_TYPE=%s; boundary=x", cases[i].type);
+        const char *vars[] = {m, u, cl, ct, "HTTP_HOST=example.org", NULL};
+        memset(&R, 0, sizeof R);
+        ck_assert_int_eq(ob_request_init(&R, &A, &CFG, test_env(&A, vars)), 0);
+        ob_route_dispatch(&R, &bare);
+        ck_assert_msg(R.res.status == cases[i].status, "case %zu: %d", i, R.res.status);
+    }
 }
 END_TEST
 
@@ -432,6 +468,7 @@ Suite *router_suite(void)
     tcase_add_test(tc, test_dispatch_413_after_path);
     tcase_add_test(tc, test_dispatch_hook_order);
     tcase_add_test(tc, test_dispatch_own_table_no_hooks);
+    tcase_add_test(tc, test_dispatch_upload_limits);
     tcase_add_test(tc, test_route_table_well_formed);
     suite_add_tcase(s, tc);
     return s;

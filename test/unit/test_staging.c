@@ -168,6 +168,28 @@ START_TEST(test_cleanup)
 }
 END_TEST
 
+START_TEST(test_cleanup_pid)
+{
+    /* Entries are named after their creator's pid: a dead worker's go,
+     * other processes' stay, whatever their age. */
+    ob_staged_file *f = ob_staged_file_create(&A, root);
+    ob_staged_dir *d = ob_staged_dir_create(&A, root);
+    char *base = strrchr(f->path, '/') + 1;
+    char prefix[32];
+    snprintf(prefix, sizeof prefix, "%ld-", (long)getpid());
+    ck_assert_int_eq(strncmp(base, prefix, strlen(prefix)), 0);
+    FILE *other = fopen(P(OB_STAGING_DIR "/1-0123.part"), "w");
+    ck_assert_ptr_nonnull(other);
+    fclose(other);
+    ck_assert_int_eq(ob_staging_cleanup_pid(root, getpid() + 1), 0);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 3);
+    ck_assert_int_eq(ob_staging_cleanup_pid(root, getpid()), 2);
+    ck_assert_int_eq(test_count_entries(P(OB_STAGING_DIR)), 1);
+    ob_staged_file_discard(f);
+    ob_staged_dir_discard(d);
+}
+END_TEST
+
 START_TEST(test_mkdirs_and_remove_tree)
 {
     ck_assert_int_eq(ob_mkdirs(P("a/b/c"), 0750), 0);
@@ -283,6 +305,7 @@ Suite *staging_suite(void)
     tcase_add_test(tc, test_commit_unique);
     tcase_add_test(tc, test_dir_commit_and_swap);
     tcase_add_test(tc, test_cleanup);
+    tcase_add_test(tc, test_cleanup_pid);
     tcase_add_test(tc, test_mkdirs_and_remove_tree);
     tcase_add_test(tc, test_sanitize);
     tcase_add_test(tc, test_suffix);

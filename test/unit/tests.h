@@ -36,6 +36,7 @@ Suite *semver_suite(void);
 Suite *manifest_suite(void);
 Suite *staging_suite(void);
 Suite *archive_suite(void);
+Suite *upload_suite(void);
 Suite *backup_suite(void);
 Suite *net_suite(void);
 Suite *promtext_suite(void);

@@ -44,6 +44,8 @@ typedef enum {
     OB_FT_JSON,
     OB_FT_NUMBER,
     OB_FT_FILE,     /* a media path: written as its absolute URL, "" as null */
+    OB_FT_MEDIA_PATH, /* a media path written as <media_url><path>, not absolute (a
+                         library version's frontend_url, libraries.md §6) */
 } ob_field_type;
 
 enum {
@@ -186,6 +188,11 @@ typedef struct ob_wfield {
      * every other field's, which a validate hook's are not.  0, or -1
      * after answering. */
     int (*check)(struct ob_write *w, const struct ob_wfield *f, struct ob_wvalue *v);
+    /* FILE: the folder, relative to the media root, that an uploaded file
+     * of this field is stored in (api-conventions.md §13), e.g.
+     * "openbook_auth/User/<username>"; called after before_save, in the
+     * transaction.  NULL after answering. */
+    const char *(*upload_dir)(struct ob_write *w, const struct ob_wfield *f);
     const struct ob_wfield *items; /* OBJECT_LIST: the fields of one item */
     size_t nitems;
 } ob_wfield;
@@ -292,6 +299,9 @@ typedef struct ob_resource {
     /* Reads written by hand (kinds SINGLE and ARRAY); NULL: the generic
      * list and retrieve. */
     ob_handler list, retrieve;
+    /* DELETE of an item written by hand (uninstalling a library); NULL:
+     * the generic delete. */
+    ob_handler destroy;
     const ob_action *actions;
     size_t nactions;
     /* The document: a one-line summary, the schema's name when it is not
@@ -496,6 +506,9 @@ typedef struct ob_write {
     int nrevoke;
     const char *unlink[4];     /* media files that go (paths under media_root) */
     int nunlink;
+    /* Uploaded files published for this write (write.c): removed again
+     * unless the COMMIT succeeds. */
+    struct ob_write_published *published;
     /* A value the answer of a create shows once, in place of its column
      * (a token, stored hashed). */
     const char *show_field, *show_value;
@@ -521,6 +534,15 @@ void ob_write_revoke(ob_write *w, int64_t user_id);
 /* Queues the removal of a media file (a path under media_root, as a file
  * column stores it; "" is none) for after the COMMIT. */
 void ob_write_remove_file(ob_write *w, const char *path);
+/* "<prefix>/<segment>" for a FILE field's upload_dir, the segment (a key:
+ * a username, an id) made one safe path component (filename.h). */
+const char *ob_write_upload_dir(ob_write *w, const char *prefix, const char *segment);
+/* Whether a resource has FILE fields (its routes then take uploads). */
+bool ob_resource_takes_files(const ob_resource *res);
+/* The file a multipart write uploaded for a FILE field (name, MIME type,
+ * size in ->file->size), or NULL. */
+struct ob_upload_file;
+const struct ob_upload_file *ob_write_upload(const ob_write *w, const char *field);
 /* [validity]: end_date after start_date, on the values as they will be
  * stored (a validate hook). */
 int ob_write_check_dates(ob_write *w);

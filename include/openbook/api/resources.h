@@ -16,6 +16,13 @@
     /* resources/core.c (api-resources.md §2) */                                           \
     X(ob_res_sites)                                                                        \
     X(ob_res_languages)                                                                    \
+    X(ob_res_media_files)                                                                  \
+    /* resources/html_libraries.c (§2, libraries.md) */                                    \
+    X(ob_res_html_libraries)                                                               \
+    X(ob_res_html_library_texts)                                                           \
+    X(ob_res_html_library_versions)                                                        \
+    X(ob_res_html_components)                                                              \
+    X(ob_res_html_component_definitions)                                                   \
     /* resources/users.c */                                                                \
     X(ob_res_current_user)                                                                 \
     X(ob_res_users)                                                                        \
@@ -47,6 +54,10 @@
 #define OB_DECLARE_RESOURCE(name) extern const ob_resource name;
 OB_API_RESOURCES(OB_DECLARE_RESOURCE)
 #undef OB_DECLARE_RESOURCE
+
+/* POST /api/core/html_library/install/ (libraries.md §5): a plain route of
+ * routes.c (not an item action), answering with a version. */
+void ob_api_library_install(ob_request *r);
 
 /* Enroll (permissions.md §8), shared by self-enrolment and accepted
  * access requests, in the caller's transaction.  method is

@@ -19,6 +19,7 @@ int ob_cmd_createsuperuser(int argc, char **argv, char **envp);
 int ob_cmd_changepassword(int argc, char **argv, char **envp);
 int ob_cmd_send_mail(int argc, char **argv, char **envp);
 int ob_cmd_load_demo_data(int argc, char **argv, char **envp);
+int ob_cmd_install_library(int argc, char **argv, char **envp);
 int ob_cmd_cleanup(int argc, char **argv, char **envp);
 int ob_cmd_user(int argc, char **argv, char **envp);
 int ob_cmd_site(int argc, char **argv, char **envp);

@@ -11,8 +11,9 @@
  * with.  Unless it was committed, the arena's reset removes it, so every
  * early return of a request (bad input, a client that went away) cleans
  * up by itself.  A process killed mid-request leaves its staged entries
- * behind; ob_staging_cleanup removes them at start-up and from the
- * cleanup timer. */
+ * behind: the pool master removes a dead worker's at once
+ * (ob_staging_cleanup_pid), and ob_staging_cleanup removes old ones at
+ * start-up and from the cleanup timer (`openbook cleanup`). */
 #ifndef OPENBOOK_STAGING_H
 #define OPENBOOK_STAGING_H
 
@@ -90,5 +91,11 @@ int ob_remove_tree(const char *path);
  * many were removed (0 when there is no staging folder), or -1 with errno
  * when the folder cannot be read. */
 long ob_staging_cleanup(const char *media_root, long max_age, time_t now);
+
+/* Removes the staged entries of process pid (their names start with
+ * "<pid>-"): the pool master calls it for a worker that did not exit
+ * cleanly (killed for request_timeout, crashed), whose requests' arenas
+ * never ran.  Returns how many were removed, or -1 with errno. */
+long ob_staging_cleanup_pid(const char *media_root, pid_t pid);
 
 #endif

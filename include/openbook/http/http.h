@@ -80,7 +80,8 @@ typedef struct ob_request {
     long content_length;
     char *body;
     size_t body_len;
-    struct cJSON *json;        /* parsed JSON body, or NULL */
+    struct cJSON *json;        /* parsed JSON body (a multipart body's plain fields), or NULL */
+    struct ob_upload *upload;  /* a multipart body's files (upload.h), or NULL */
 
     /* Authentication (auth.c): NULL user = anonymous. */
     struct ob_user *user;
@@ -144,6 +145,20 @@ typedef enum {
 } ob_body_status;
 int ob_request_read_body(ob_request *r);
 ob_body_status ob_request_parse_json(ob_request *r, size_t *at, const char **type);
+
+/* Reads a multipart/form-data body as it arrives, in pieces of 64 KiB,
+ * into a streaming parser (multipart.h) that calls h for each part: a
+ * file part can go to disk as it comes, and the request's memory stays
+ * the same whatever the body's size.  Answers 415 for another content
+ * type, 413 when Content-Length already exceeds lim->max_body_bytes (before
+ * reading), 400 "Incomplete request body." when the client sends less
+ * than it announced, and the parser's answer for its errors.  Returns
+ * OB_MP_OK (0) or the ob_multipart_result; for OB_MP_ABORTED (a callback
+ * refused) no answer is set: the caller knows why. */
+struct ob_multipart_limits;
+struct ob_multipart_handler;
+int ob_request_read_multipart(ob_request *r, const struct ob_multipart_limits *lim,
+                              const struct ob_multipart_handler *h);
 
 /* The absolute URL base ("https://host") for generated links. */
 const char *ob_request_base_url(ob_request *r);

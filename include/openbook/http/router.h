@@ -26,7 +26,17 @@ typedef struct ob_route {
     /* Handed to the handler as r->route_data (a generic handler's
      * resource description); NULL for most routes. */
     const void *data;
+    /* The largest multipart/form-data body the route takes (other bodies:
+     * http.max_body_bytes).  Routes that take files say which limit
+     * applies, so that the 413 comes before anything else. */
+    int uploads;           /* OB_ROUTE_NO_FILES, OB_ROUTE_FILES, OB_ROUTE_ARCHIVE */
 } ob_route;
+
+enum {
+    OB_ROUTE_NO_FILES = 0, /* http.max_body_bytes for every body */
+    OB_ROUTE_FILES,        /* multipart: http.max_upload_bytes */
+    OB_ROUTE_ARCHIVE,      /* multipart: http.library_archive_max_bytes + the form */
+};
 
 typedef struct ob_router {
     const ob_route *routes;

@@ -136,6 +136,9 @@ int ob_perm_model(ob_request *r, int perm_id);
  * callers) and returns -1.  perm is "app.codename" (staff + P), NULL for
  * superuser-only. */
 int ob_perm_admin_gate(ob_request *r, const char *perm);
+/* Whether the requester passes that gate, without answering: 1, 0, or -1
+ * (answered 503). */
+int ob_perm_admin_holds(ob_request *r, const char *perm);
 
 /* ---- items ---- */
 

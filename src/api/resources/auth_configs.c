@@ -66,19 +66,28 @@ static const ob_wfield text_wfields[T_N] = {
                 .max_len = 255, .def = ""},
 };
 
+/* Images: openbook_auth/AuthConfig/<site id>/<name> (api-conventions.md §13). */
+static const char *image_dir(ob_write *w, const ob_wfield *f)
+{
+    (void)f;
+    return ob_write_upload_dir(w, "openbook_auth/AuthConfig", w->key);
+}
+
 static const ob_wfield config_wfields[] = {
     {.name = "local_signup_allowed", .kind = OB_W_BOOL, .column = "local_signup_allowed"},
     {.name = "signup_email_suffix", .kind = OB_W_TEXT, .column = "signup_email_suffix",
      .flags = OB_WF_BLANK, .max_len = 255},
     {.name = "logout_next_url", .kind = OB_W_TEXT, .column = "logout_next_url",
      .flags = OB_WF_REQUIRED, .max_len = 255},
-    /* Uploads are multipart (not handled here yet); in JSON only "" makes
-     * sense: it clears the image. */
-    {.name = "signup_image", .kind = OB_W_FILE, .column = "signup_image", .flags = OB_WF_BLANK},
-    {.name = "login_image", .kind = OB_W_FILE, .column = "login_image", .flags = OB_WF_BLANK},
-    {.name = "logout_image", .kind = OB_W_FILE, .column = "logout_image", .flags = OB_WF_BLANK},
+    /* Uploaded with multipart; "" clears an image (its file goes). */
+    {.name = "signup_image", .kind = OB_W_FILE, .column = "signup_image", .flags = OB_WF_BLANK,
+     .upload_dir = image_dir},
+    {.name = "login_image", .kind = OB_W_FILE, .column = "login_image", .flags = OB_WF_BLANK,
+     .upload_dir = image_dir},
+    {.name = "logout_image", .kind = OB_W_FILE, .column = "logout_image", .flags = OB_WF_BLANK,
+     .upload_dir = image_dir},
     {.name = "password_reset_image", .kind = OB_W_FILE, .column = "password_reset_image",
-     .flags = OB_WF_BLANK},
+     .flags = OB_WF_BLANK, .upload_dir = image_dir},
     {.name = "translations", .kind = OB_W_OBJECT_LIST, .items = text_wfields, .nitems = T_N,
      .has_max = true, .max = MAX_TRANSLATIONS},
 };

@@ -66,6 +66,15 @@ static const char *const user_types[] = {"human", "app", NULL};
  * are read-only, so ignored); in the order they are validated. */
 static int password_check(ob_write *w, const ob_wfield *f, ob_wvalue *v);
 
+/* Pictures: openbook_auth/User/<username>/<name> (api-conventions.md §13). */
+static const char *picture_dir(ob_write *w, const ob_wfield *f)
+{
+    (void)f;
+    const ob_wvalue *name = ob_write_value(w, "username");
+    return ob_write_upload_dir(w, "openbook_auth/User",
+                               w->create ? name->text : ob_write_stored(w, "username"));
+}
+
 static const ob_wfield user_wfields[] = {
     {.name = "username", .kind = OB_W_TEXT, .column = "username",
      .flags = OB_WF_REQUIRED | OB_WF_CREATE_ONLY, .max_len = OB_USERNAME_MAX,
@@ -75,7 +84,8 @@ static const ob_wfield user_wfields[] = {
     {.name = "last_name", .kind = OB_W_TEXT, .column = "last_name", .flags = OB_WF_BLANK,
      .max_len = OB_USERNAME_MAX},
     {.name = "description", .kind = OB_W_TEXT, .column = "description", .flags = OB_WF_BLANK},
-    {.name = "picture", .kind = OB_W_FILE, .column = "picture", .flags = OB_WF_BLANK},
+    {.name = "picture", .kind = OB_W_FILE, .column = "picture", .flags = OB_WF_BLANK,
+     .upload_dir = picture_dir},
     /* Stored lower-case (before_save), as sign-up stores it. */
     {.name = "email", .kind = OB_W_TEXT, .column = "email",
      .flags = OB_WF_REQUIRED | OB_WF_UPDATE_OPTIONAL | OB_WF_SUPERUSER, .max_len = OB_EMAIL_MAX,
@@ -342,9 +352,8 @@ static int user_before_save(ob_write *w)
     const ob_wvalue *email = ob_write_value(w, "email");
     if (email->state == OB_WV_GIVEN)
         ob_write_set(w, "email", lower(w->r->arena, email->text), NULL);
-    /* A new picture (or none) replaces the old file once committed. */
-    if (!w->create && ob_write_value(w, "picture")->state == OB_WV_GIVEN)
-        ob_write_remove_file(w, ob_write_stored(w, "picture"));
+    /* (A new picture, or none, replaces the old file once committed: the
+     * write engine's ob_write_publish_files.) */
     return 0;
 }
 
