@@ -1,12 +1,20 @@
 /* relay.h - internals of openbook-relay (websocket.md), shared by the files
  * of src/relay/.  One process, one thread, one libev loop:
  *
- *   main.c     command line, configuration, signals (SIGTERM, SIGHUP)
- *   server.c   listening socket, connections, handshake, wslay, output
- *              queues, timers, users
- *   proto.c    the client protocol: actions in, JSON frames out
- *   channels.c channels, fan-out, resume and recovery from the streams
- *   link.c     the two Redis connections (SUBSCRIBE; commands), reconnects
+ *   main.c      command line, configuration, signals (SIGTERM, SIGHUP)
+ *   server.c    the listening socket, accepting, starting and stopping
+ *   conn.c      a connection's life: socket events, closing, the end of
+ *               the loop turn (writes, frees), timers
+ *   handshake.c the HTTP upgrade (websocket.md §4) and its error answers
+ *   authorize.c a ticket's jti claimed in Redis (handshake and subscribe)
+ *   receive.c   incoming frames through wslay, control frames answered
+ *   frame.c     outgoing frames, built once and shared
+ *   output.c    per-connection send queues, their cap, writev
+ *   users.c     connections per user and per anonymous address, limits
+ *   proto.c     the client protocol: actions in, JSON frames out
+ *   channels.c  channels, fan-out, resume and recovery from the streams
+ *   link.c      the two Redis connections (SUBSCRIBE; commands), reconnects
+ *   metrics.c   its Prometheus figures
  *
  * Memory: an idle connection is a struct conn (about 200 bytes) plus its
  * subscriptions.  The WebSocket parser state (wslay, ~8.5 KB) exists only
@@ -56,6 +64,7 @@ enum {
 };
 
 /* ---- frames: server-to-client WebSocket frames, reference counted ---- */
+/* (frame.c) */
 
 struct frame {
     uint32_t refs;
@@ -71,8 +80,17 @@ static inline frame *frame_ref(frame *f)
     return f;
 }
 void frame_unref(frame *f);
+/* Raw bytes (HTTP answers) travel through the same queue. */
+frame *frame_new_bytes(const void *p, size_t len);
+/* A close frame with `code` and its reason. */
+frame *frame_new_close(uint16_t code);
 
-/* ---- connections (server.c) ------------------------------------------ */
+/* ---- connections ----------------------------------------------------- */
+
+#define HANDSHAKE_TIMEOUT 10 /* seconds to send a complete request head */
+#define CLOSE_TIMEOUT 10     /* seconds to wait for the peer's close frame */
+#define LINGER_TIMEOUT 2     /* seconds to drain input after an HTTP error */
+#define AUTHORIZE_TIMEOUT 30 /* seconds for the jti check (Redis stalled) */
 
 enum conn_state {
     CS_HANDSHAKE,   /* reading the HTTP request head */
@@ -108,17 +126,22 @@ struct qnode {
     frame *f;
 };
 
-struct handshake_buf;
+/* Bytes of a partial request head, or those that came behind a complete
+ * one (read by receive.c first). */
+struct handshake_buf {
+    uint32_t len, off;
+    char data[];
+};
 typedef struct authorizing authorizing;
 
 struct conn {
     ev_io io;
     conn *prev, *next;          /* R.conns, oldest first */
     conn *link;                 /* R.dirty chain */
-    conn *reap;                 /* the reap chain (server.c) */
+    conn *reap;                 /* the reap chain (conn.c) */
     conn *uprev, *unext;        /* the user's connections, oldest first */
     user *user;                 /* the user's (anonymous: the address's) group; NULL until open */
-    wslay_event_context_ptr ws; /* lazily created, see server.c */
+    wslay_event_context_ptr ws; /* lazily created, see receive.c */
     struct handshake_buf *hs;   /* partial request head, or unread bytes */
     authorizing *auth;          /* tickets waiting for their jti check */
     struct qnode *qhead, *qtail;
@@ -175,6 +198,7 @@ static inline uint32_t now_s(void)
     return (uint32_t)(ev_now(R.loop) - R.t0);
 }
 
+/* server.c */
 int server_init(void);
 void server_shutdown(void);       /* SIGTERM: close frames 1001, stop accepting */
 void server_apply_config(void);   /* after SIGHUP */
@@ -182,22 +206,64 @@ void server_close_listener(void);
 /* After the loop: closes and frees every connection and the user table. */
 void server_finish(void);
 
-/* Queues a frame (takes a reference) unless the connection is not open or
- * the queue is over its cap (then it is closed with 1013). */
-void conn_send(conn *c, frame *f);
-/* JSON text message from a buffer. */
-void conn_send_json(conn *c, const ob_buf *b);
+/* conn.c */
+/* A socket just accepted: its handshake begins. */
+void conn_new(int fd);
+/* The end-of-loop-turn watcher and the timers. */
+void conns_start(void);
+/* Closes and frees every connection. */
+void conns_finish(void);
 /* Starts the close handshake with `code` (the connection stops receiving
  * events at once). */
 void conn_close(conn *c, uint16_t code);
 /* Closes the socket now; the struct goes at the end of the loop turn. */
 void conn_kill(conn *c);
 bool conn_is_open(const conn *c);
+
+/* output.c */
+/* Queues a frame (takes a reference) unless the connection is not open or
+ * the queue is over its cap (then it is closed with 1013). */
+void conn_send(conn *c, frame *f);
+/* JSON text message from a buffer. */
+void conn_send_json(conn *c, const ob_buf *b);
+/* Answers a ping (at most one pong waits). */
+void conn_send_pong(conn *c, const void *payload, size_t len);
+/* Raw bytes (an HTTP answer), past the cap and whatever the state. */
+void conn_send_http(conn *c, const char *text, size_t len);
+/* Puts c on R.dirty: its queue is written at the end of the loop turn. */
+void conn_mark_dirty(conn *c);
+/* Writes what the socket takes; what follows a drained queue (closing). */
+void conn_flush(conn *c);
+/* The queue itself: a frame at its end (a reference, no cap checked);
+ * everything not yet started dropped; everything freed. */
+void queue_push(conn *c, frame *f);
+void queue_drop_unsent(conn *c);
+void queue_free(conn *c);
+/* Whether one more frame of len bytes fits under the send-queue cap;
+ * when it does not, the connection is closed with 1013. */
+bool queue_room(conn *c, uint32_t len);
+
+/* users.c */
 int64_t conn_uid(const conn *c);  /* 0 for anonymous */
-
-/* users */
+/* Closes every connection of the user with `code`. */
 void users_revoke(int64_t uid, uint16_t code);
+/* Adds an open connection to its user's group (anonymous: its address's);
+ * the oldest of the group gives way past the limit (4429). */
+void user_attach(conn *c, bool anonymous, int64_t uid);
+void user_detach(conn *c);
+void users_finish(void);
 
+/* handshake.c */
+/* Reads (more of) the request head and acts on it once complete. */
+void handshake_read(conn *c);
+/* Answers the upgrade request with an HTTP error and closes. */
+void handshake_error(conn *c, int status, const char *detail, const char *extra);
+
+/* receive.c */
+/* Feeds wslay what the socket (or the handshake's leftover) holds. */
+void ws_read(conn *c);
+
+/* authorize.c */
 /* A ticket whose jti is being claimed (SET NX), for the handshake or for
  * a "subscribe" action.  `c` is cleared when the connection goes away
  * first; the Redis callback then only frees it. */
@@ -217,6 +283,8 @@ void auth_free(authorizing *a);
 int jti_claim(const char *jti, redisCallbackFn *fn, authorizing *a);
 /* 1: first use, 0: used before, -1: no answer. */
 int jti_result(const redisReply *r);
+/* The connection goes away: its pending claims only free themselves. */
+void auth_cancel_all(conn *c);
 
 /* ---- the client protocol (proto.c) ----------------------------------- */
 

@@ -385,7 +385,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p = nl ? nl + 1 : end;
     }
 
-    /* The connection goes away, as server.c tears it down. */
+    /* The connection goes away, as conn.c tears it down. */
     answer_claims();
     proto_drop_replies(&c);
     while (c.nsubs)
