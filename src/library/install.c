@@ -551,6 +551,9 @@ ob_lib_status ob_library_install(const ob_lib_ctx *c, ob_staged_file *archive,
         st = finish(out, OB_LIB_IO);
         goto unlock;
     }
+    out->status = OB_LIB_OK;
+    if (o->installed)
+        o->installed(o->ctx, out);
     unlock_all(c, &held);
 
     /* 7. The event, after the COMMIT. */

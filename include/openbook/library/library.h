@@ -59,6 +59,8 @@ typedef struct ob_lib_ctx {
     struct ob_redis *redis; /* NULL: no event */
 } ob_lib_ctx;
 
+struct ob_lib_result;
+
 typedef struct ob_lib_install_opts {
     bool force;          /* install despite dependency problems (warnings) */
     bool replace;        /* replace an installed version, else OB_LIB_EXISTS */
@@ -66,6 +68,12 @@ typedef struct ob_lib_install_opts {
     const char *user_id; /* created_by / modified_by; NULL: none (the CLI) */
     const char *file_name; /* the archive's name as uploaded (sanitized); NULL:
                               the stored name */
+    /* Called once the install is complete (committed, files in place) but
+     * before its locks go, so that what it reads (the answer of the API)
+     * is the version installed, not what a DELETE waiting for the lock
+     * leaves.  NULL: none. */
+    void (*installed)(void *ctx, const struct ob_lib_result *res);
+    void *ctx;
 } ob_lib_install_opts;
 
 typedef struct ob_lib_result {

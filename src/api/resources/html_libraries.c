@@ -403,6 +403,28 @@ const ob_resource ob_res_html_component_definitions = {
 
 /* ---- POST /api/core/html_library/install/ (libraries.md §5) ---- */
 
+/* The version as GET shows it (with _expand), plus the warnings: read
+ * while the install still holds its lock (ob_lib_install_opts). */
+static void answer_installed(void *ctx, const ob_lib_result *out)
+{
+    ob_request *r = ctx;
+    ob_resource_item(r, &ob_res_html_library_versions, out->version_id,
+                     &(ob_item_opts){.status = out->replaced ? 200 : 201,
+                                     .skip_visibility = true});
+    ob_buf *b = &r->res.body;
+    if (r->res.status / 100 != 2 || b->len < 2 || b->data[b->len - 1] != '}')
+        return;
+    b->len--;
+    ob_buf_puts(b, ",\"warnings\":");
+    ob_json j;
+    ob_json_init(&j, b);
+    ob_json_array_begin(&j);
+    for (size_t i = 0; i < out->nwarnings; i++)
+        ob_json_string(&j, out->warnings[i]);
+    ob_json_array_end(&j);
+    ob_buf_putc(b, '}');
+}
+
 void ob_api_library_install(ob_request *r)
 {
     if (ob_perm_admin_gate(r, APP ".add_htmllibraryversion") != 0)
@@ -435,26 +457,10 @@ void ob_api_library_install(ob_request *r)
     o.may_replace = may == 1;
     o.user_id = r->user ? ob_arena_printf(r->arena, "%lld", (long long)r->user->id) : NULL;
     o.file_name = f->name;
+    o.installed = answer_installed;
+    o.ctx = r;
     ob_lib_ctx c = lib_ctx(r);
     ob_lib_result out;
-    if (ob_library_install(&c, f->file, &o, &out) != OB_LIB_OK) {
+    if (ob_library_install(&c, f->file, &o, &out) != OB_LIB_OK)
         answer_failure(r, &out, "HTMLLibraryVersion");
-        return;
-    }
-    /* The version as GET shows it (with _expand), plus the warnings. */
-    ob_resource_item(r, &ob_res_html_library_versions, out.version_id,
-                     &(ob_item_opts){.status = out.replaced ? 200 : 201,
-                                     .skip_visibility = true});
-    ob_buf *b = &r->res.body;
-    if (r->res.status / 100 != 2 || b->len < 2 || b->data[b->len - 1] != '}')
-        return;
-    b->len--;
-    ob_buf_puts(b, ",\"warnings\":");
-    ob_json j;
-    ob_json_init(&j, b);
-    ob_json_array_begin(&j);
-    for (size_t i = 0; i < out.nwarnings; i++)
-        ob_json_string(&j, out.warnings[i]);
-    ob_json_array_end(&j);
-    ob_buf_putc(b, '}');
 }
