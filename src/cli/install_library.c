@@ -96,7 +96,8 @@ static int collect(ob_arena *a, const char *arg, item **items, size_t *n, size_t
     }
     if (d) {
         closedir(d);
-        qsort(*items + first, *n - first, sizeof **items, by_path);
+        if (*n > first) /* an empty folder added nothing: *items may be NULL */
+            qsort(*items + first, *n - first, sizeof **items, by_path);
     }
     return 0;
 }

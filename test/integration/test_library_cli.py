@@ -14,6 +14,7 @@ import unittest
 
 import support
 import zip_factory as zf
+from test_libraries import library  # a small valid archive: @test/<name> <version>
 
 STACK = None
 DEMO = os.path.join(support.REPO, "test", "libraries", "ob-demo")
@@ -28,17 +29,6 @@ def setUpModule():
 def tearDownModule():
     support.StackTestCase.stack = None
     support.stop_stack(STACK)
-
-
-def library(name, version, deps=None, components=("x-comp",)):
-    """A small valid archive: @test/<name> <version>."""
-    manifest = 'name: "@test/%s"\nversion: %s\n' % (name, version)
-    if deps:
-        manifest += "dependencies:\n" + "".join('  "%s": "%s"\n' % kv for kv in deps.items())
-    entries = [(zf.ROOT + "library.yml", manifest), (zf.ROOT + "library.js", "// %s\n" % name)]
-    for tag in components:
-        entries.append((zf.ROOT + "components/%s.yml" % tag, "tag-name: %s\n" % tag))
-    return zf.build(entries)
 
 
 class LibraryCliTest(support.StackTestCase):
