@@ -20,6 +20,7 @@ static const ob_command commands[] = {
      ob_cmd_changepassword},
     {"install-library", "install HTML component library archives (a file, or every *.zip of a folder)",
      ob_cmd_install_library},
+    {"library", "list, install and remove HTML component libraries", ob_cmd_library},
     {"send-mail", "deliver queued mail (SMTP or .eml files), once or as a loop", ob_cmd_send_mail},
     {"cleanup", "remove expired sessions, keys, old mail, stale uploads (daily)", ob_cmd_cleanup},
     {"user", "list, show, create and change accounts", ob_cmd_user},

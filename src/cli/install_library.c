@@ -1,5 +1,6 @@
-/* install_library.c - `openbook install-library FILE.zip|DIR ...`: installs
- * HTML component library archives through the same routine as
+/* install_library.c - `openbook install-library FILE.zip|DIR ...` (and
+ * `openbook library install`, cli_library.h): installs HTML component
+ * library archives through the same routine as
  * POST /api/core/html_library/install/ (library.h).  A folder installs
  * every *.zip in it, libraries before the ones that depend on them. */
 #include <dirent.h>
@@ -16,6 +17,8 @@
 #include "openbook/library/library.h"
 #include "openbook/db/migrations.h"
 #include "openbook/redis/redis.h"
+#include "openbook/core/json.h"
+#include "cli_library.h"
 
 static const char usage[] =
     "Usage: openbook install-library [-c FILE] [--force] [--no-replace] FILE.zip|DIR ...\n\n"
@@ -93,7 +96,8 @@ static int collect(ob_arena *a, const char *arg, item **items, size_t *n, size_t
     }
     if (d) {
         closedir(d);
-        qsort(*items + first, *n - first, sizeof **items, by_path);
+        if (*n > first) /* an empty folder added nothing: *items may be NULL */
+            qsort(*items + first, *n - first, sizeof **items, by_path);
     }
     return 0;
 }
@@ -113,31 +117,64 @@ static bool ready(const item *it, const item *items, size_t n)
     return true;
 }
 
-static int install_one(const ob_lib_ctx *c, const item *it, const ob_lib_install_opts *o)
+static void json_strings(ob_json *j, const char *key, const char **v, size_t n)
+{
+    ob_json_key(j, key);
+    ob_json_array_begin(j);
+    for (size_t i = 0; i < n; i++)
+        ob_json_string(j, v[i]);
+    ob_json_array_end(j);
+}
+
+/* Installs one archive; prints the outcome, or adds it to j (--json:
+ * {"archive", "status": installed|replaced|failed, "library", "version",
+ * "warnings", "errors"}). */
+static int install_one(const ob_lib_ctx *c, const item *it, const ob_lib_install_opts *o,
+                       ob_json *j)
 {
     ob_lib_result res;
     ob_lib_status st = ob_library_install_file(c, it->path, o, &res);
-    switch (st) {
-    case OB_LIB_OK:
+    const char *why = NULL; /* a failure not in res.messages */
+    if (st == OB_LIB_DB)
+        why = ob_arena_printf(c->arena, "database error: %s", ob_db_last_error(c->db));
+    else if (st != OB_LIB_OK && st != OB_LIB_BAD_ARCHIVE && st != OB_LIB_EXISTS)
+        why = ob_arena_printf(c->arena, "the media root (%s) cannot be written",
+                              c->cfg->media_root);
+    if (j) {
+        ob_json_object_begin(j);
+        ob_json_kv_string(j, "archive", it->path);
+        ob_json_kv_string(j, "status",
+                          st != OB_LIB_OK ? "failed" : res.replaced ? "replaced" : "installed");
+        if (st == OB_LIB_OK) {
+            ob_json_kv_string(j, "library", res.fqn);
+            ob_json_kv_string(j, "version", res.version);
+        } else {
+            ob_json_key(j, "library");
+            ob_json_null(j);
+            ob_json_key(j, "version");
+            ob_json_null(j);
+        }
+        json_strings(j, "warnings", res.warnings, st == OB_LIB_OK ? res.nwarnings : 0);
+        if (why)
+            json_strings(j, "errors", &why, 1);
+        else
+            json_strings(j, "errors", res.messages, st == OB_LIB_OK ? 0 : res.nmessages);
+        ob_json_object_end(j);
+        return st == OB_LIB_OK ? 0 : -1;
+    }
+    if (st == OB_LIB_OK) {
         printf("%s: %s %s %s\n", it->path, res.replaced ? "replaced" : "installed", res.fqn,
                res.version);
         for (size_t i = 0; i < res.nwarnings; i++)
             printf("%s: warning: %s\n", it->path, res.warnings[i]);
         return 0;
-    case OB_LIB_BAD_ARCHIVE:
-    case OB_LIB_EXISTS:
+    }
+    if (why)
+        fprintf(stderr, "openbook: %s: %s\n", it->path, why);
+    else
         for (size_t i = 0; i < res.nmessages; i++)
             fprintf(stderr, "openbook: %s: %s\n", it->path, res.messages[i]);
-        return -1;
-    case OB_LIB_DB:
-        fprintf(stderr, "openbook: %s: database error: %s\n", it->path,
-                ob_db_last_error(c->db));
-        return -1;
-    default:
-        fprintf(stderr, "openbook: %s: the media root (%s) cannot be written\n", it->path,
-                c->cfg->media_root);
-        return -1;
-    }
+    return -1;
 }
 
 int ob_cmd_install_library(int argc, char **argv, char **envp)
@@ -177,6 +214,12 @@ int ob_cmd_install_library(int argc, char **argv, char **envp)
         fputs(usage, stderr);
         return 2;
     }
+    return ob_cli_install_libraries(config, argc - optind, argv + optind, &o, false, envp);
+}
+
+int ob_cli_install_libraries(const char *config, int nargs, char **args,
+                             const ob_lib_install_opts *o, bool json, char **envp)
+{
     if (sodium_init() < 0) {
         fprintf(stderr, "openbook: libsodium failed to initialise\n");
         return 1;
@@ -194,8 +237,8 @@ int ob_cmd_install_library(int argc, char **argv, char **envp)
     item *items = NULL;
     size_t n = 0, cap = 0;
     bool bad = false;
-    for (int i = optind; i < argc; i++)
-        bad = collect(&list_arena, argv[i], &items, &n, &cap) != 0 || bad;
+    for (int i = 0; i < nargs; i++)
+        bad = collect(&list_arena, args[i], &items, &n, &cap) != 0 || bad;
     if (ob_db_ensure(db) != 0) {
         fprintf(stderr, "openbook: cannot connect to the database: %s\n", ob_db_last_error(db));
         goto done;
@@ -214,6 +257,12 @@ int ob_cmd_install_library(int argc, char **argv, char **envp)
      * dependencies is still waiting; with a cycle, the first one left. */
     ob_lib_ctx c = {.arena = &arena, .cfg = &cfg, .db = db, .redis = redis};
     size_t failed = 0;
+    ob_buf out;
+    ob_buf_init(&out, &list_arena);
+    ob_json j;
+    ob_json_init(&j, &out);
+    if (json)
+        ob_json_array_begin(&j);
     for (size_t done = 0; done < n; done++) {
         size_t pick = n;
         for (size_t i = 0; i < n && pick == n; i++)
@@ -223,9 +272,13 @@ int ob_cmd_install_library(int argc, char **argv, char **envp)
             if (!items[i].done)
                 pick = i;
         items[pick].done = true;
-        if (install_one(&c, &items[pick], &o) != 0)
+        if (install_one(&c, &items[pick], o, json ? &j : NULL) != 0)
             failed++;
         ob_arena_reset(&arena);
+    }
+    if (json) {
+        ob_json_array_end(&j);
+        puts(ob_buf_cstr(&out));
     }
     if (n == 0 && !bad)
         fprintf(stderr, "openbook: no *.zip archive found\n");

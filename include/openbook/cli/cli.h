@@ -20,6 +20,7 @@ int ob_cmd_changepassword(int argc, char **argv, char **envp);
 int ob_cmd_send_mail(int argc, char **argv, char **envp);
 int ob_cmd_load_demo_data(int argc, char **argv, char **envp);
 int ob_cmd_install_library(int argc, char **argv, char **envp);
+int ob_cmd_library(int argc, char **argv, char **envp);
 int ob_cmd_cleanup(int argc, char **argv, char **envp);
 int ob_cmd_user(int argc, char **argv, char **envp);
 int ob_cmd_site(int argc, char **argv, char **envp);
@@ -32,7 +33,7 @@ enum {
     OB_EXIT_OK = 0,
     OB_EXIT_ERROR = 1,     /* configuration, database, Redis, file system */
     OB_EXIT_USAGE = 2,     /* unknown option, missing argument, invalid value */
-    OB_EXIT_NOT_FOUND = 3, /* the named user (or site) does not exist */
+    OB_EXIT_NOT_FOUND = 3, /* the named user (site, library) does not exist */
     OB_EXIT_CONFLICT = 4,  /* already exists / taken; nothing was changed */
 };
 
