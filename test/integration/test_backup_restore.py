@@ -26,6 +26,10 @@ import subprocess
 import unittest
 
 import support
+
+# The newest schema this tree knows: the number of its last migration.
+LATEST = int(os.path.basename(sorted(glob.glob(os.path.join(
+    support.REPO, "src/db/migrations/*.sql")))[-1])[:4])
 from auth_support import COMMON_PASSWORDS, GOOD_PASSWORD, Client, create_user
 
 SRC = DST = None
@@ -79,7 +83,7 @@ def setUpModule():
         with open(p, "wb") as f:
             f.write(data)
     os.makedirs(os.path.join(SRC.media_dir, EMPTY_DIR))
-    os.makedirs(os.path.join(SRC.media_dir, ".staging"))
+    os.makedirs(os.path.join(SRC.media_dir, ".staging"), exist_ok=True)  # serve makes it at start-up
     with open(os.path.join(SRC.media_dir, ".staging", "half.part"), "wb") as f:
         f.write(b"an upload in progress")
     BACKUP = os.path.join(support.make_tmpdir("backup"), "nightly")
@@ -117,12 +121,18 @@ class Backup(unittest.TestCase):
     def test_manifest(self):
         m = manifest()
         self.assertEqual((m["format"], m["schema_version"], m["openbook_version"]),
-                         (1, 7, "0.1.0"))
+                         (1, LATEST, "0.1.0"))
         self.assertRegex(m["postgresql_version"], r"^\d+")
         self.assertRegex(m["created_at"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         files = {f["path"]: f for f in m["files"]}
         want = {"database.dump"} | {"media/" + rel for rel in MEDIA}
-        self.assertEqual(set(files), want)   # no .staging
+        # Beside the test's files, what the stack itself put in the media
+        # root (the demo library under lib/); never .staging.
+        for top, dirs, names in os.walk(os.path.join(SRC.media_dir, "lib")):
+            want |= {"media/" + os.path.relpath(os.path.join(top, n), SRC.media_dir)
+                     for n in names}
+        self.assertEqual(set(files), want)
+        self.assertFalse(any(p.startswith("media/.staging") for p in files))
         self.assertIn("media/" + EMPTY_DIR, m["dirs"])
         self.assertNotIn("media/.staging", m["dirs"])
         for path, f in files.items():
@@ -246,8 +256,8 @@ class RestoreRefuses(unittest.TestCase):
         self.assertIn("manifest.json", r.stderr)
 
     def test_older_backup_is_brought_forward_by_migrate(self):
-        """A backup at schema 6 restores into a new database; `openbook
-        migrate` then applies 7."""
+        """A backup one schema behind restores into a new database;
+        `openbook migrate` then applies the newest migration."""
         st = SRC
         drop_database(st, "bk_old")
         drop_database(st, "bk_fresh")
@@ -256,7 +266,7 @@ class RestoreRefuses(unittest.TestCase):
         st.psql("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL,"
                 " applied_at timestamptz NOT NULL DEFAULT now())", db="bk_old")
         migrations = sorted(glob.glob(os.path.join(support.REPO, "src/db/migrations/*.sql")))
-        self.assertEqual(os.path.basename(migrations[-1])[:4], "0007")
+        self.assertEqual(int(os.path.basename(migrations[-1])[:4]), LATEST)
         for path in migrations[:-1]:
             st._psql(["-f", path], "bk_old")
             n = os.path.basename(path)
@@ -268,18 +278,18 @@ class RestoreRefuses(unittest.TestCase):
         self.addCleanup(support.cleanup_dir, media)
         env = {"OPENBOOK_DATABASE_URL": database_url(st, "bk_old"),
                "OPENBOOK_MEDIA_MEDIA_ROOT": media}
-        must(run_cli(st, ["backup", d], env=env), "backup of schema 6")
-        self.assertEqual(manifest(d)["schema_version"], 6)
+        must(run_cli(st, ["backup", d], env=env), "backup of an older schema")
+        self.assertEqual(manifest(d)["schema_version"], LATEST - 1)
         env = {"OPENBOOK_DATABASE_URL": database_url(st, "bk_fresh"),
                "OPENBOOK_MEDIA_MEDIA_ROOT": os.path.join(media, "restored")}
-        r = must(run_cli(st, ["restore", "--json", d], env=env), "restore of schema 6")
+        r = must(run_cli(st, ["restore", "--json", d], env=env), "restore of an older schema")
         out = json.loads(r.stdout)
-        self.assertEqual((out["schema_version"], out["migrate_needed"]), (6, True))
+        self.assertEqual((out["schema_version"], out["migrate_needed"]), (LATEST - 1, True))
         self.assertEqual(st.psql("SELECT max(version) FROM schema_migrations", db="bk_fresh")
-                         .strip(), "6")
+                         .strip(), str(LATEST - 1))
         must(run_cli(st, ["migrate"], env=env), "migrate")
         self.assertEqual(st.psql("SELECT max(version) FROM schema_migrations", db="bk_fresh")
-                         .strip(), "7")
+                         .strip(), str(LATEST))
 
 
 class RoundTrip(unittest.TestCase):
@@ -304,7 +314,7 @@ class RoundTrip(unittest.TestCase):
 
     def test_result(self):
         self.assertEqual((self.result["schema_version"], self.result["migrate_needed"],
-                          self.result["restored"]), (7, False, True))
+                          self.result["restored"]), (LATEST, False, True))
 
     def answer(self, st, path, session=None):
         headers = {"Cookie": "sessionid=%s" % session} if session else {}
