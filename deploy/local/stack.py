@@ -1135,8 +1135,15 @@ def _cmd_run(args):
     binary = args.binary or os.path.join(REPO, "build", "openbook")
     if not os.path.isabs(binary):
         binary = os.path.abspath(binary)
+    env = {}
+    for kv in args.set:
+        key, sep, value = kv.partition("=")
+        section, dot, name = key.partition(".")
+        if not sep or not dot or not section or not name:
+            raise SystemExit("stack: --set takes SECTION.KEY=VALUE, not %r" % kv)
+        env["OPENBOOK_%s_%s" % (section.upper(), name.upper())] = value
     stack = Stack(root, args.port, binary, REPO, workers=args.workers,
-                  demo_data=not args.no_demo_data, media_dir=args.media)
+                  demo_data=not args.no_demo_data, media_dir=args.media, env=env)
 
     stopping = []
 
@@ -1197,6 +1204,9 @@ def main(argv=None):
     r.add_argument("--no-demo-data", action="store_true",
                    help="do not run `openbook load-demo-data` (it keeps existing rows, so "
                         "running it on every start is harmless)")
+    r.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                   help="a setting for the openbook processes, over the generated "
+                        "configuration (as OPENBOOK_<SECTION>_<KEY>); repeatable")
     args = ap.parse_args(argv)
     if args.cmd == "run":
         return _cmd_run(args)

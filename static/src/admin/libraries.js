@@ -179,7 +179,7 @@ class ObAdminLibraries extends AdminSection {
       <dl class="facts">
         ${lib.author ? html`<dt>${t('admin.libs.author')}</dt><dd>${lib.author}</dd>` : nothing}
         ${lib.license ? html`<dt>${t('admin.libs.license')}</dt><dd>${lib.license}</dd>` : nothing}
-        ${links.length ? html`<dt>${t('admin.libs.links')}</dt><dd>${links.map(([k, u]) => html`<a href=${safeUrl(u)} rel="noopener noreferrer">${t(`admin.libs.${k}`)}</a> `)}</dd>` : nothing}
+        ${links.length ? html`<dt>${t('admin.libs.links')}</dt><dd>${links.map(([k, u]) => html`<a href=${u} rel="noopener noreferrer">${t(`admin.libs.${k}`)}</a> `)}</dd>` : nothing}
         <dt>${t('admin.libs.components')}</dt><dd>${components.length ? components.map((c) => html`<code>${c}</code> `) : t('admin.none')}</dd>
       </dl>
       <table class="list versions"><caption>${t('admin.libs.versionsOf', { fqn: lib.fqn })}</caption>

@@ -131,7 +131,7 @@ class ObAdminMedia extends AdminSection {
         <th scope="col">${t('admin.media.owner')}</th><th scope="col">${t('admin.media.type')}</th><th scope="col">${t('admin.libs.size')}</th>
         ${r.change || r.destroy ? html`<th scope="col">${t('common.actions')}</th>` : nothing}</tr></thead>
         <tbody>${this.files.map((f) => html`<tr>
-          <td>${safeUrl(f.file_data) ? html`<a href=${safeUrl(f.file_data)}>${f.file_name}</a>` : f.file_name}</td>
+          <td>${safeUrl(f.file_data) ? html`<a href=${f.file_data}>${f.file_name}</a>` : f.file_name}</td>
           <td>${this.ownerName(f)}</td><td>${f.mime_type}</td><td>${formatBytes(f.file_size)}</td>
           ${r.change || r.destroy ? html`<td>
             ${r.change ? html`<div class="upload-row"><label class="visually-hidden" for=${`mf-${f.id}`}>${t('admin.media.newContent', { name: f.file_name })}</label>

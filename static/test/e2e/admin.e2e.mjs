@@ -144,6 +144,7 @@ test('a staff user sees only what their model permissions allow, and each contro
     await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Languages' }).click();
     await page.getByRole('heading', { level: 1, name: 'Languages' }).waitFor();
     const row = page.getByRole('row').filter({ hasText: code });
+    await row.waitFor();   // the list arrives after the heading: count() does not wait
     assert.equal(await row.getByRole('button', { name: `Rename ${code}` }).count(), 1);
     assert.equal(await page.getByRole('button', { name: /^Delete/ }).count(), 0);
     assert.equal(await page.getByRole('heading', { name: 'Add a language' }).count(), 0);
